@@ -1,0 +1,5 @@
+"""``python -m citytwin``."""
+
+from citytwin.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,186 @@
+"""One place that picks the reader for a file: extension, then content sniffing.
+
+Each reader module registers a :class:`ReaderSpec`. The spec with the highest
+score for a file wins: a matching extension scores 1, a sniffed signature in
+the first kilobytes scores 2, so a ``.xml`` holding CityJSON still opens.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from citytwin.errors import ReaderError, UnsupportedFormat
+from citytwin.io.options import CancelCheck, LoadOptions, ProgressCallback
+
+SNIFF_BYTES = 8192
+
+
+@dataclass(frozen=True)
+class ReaderSpec:
+    """How to recognise and read one format.
+
+    Attributes
+    ----------
+    name
+        Format name as reported (``"CityGML"``).
+    extensions
+        Lower-case suffixes including the dot; compound ones (``".city.jsonl"``) allowed.
+    sniff
+        ``sniff(head: bytes) -> bool`` on the first :data:`SNIFF_BYTES` bytes.
+    module, function
+        Where the reader lives, imported only when used (keeps start-up light).
+    """
+
+    name: str
+    extensions: tuple[str, ...]
+    sniff: Callable[[bytes], bool]
+    module: str
+    function: str = "read"
+
+    def score(self, path: Path, head: bytes) -> int:
+        name = path.name.lower()
+        s = 1 if any(name.endswith(ext) for ext in self.extensions) else 0
+        try:
+            if self.sniff(head):
+                s += 2
+        except Exception:  # a sniffer must never break reader selection
+            pass
+        return s
+
+    def load(self) -> Callable[..., Any]:
+        return getattr(importlib.import_module(self.module), self.function)
+
+
+_READERS: list[ReaderSpec] = []
+
+
+def register_reader(spec: ReaderSpec) -> None:
+    """Add a reader (a later spec with the same name replaces the earlier)."""
+    _READERS[:] = [r for r in _READERS if r.name != spec.name]
+    _READERS.append(spec)
+
+
+def readers() -> list[ReaderSpec]:
+    """The registered readers."""
+    _ensure_builtin()
+    return list(_READERS)
+
+
+def _strip_bom(head: bytes) -> bytes:
+    for bom in (b"\xef\xbb\xbf",):
+        if head.startswith(bom):
+            return head[len(bom) :]
+    return head
+
+
+def _sniff_xml_citygml(head: bytes) -> bool:
+    h = _strip_bom(head).lstrip()
+    return h.startswith(b"<") and b"opengis.net/citygml" in head
+
+
+def _sniff_cityjson(head: bytes) -> bool:
+    h = _strip_bom(head).lstrip()
+    return h.startswith(b"{") and b'"CityJSON"' in head and b"CityJSONFeature" not in head[:200]
+
+
+def _sniff_cityjsonseq(head: bytes) -> bool:
+    h = _strip_bom(head).lstrip()
+    first = h.split(b"\n", 1)
+    return h.startswith(b"{") and b'"CityJSON"' in first[0] and len(first) > 1 and b"CityJSONFeature" in first[1]
+
+
+_BUILTIN = (
+    ReaderSpec("CityGML", (".gml", ".citygml", ".xml"), _sniff_xml_citygml, "citytwin.io.citygml"),
+    ReaderSpec("CityJSON", (".json", ".cityjson", ".city.json"), _sniff_cityjson, "citytwin.io.cityjson"),
+    ReaderSpec("CityJSONSeq", (".jsonl", ".city.jsonl", ".cjseq"), _sniff_cityjsonseq, "citytwin.io.cityjson", "read_seq"),
+)  # fmt: skip
+
+
+def _ensure_builtin() -> None:
+    names = {r.name for r in _READERS}
+    for spec in _BUILTIN:
+        if spec.name not in names:
+            _READERS.append(spec)
+
+
+def pick_reader(path: str | Path) -> ReaderSpec:
+    """The reader that fits a file best.
+
+    Raises
+    ------
+    ReaderError
+        If the file does not exist, is empty or cannot be opened.
+    UnsupportedFormat
+        If no reader recognises it.
+    """
+    _ensure_builtin()
+    path = Path(path)
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(SNIFF_BYTES)
+    except FileNotFoundError:
+        raise ReaderError("The file does not exist.", path) from None
+    except IsADirectoryError:
+        raise ReaderError("This is a folder, not a file.", path) from None
+    except OSError as exc:
+        raise ReaderError(f"The file cannot be opened ({exc.strerror or exc}).", path) from None
+    if not head.strip():
+        raise ReaderError("The file is empty.", path)
+    scored = sorted(((spec.score(path, head), i, spec) for i, spec in enumerate(_READERS)), key=lambda t: (-t[0], t[1]))
+    best_score, _, best = scored[0]
+    if best_score == 0:
+        raise UnsupportedFormat(
+            "citytwin does not recognise this file format "
+            f"(supported: {', '.join(sorted({e for r in _READERS for e in r.extensions}))}).",
+            path,
+        )
+    return best
+
+
+def read(
+    path: str | Path,
+    options: LoadOptions | None = None,
+    progress: ProgressCallback | None = None,
+    cancel: CancelCheck | None = None,
+):
+    """Read any supported file into model data.
+
+    Parameters
+    ----------
+    path
+        The file.
+    options
+        What to keep; defaults to everything.
+    progress
+        Called as ``progress(done, total)`` while reading.
+    cancel
+        Polled while reading; when it returns true the read stops with
+        :class:`~citytwin.errors.LoadCancelled`.
+
+    Returns
+    -------
+    citytwin.model.citymodel.CityModel
+        (or the model type of the format, for point clouds and meshes).
+
+    Raises
+    ------
+    citytwin.errors.ReaderError
+        With one sentence for a person, for any bad input.
+    """
+    path = Path(path)
+    spec = pick_reader(path)
+    reader = spec.load()
+    try:
+        return reader(path, options or LoadOptions(), progress=progress, cancel=cancel)
+    except (ReaderError, MemoryError, KeyboardInterrupt):
+        raise
+    except RecursionError:
+        raise ReaderError("The file is nested too deeply to read.", path) from None
+    except Exception as exc:
+        if exc.__class__.__module__.startswith("citytwin.errors"):
+            raise
+        raise ReaderError(f"The {spec.name} file could not be read ({exc.__class__.__name__}: {exc}).", path) from exc

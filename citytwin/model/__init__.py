@@ -1,0 +1,1 @@
+"""The citytwin model: plain Python + numpy, no Qt, no VTK."""

@@ -1,0 +1,85 @@
+"""A city model read from one file: objects, geometry, CRS and what went wrong."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from citytwin.model.cityobjects import CityObjects
+from citytwin.model.crs import CRS
+from citytwin.model.geometry import MeshData
+
+
+@dataclass
+class CityModel:
+    """Everything a reader returns for a city-model file.
+
+    Attributes
+    ----------
+    format
+        ``"CityGML"``, ``"CityJSON"``, …
+    version
+        The format version as the file declares it (``"2.0"``).
+    objects
+        The city-object table.
+    mesh
+        All surface geometry, every LoD, with per-polygon object index.
+    crs
+        The source CRS.
+    source
+        The file read, if any.
+    metadata
+        Format-specific metadata (CityJSON ``metadata``, gml:name …).
+    warnings
+        One sentence per kind of problem skipped, with counts.
+    """
+
+    format: str
+    version: str
+    objects: CityObjects
+    mesh: MeshData
+    crs: CRS = field(default_factory=CRS)
+    source: Path | None = None
+    metadata: dict[str, Any] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def bounds(self) -> np.ndarray:
+        """``[xmin, ymin, zmin, xmax, ymax, zmax]`` in the source CRS."""
+        return self.mesh.bounds
+
+    @property
+    def lods(self) -> list[str]:
+        """LoDs present in the geometry."""
+        return self.mesh.lods
+
+    def object_lods(self) -> dict[int, list[str]]:
+        """For each object with geometry, the LoDs it has (its own polygons only)."""
+        from citytwin.model.semantics import lod_name
+
+        pairs = np.unique(np.stack([self.mesh.poly_object.astype(np.int64), self.mesh.poly_lod]), axis=1)
+        out: dict[int, list[str]] = {}
+        for obj, lod in pairs.T.tolist():
+            out.setdefault(obj, []).append(lod_name(lod))
+        return out
+
+    def summary(self) -> dict[str, Any]:
+        """The facts ``citytwin info --json`` prints."""
+        b = self.bounds
+        return {
+            "format": self.format,
+            "version": self.version,
+            "crs": self.crs.code,
+            "crs_name": self.crs.name,
+            "vertical_crs": None if self.crs.vertical_epsg is None else f"EPSG:{self.crs.vertical_epsg}",
+            "bounds": None if not np.isfinite(b).all() else [float(v) for v in b],
+            "objects": self.objects.type_counts(),
+            "lods": self.lods,
+            "polygons": self.mesh.n_polygons,
+            "triangles": self.mesh.n_triangles,
+            "attributes": self.objects.attribute_names(),
+            "warnings": list(self.warnings),
+        }

@@ -1,0 +1,373 @@
+"""Surface geometry as flat numpy arrays: rings, polygons and triangles.
+
+A city model is never a Python object per polygon. Rings are runs of
+consecutive vertices, polygons are runs of consecutive rings, and every
+per-polygon property is one array. Triangles keep the index of the polygon
+they came from, so every per-triangle property (object, semantic class, LoD,
+material) is derived by indexing, never stored twice.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+
+import numpy as np
+
+from citytwin.model.semantics import SurfaceClass, lod_name
+from citytwin.model.triangulate import newell_normals, triangulate
+
+
+@dataclass
+class ThemeAppearance:
+    """Materials and textures of one appearance theme.
+
+    Attributes
+    ----------
+    material
+        ``(P,)`` int32 index into :attr:`MeshData.materials`, -1 where none.
+    texture
+        ``(P,)`` int32 index into :attr:`MeshData.textures`, -1 where none.
+    uv
+        ``(V, 2)`` float32 texture coordinates, NaN where the vertex has none;
+        ``None`` when the theme has no texture at all.
+    """
+
+    material: np.ndarray
+    texture: np.ndarray
+    uv: np.ndarray | None = None
+
+
+@dataclass
+class Material:
+    """An X3DMaterial or CityJSON material (the part a viewer shows)."""
+
+    diffuse: tuple[float, float, float] = (0.8, 0.8, 0.8)
+    transparency: float = 0.0
+    name: str | None = None
+    specular: tuple[float, float, float] | None = None
+    emissive: tuple[float, float, float] | None = None
+    shininess: float | None = None
+
+
+@dataclass
+class Texture:
+    """A texture image referenced by a model (the path may not exist)."""
+
+    path: str
+    exists: bool = True
+
+
+@dataclass
+class MeshData:
+    """Polygons with holes and their triangulation, in float64 source coordinates.
+
+    Attributes
+    ----------
+    vertices
+        ``(V, 3)`` float64 in the source CRS.
+    ring_offsets
+        ``(R + 1,)`` int64; ring ``r`` is ``vertices[ring_offsets[r]:ring_offsets[r+1]]``
+        (not closed: the last vertex is not the first repeated).
+    polygon_rings
+        ``(P + 1,)`` int64; polygon ``p`` owns rings ``polygon_rings[p]:polygon_rings[p+1]``,
+        the first being the exterior.
+    poly_object
+        ``(P,)`` int32 index of the most specific city object owning the polygon
+        (a RoofSurface rather than its Building when the file has one).
+    poly_semantic
+        ``(P,)`` uint8 :class:`~citytwin.model.semantics.SurfaceClass`.
+    poly_lod
+        ``(P,)`` uint8 LoD code (see :func:`~citytwin.model.semantics.lod_code`).
+    triangles
+        ``(T, 3)`` int32 vertex indices, oriented like the polygon's exterior.
+    tri_polygon
+        ``(T,)`` int32 polygon of each triangle.
+    poly_ids
+        Original polygon ids (``gml:id``) where the source had them, ``None`` otherwise.
+    appearances
+        Appearance themes by name.
+    materials, textures
+        Tables indexed by :class:`ThemeAppearance`.
+    """
+
+    vertices: np.ndarray
+    ring_offsets: np.ndarray
+    polygon_rings: np.ndarray
+    poly_object: np.ndarray
+    poly_semantic: np.ndarray
+    poly_lod: np.ndarray
+    triangles: np.ndarray
+    tri_polygon: np.ndarray
+    poly_ids: list[str | None] | None = None
+    appearances: dict[str, ThemeAppearance] = field(default_factory=dict)
+    materials: list[Material] = field(default_factory=list)
+    textures: list[Texture] = field(default_factory=list)
+
+    # ----------------------------------------------------------------- sizes
+    @property
+    def n_polygons(self) -> int:
+        return len(self.polygon_rings) - 1
+
+    @property
+    def n_triangles(self) -> int:
+        return len(self.triangles)
+
+    @property
+    def n_rings(self) -> int:
+        return len(self.ring_offsets) - 1
+
+    # ------------------------------------------------------ derived per triangle
+    @cached_property
+    def tri_object(self) -> np.ndarray:
+        """``(T,)`` int32 object index of each triangle."""
+        return self.poly_object[self.tri_polygon]
+
+    @cached_property
+    def tri_semantic(self) -> np.ndarray:
+        """``(T,)`` uint8 semantic class of each triangle."""
+        return self.poly_semantic[self.tri_polygon]
+
+    @cached_property
+    def tri_lod(self) -> np.ndarray:
+        """``(T,)`` uint8 LoD code of each triangle."""
+        return self.poly_lod[self.tri_polygon]
+
+    # ----------------------------------------------------------------- queries
+    @property
+    def bounds(self) -> np.ndarray:
+        """``[xmin, ymin, zmin, xmax, ymax, zmax]`` of the vertices (NaN when empty)."""
+        if len(self.vertices) == 0:
+            return np.full(6, np.nan)
+        return np.concatenate([self.vertices.min(axis=0), self.vertices.max(axis=0)])
+
+    @property
+    def lods(self) -> list[str]:
+        """The LoDs present, as strings sorted ascending (``["1", "2"]``)."""
+        return [lod_name(c) for c in np.unique(self.poly_lod)]
+
+    @property
+    def semantic_classes(self) -> list[SurfaceClass]:
+        """The semantic classes present."""
+        return [SurfaceClass(c) for c in np.unique(self.poly_semantic)]
+
+    def polygon_areas(self) -> np.ndarray:
+        """``(P,)`` area of each polygon: exterior minus holes."""
+        ring_area = np.linalg.norm(newell_normals(self.vertices, self.ring_offsets), axis=1) / 2
+        if self.n_polygons == 0:
+            return np.zeros(0)
+        total = np.add.reduceat(ring_area, self.polygon_rings[:-1]) if len(ring_area) else np.zeros(0)
+        outer = ring_area[self.polygon_rings[:-1]]
+        return outer - (total - outer)
+
+    def triangle_areas(self) -> np.ndarray:
+        """``(T,)`` area of each triangle."""
+        a, b, c = (self.vertices[self.triangles[:, k]] for k in range(3))
+        return np.linalg.norm(np.cross(b - a, c - a), axis=1) / 2
+
+    def select_polygons(self, keep: np.ndarray) -> MeshData:
+        """A new mesh holding only the polygons where ``keep`` is true."""
+        keep = np.asarray(keep, bool)
+        rings_per_poly = np.diff(self.polygon_rings)
+        ring_keep = np.repeat(keep, rings_per_poly)
+        verts_per_ring = np.diff(self.ring_offsets)
+        vert_keep = np.repeat(ring_keep, verts_per_ring)
+        new_vertex = np.cumsum(vert_keep) - 1
+        new_poly = np.cumsum(keep) - 1
+        tri_keep = keep[self.tri_polygon]
+        ring_offsets = np.concatenate([[0], np.cumsum(verts_per_ring[ring_keep])])
+        polygon_rings = np.concatenate([[0], np.cumsum(rings_per_poly[keep])])
+        appearances = {
+            name: ThemeAppearance(
+                th.material[keep], th.texture[keep], None if th.uv is None else th.uv[vert_keep]
+            )
+            for name, th in self.appearances.items()
+        }
+        return MeshData(
+            vertices=self.vertices[vert_keep],
+            ring_offsets=ring_offsets.astype(np.int64),
+            polygon_rings=polygon_rings.astype(np.int64),
+            poly_object=self.poly_object[keep],
+            poly_semantic=self.poly_semantic[keep],
+            poly_lod=self.poly_lod[keep],
+            triangles=new_vertex[self.triangles[tri_keep]].astype(np.int32),
+            tri_polygon=new_poly[self.tri_polygon[tri_keep]].astype(np.int32),
+            poly_ids=None
+            if self.poly_ids is None
+            else [i for i, k in zip(self.poly_ids, keep) if k],
+            appearances=appearances,
+            materials=self.materials,
+            textures=self.textures,
+        )
+
+    @classmethod
+    def empty(cls) -> MeshData:
+        """A mesh with nothing in it."""
+        return MeshBuilder().build()
+
+
+class MeshBuilder:
+    """Collects polygons while a reader walks a file, then builds a :class:`MeshData`.
+
+    Readers call :meth:`add_polygon` once per polygon. Coordinates are copied
+    into one growing list of arrays and concatenated once in :meth:`build`.
+    Degenerate input (fewer than 3 distinct points, NaN, zero area) is dropped
+    and counted in :attr:`warnings`, never raised.
+    """
+
+    def __init__(self) -> None:
+        self._rings: list[np.ndarray] = []
+        self._ring_uv: dict[int, np.ndarray] = {}
+        self._poly_nrings: list[int] = []
+        self._poly_object: list[int] = []
+        self._poly_semantic: list[int] = []
+        self._poly_lod: list[int] = []
+        self._poly_ids: list[str | None] = []
+        self._any_id = False
+        self._n_rings = 0
+        #: reason → count of dropped rings/polygons
+        self.skipped: dict[str, int] = {}
+        self.materials: list[Material] = []
+        self.textures: list[Texture] = []
+        # theme → {polygon: material} / {polygon: texture}
+        self._theme_material: dict[str, dict[int, int]] = {}
+        self._theme_texture: dict[str, dict[int, int]] = {}
+        # theme → {ring index: uv array}
+        self._theme_uv: dict[str, dict[int, np.ndarray]] = {}
+
+    def _skip(self, reason: str) -> None:
+        self.skipped[reason] = self.skipped.get(reason, 0) + 1
+
+    @property
+    def n_polygons(self) -> int:
+        return len(self._poly_nrings)
+
+    def add_polygon(
+        self,
+        rings: list[np.ndarray],
+        obj: int,
+        semantic: int = 0,
+        lod: int = 0,
+        polygon_id: str | None = None,
+    ) -> int:
+        """Add one polygon; return its index, or -1 if it was dropped.
+
+        Parameters
+        ----------
+        rings
+            Exterior first, then holes; each ``(n, 3)`` float64. A closing
+            vertex equal to the first is removed. Holes with fewer than three
+            points are dropped with a warning; a bad exterior drops the polygon.
+        obj
+            Index of the owning city object.
+        semantic
+            :class:`SurfaceClass` code.
+        lod
+            LoD code.
+        polygon_id
+            The source polygon id (``gml:id``), kept for write-back and for
+            appearance targets.
+        """
+        clean: list[np.ndarray] = []
+        for k, ring in enumerate(rings):
+            ring = np.asarray(ring, dtype=np.float64)
+            if ring.ndim != 2 or ring.shape[1] != 3:
+                self._skip("ring coordinates are not 3D")
+                if k == 0:
+                    return -1
+                continue
+            if len(ring) > 1 and np.array_equal(ring[0], ring[-1]):
+                ring = ring[:-1]
+            if not np.isfinite(ring).all():
+                self._skip("NaN or infinite coordinates")
+                if k == 0:
+                    return -1
+                continue
+            if len(ring) < 3:
+                self._skip("ring with fewer than 3 points")
+                if k == 0:
+                    return -1
+                continue
+            clean.append(ring)
+        index = len(self._poly_nrings)
+        self._rings.extend(clean)
+        self._n_rings += len(clean)
+        self._poly_nrings.append(len(clean))
+        self._poly_object.append(obj)
+        self._poly_semantic.append(semantic)
+        self._poly_lod.append(lod)
+        self._poly_ids.append(polygon_id)
+        if polygon_id is not None:
+            self._any_id = True
+        return index
+
+    def ring_index(self, polygon: int, k: int) -> int:
+        """Global index of ring ``k`` of a polygon added earlier (before :meth:`build`)."""
+        # Rings are appended in polygon order; keep a lazy prefix sum.
+        if not hasattr(self, "_ring_start") or len(self._ring_start) <= polygon:
+            self._ring_start = np.concatenate([[0], np.cumsum(self._poly_nrings)])
+        return int(self._ring_start[polygon]) + k
+
+    def set_material(self, theme: str, polygon: int, material: int) -> None:
+        """Give a polygon a material in an appearance theme."""
+        self._theme_material.setdefault(theme, {})[polygon] = material
+
+    def set_texture(self, theme: str, polygon: int, texture: int, ring_uvs: dict[int, np.ndarray]) -> None:
+        """Give a polygon a texture with per-vertex coordinates for some of its rings.
+
+        ``ring_uvs`` maps a ring's position in the polygon (0 = exterior) to an
+        ``(n, 2)`` array; a closing coordinate equal to the first is removed.
+        """
+        self._theme_texture.setdefault(theme, {})[polygon] = texture
+        uvs = self._theme_uv.setdefault(theme, {})
+        for k, uv in ring_uvs.items():
+            uvs[self.ring_index(polygon, k)] = np.asarray(uv, dtype=np.float32)
+
+    def build(self) -> MeshData:
+        """Concatenate, triangulate and return the mesh."""
+        counts = np.fromiter((len(r) for r in self._rings), dtype=np.int64, count=len(self._rings))
+        ring_offsets = np.zeros(len(counts) + 1, dtype=np.int64)
+        np.cumsum(counts, out=ring_offsets[1:])
+        vertices = np.concatenate(self._rings) if self._rings else np.zeros((0, 3))
+        polygon_rings = np.zeros(len(self._poly_nrings) + 1, dtype=np.int64)
+        np.cumsum(self._poly_nrings, out=polygon_rings[1:])
+        triangles, tri_polygon, degenerate = triangulate(vertices, ring_offsets, polygon_rings)
+        n_deg = int(degenerate.sum())
+        if n_deg:
+            self.skipped["polygons with zero area"] = self.skipped.get("polygons with zero area", 0) + n_deg
+        n_poly = len(self._poly_nrings)
+        appearances: dict[str, ThemeAppearance] = {}
+        for theme in sorted(set(self._theme_material) | set(self._theme_texture)):
+            mat = np.full(n_poly, -1, np.int32)
+            for p, m in self._theme_material.get(theme, {}).items():
+                mat[p] = m
+            tex = np.full(n_poly, -1, np.int32)
+            for p, t in self._theme_texture.get(theme, {}).items():
+                tex[p] = t
+            uv = None
+            ring_uv = self._theme_uv.get(theme)
+            if ring_uv:
+                uv = np.full((len(vertices), 2), np.nan, np.float32)
+                for r, coords in ring_uv.items():
+                    a, b = ring_offsets[r], ring_offsets[r + 1]
+                    if len(coords) == b - a + 1 and np.array_equal(coords[0], coords[-1]):
+                        coords = coords[:-1]
+                    if len(coords) == b - a:
+                        uv[a:b] = coords
+                    else:
+                        self._skip("texture coordinates that do not match their ring")
+            appearances[theme] = ThemeAppearance(mat, tex, uv)
+        return MeshData(
+            vertices=vertices,
+            ring_offsets=ring_offsets,
+            polygon_rings=polygon_rings,
+            poly_object=np.asarray(self._poly_object, dtype=np.int32),
+            poly_semantic=np.asarray(self._poly_semantic, dtype=np.uint8),
+            poly_lod=np.asarray(self._poly_lod, dtype=np.uint8),
+            triangles=triangles,
+            tri_polygon=tri_polygon,
+            poly_ids=self._poly_ids if self._any_id else None,
+            appearances=appearances,
+            materials=self.materials,
+            textures=self.textures,
+        )

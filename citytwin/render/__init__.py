@@ -1,0 +1,1 @@
+"""Rendering with VTK / pyvista only: never Qt."""
