@@ -84,7 +84,7 @@ def _sniff_xml_citygml(head: bytes) -> bool:
 
 def _sniff_cityjson(head: bytes) -> bool:
     h = _strip_bom(head).lstrip()
-    return h.startswith(b"{") and b'"CityJSON"' in head and b"CityJSONFeature" not in head[:200]
+    return h.startswith(b"{") and b'"CityJSON"' in head and not _sniff_cityjsonseq(head)
 
 
 def _sniff_cityjsonseq(head: bytes) -> bool:
@@ -96,8 +96,10 @@ def _sniff_cityjsonseq(head: bytes) -> bool:
 _BUILTIN = (
     ReaderSpec("CityGML", (".gml", ".citygml", ".xml"), _sniff_xml_citygml, "citytwin.io.citygml"),
     ReaderSpec("CityJSON", (".json", ".cityjson", ".city.json"), _sniff_cityjson, "citytwin.io.cityjson"),
-    ReaderSpec("CityJSONSeq", (".jsonl", ".city.jsonl", ".cjseq"), _sniff_cityjsonseq, "citytwin.io.cityjson", "read_seq"),
-)  # fmt: skip
+    ReaderSpec(
+        "CityJSONSeq", (".jsonl", ".city.jsonl", ".cjseq"), _sniff_cityjsonseq, "citytwin.io.cityjson", "read_seq"
+    ),
+)
 
 
 def _ensure_builtin() -> None:

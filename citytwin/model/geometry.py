@@ -194,7 +194,7 @@ class MeshData:
             tri_polygon=new_poly[self.tri_polygon[tri_keep]].astype(np.int32),
             poly_ids=None
             if self.poly_ids is None
-            else [i for i, k in zip(self.poly_ids, keep) if k],
+            else [i for i, k in zip(self.poly_ids, keep, strict=True) if k],
             appearances=appearances,
             materials=self.materials,
             textures=self.textures,

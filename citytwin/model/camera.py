@@ -1,0 +1,66 @@
+"""The camera as data: what a view, a bookmark or a tour keyframe stores."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class CameraState:
+    """A camera in world coordinates (the source CRS, float64), not scene-relative.
+
+    Attributes
+    ----------
+    position, focal_point
+        Eye and target points.
+    view_up
+        Up direction (kept at +Z for city navigation).
+    view_angle
+        Vertical field of view in degrees.
+    """
+
+    position: tuple[float, float, float]
+    focal_point: tuple[float, float, float]
+    view_up: tuple[float, float, float] = (0.0, 0.0, 1.0)
+    view_angle: float = 30.0
+
+    @property
+    def distance(self) -> float:
+        """Distance from the eye to the focal point."""
+        return float(np.linalg.norm(np.subtract(self.position, self.focal_point)))
+
+    def to_dict(self) -> dict[str, list[float] | float]:
+        """A JSON-ready form (for project files and bookmarks)."""
+        return {
+            "position": list(self.position),
+            "focal_point": list(self.focal_point),
+            "view_up": list(self.view_up),
+            "view_angle": self.view_angle,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict) -> CameraState:
+        """Inverse of :meth:`to_dict`."""
+        return cls(
+            tuple(float(v) for v in data["position"]),
+            tuple(float(v) for v in data["focal_point"]),
+            tuple(float(v) for v in data.get("view_up", (0, 0, 1))),
+            float(data.get("view_angle", 30.0)),
+        )
+
+    def lerp(self, other: CameraState, t: float) -> CameraState:
+        """Straight interpolation of every field (tours use splines on top of this)."""
+        def mix(a, b):
+            return tuple(float(x) for x in (1 - t) * np.asarray(a, float) + t * np.asarray(b, float))
+
+        up = np.asarray(mix(self.view_up, other.view_up))
+        norm = np.linalg.norm(up)
+        up = tuple(float(x) for x in (up / norm if norm > 0 else np.array([0.0, 0.0, 1.0])))
+        return CameraState(
+            mix(self.position, other.position),
+            mix(self.focal_point, other.focal_point),
+            up,
+            (1 - t) * self.view_angle + t * other.view_angle,
+        )

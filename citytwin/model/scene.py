@@ -1,0 +1,124 @@
+"""The scene: layers, a shared origin, the camera and the undo history."""
+
+from __future__ import annotations
+
+import numpy as np
+from psygnal import Signal
+
+from citytwin.errors import CityTwinError
+from citytwin.model.camera import CameraState
+from citytwin.model.commands import CallbackCommand, SetProperty, UndoStack
+from citytwin.model.crs import CRS
+from citytwin.model.layers import Layer, LayerList
+
+
+def choose_origin(bounds: np.ndarray) -> np.ndarray:
+    """A scene origin for these bounds: the centre rounded to whole metres, z at the base.
+
+    Rendering subtracts it in float64 before converting to float32, so that
+    coordinates like 5,400,000 m keep millimetre precision on the GPU.
+    """
+    b = np.asarray(bounds, dtype=np.float64)
+    if b.shape != (6,) or not np.isfinite(b).all():
+        return np.zeros(3)
+    centre = (b[:3] + b[3:]) / 2
+    return np.array([np.round(centre[0]), np.round(centre[1]), np.floor(b[2])])
+
+
+class Scene:
+    """What is open: layers sharing one origin and CRS, the camera, the undo stack.
+
+    Attributes
+    ----------
+    layers
+        Evented list of layers.
+    origin
+        float64 ``(3,)`` chosen from the first layer with bounds; ``None`` until then.
+    crs
+        The CRS of the first georeferenced layer.
+    camera
+        The current camera (world coordinates), or ``None`` before the first view.
+    undo_stack
+        Every user change is a command here.
+    """
+
+    origin_changed = Signal(object)
+    camera_changed = Signal(object)
+
+    def __init__(self) -> None:
+        self.layers = LayerList()
+        self.origin: np.ndarray | None = None
+        self.crs: CRS | None = None
+        self._camera: CameraState | None = None
+        self.undo_stack = UndoStack()
+        self.layers.events.inserted.connect(self._on_inserted)
+
+    # -------------------------------------------------------------- layers
+    def check_compatible(self, layer: Layer) -> None:
+        """Raise :class:`CityTwinError` when a layer's CRS does not match the scene's."""
+        crs = getattr(layer, "crs", None)
+        if self.crs is None or crs is None or crs.epsg is None or self.crs.epsg is None:
+            return
+        if crs.epsg != self.crs.epsg:
+            raise CityTwinError(
+                f"{layer.name} is in {crs} but the scene is in {self.crs}; reproject it first "
+                "or open it in a new window."
+            )
+
+    def add_layer(self, layer: Layer, undoable: bool = True) -> Layer:
+        """Add a layer (an undoable step unless ``undoable`` is False)."""
+        self.check_compatible(layer)
+        if not undoable:
+            self.layers.append(layer)
+            return layer
+        self.undo_stack.push(
+            CallbackCommand(lambda: self.layers.append(layer), lambda: self.layers.remove(layer), f"Open {layer.name}")
+        )
+        return layer
+
+    def remove_layer(self, layer: Layer) -> None:
+        """Remove a layer as an undoable step."""
+        index = self.layers.index(layer)
+        self.undo_stack.push(
+            CallbackCommand(
+                lambda: self.layers.remove(layer), lambda: self.layers.insert(index, layer), f"Remove {layer.name}"
+            )
+        )
+
+    def set(self, target: object, name: str, value: object, merge: bool = False) -> None:
+        """Change one property of a layer (or anything evented) as an undoable step.
+
+        ``merge`` folds consecutive changes of the same property into one step
+        (slider drags).
+        """
+        key = (id(target), name) if merge else None
+        self.undo_stack.push(SetProperty(target, name, value, merge_key=key))
+
+    def _on_inserted(self, index: int, layer: Layer) -> None:
+        bounds = getattr(layer, "bounds", None)
+        if self.origin is None and bounds is not None and np.isfinite(np.asarray(bounds, float)).all():
+            self.origin = choose_origin(bounds)
+            self.origin_changed.emit(self.origin)
+        crs = getattr(layer, "crs", None)
+        if self.crs is None and crs is not None and crs.epsg is not None:
+            self.crs = crs
+
+    # -------------------------------------------------------------- camera
+    @property
+    def camera(self) -> CameraState | None:
+        return self._camera
+
+    @camera.setter
+    def camera(self, state: CameraState | None) -> None:
+        if state != self._camera:
+            self._camera = state
+            self.camera_changed.emit(state)
+
+    def bounds(self) -> np.ndarray | None:
+        """Union of the visible layers' bounds, or ``None``."""
+        boxes = [np.asarray(b, float) for layer in self.layers if (b := getattr(layer, "bounds", None)) is not None]
+        boxes = [b for b in boxes if np.isfinite(b).all()]
+        if not boxes:
+            return None
+        arr = np.stack(boxes)
+        return np.concatenate([arr[:, :3].min(axis=0), arr[:, 3:].max(axis=0)])

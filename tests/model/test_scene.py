@@ -1,0 +1,87 @@
+"""The evented scene: layers, origin, undo."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from citytwin.errors import CityTwinError
+from citytwin.model.camera import CameraState
+from citytwin.model.citymodel import CityModel
+from citytwin.model.cityobjects import CityObjects
+from citytwin.model.crs import CRS
+from citytwin.model.geometry import MeshBuilder
+from citytwin.model.layers import CityModelLayer
+from citytwin.model.scene import Scene, choose_origin
+
+
+def _model(offset=(85_000.25, 446_000.75, 3.0), epsg=28992) -> CityModel:
+    objects = CityObjects()
+    b = objects.add("b1", "Building", attributes={"measuredHeight": 12.5})
+    roof = objects.add("b1_roof", "RoofSurface", parent=b)
+    builder = MeshBuilder()
+    square = np.array([[0, 0, 0], [10, 0, 0], [10, 10, 0], [0, 10, 0]], float) + offset
+    builder.add_polygon([square], roof, 1, 20)
+    return CityModel("CityGML", "2.0", objects, builder.build(), CRS.parse(f"EPSG:{epsg}"))
+
+
+def test_origin_keeps_float32_within_a_millimetre():
+    model = _model(offset=(5_400_123.456, 5_812_345.678, 40.0))
+    origin = choose_origin(model.bounds)
+    local = (model.mesh.vertices - origin).astype(np.float32)
+    back = local.astype(np.float64) + origin
+    assert np.abs(back - model.mesh.vertices).max() < 1e-3
+    # without the origin float32 would be off by decimetres
+    assert np.abs(model.mesh.vertices.astype(np.float32) - model.mesh.vertices).max() > 0.01
+
+
+def test_layer_events_and_undo():
+    scene = Scene()
+    layer = CityModelLayer(name="city", model=_model())
+    seen = []
+    layer.events.visible.connect(lambda v: seen.append(("visible", v)))
+    scene.add_layer(layer)
+    assert scene.origin is not None and scene.crs.epsg == 28992
+    scene.set(layer, "visible", False)
+    assert seen == [("visible", False)]
+    assert scene.undo_stack.undo_text == "Change visible"
+    scene.undo_stack.undo()
+    assert layer.visible and seen[-1] == ("visible", True)
+    scene.undo_stack.undo()
+    assert len(scene.layers) == 0
+    scene.undo_stack.redo()
+    assert scene.layers[0] is layer
+
+
+def test_slider_drags_merge_into_one_step():
+    scene = Scene()
+    layer = CityModelLayer(name="city", model=_model())
+    scene.add_layer(layer, undoable=False)
+    for v in (0.9, 0.7, 0.5):
+        scene.set(layer, "opacity", v, merge=True)
+    assert layer.opacity == 0.5
+    scene.undo_stack.undo()
+    assert layer.opacity == 1.0
+    assert not scene.undo_stack.can_undo
+
+
+def test_mismatched_crs_is_refused_with_a_sentence():
+    scene = Scene()
+    scene.add_layer(CityModelLayer(name="a", model=_model()))
+    with pytest.raises(CityTwinError, match="reproject"):
+        scene.add_layer(CityModelLayer(name="b", model=_model(epsg=25832)))
+    assert len(scene.layers) == 1
+
+
+def test_camera_state_round_trips_and_interpolates():
+    a = CameraState((0, -100, 50), (0, 0, 0))
+    b = CameraState((100, 0, 50), (10, 0, 0), view_angle=40)
+    assert CameraState.from_dict(a.to_dict()) == a
+    mid = a.lerp(b, 0.5)
+    assert mid.position == (50.0, -50.0, 50.0) and mid.view_angle == 35.0
+    scene = Scene()
+    got = []
+    scene.camera_changed.connect(got.append)
+    scene.camera = a
+    scene.camera = a
+    assert got == [a]
