@@ -122,19 +122,41 @@ def triangulate(
 
     rest = np.flatnonzero((~degenerate) & ~simple_tri & ~quad)
     if len(rest):
+        # Project every vertex of these polygons to 2D at once: relative to the
+        # polygon's first vertex (precision), dropping the normal's dominant axis.
         dominant = np.argmax(np.abs(outer_normals[rest]), axis=1)
+        v_start = ring_offsets[polygon_rings[rest]]
+        v_end = ring_offsets[polygon_rings[rest + 1]]
+        n_verts = v_end - v_start
+        vidx = np.arange(int(n_verts.sum())) - np.repeat(np.cumsum(n_verts) - n_verts, n_verts)
+        vidx += np.repeat(v_start, n_verts)
+        local = vertices[vidx] - np.repeat(vertices[v_start], n_verts, axis=0)
+        axes = np.asarray(_PLANE_AXES)[dominant]
+        proj = np.take_along_axis(local, np.repeat(axes, n_verts, axis=0), axis=1)
+        p_start = np.concatenate([[0], np.cumsum(n_verts)])
+        earcut = _earcut.triangulate_float64
+        r_off = ring_offsets
+        p_rings = polygon_rings
+        found: list[np.ndarray] = []
+        found_count = np.zeros(len(rest), np.int64)
+        single = (poly_nrings[rest] == 1).tolist()
         for k, p_idx in enumerate(rest.tolist()):
-            r0, r1 = polygon_rings[p_idx], polygon_rings[p_idx + 1]
-            v0, v1 = ring_offsets[r0], ring_offsets[r1]
-            axes = _PLANE_AXES[dominant[k]]
-            pts = vertices[v0:v1][:, axes]
-            ends = (ring_offsets[r0 + 1 : r1 + 1] - v0).astype(np.uint32)
-            idx = _earcut.triangulate_float64(pts - pts.mean(axis=0), ends)
+            a, b = int(p_start[k]), int(p_start[k + 1])
+            if single[k]:
+                ends = np.array([b - a], np.uint32)
+            else:
+                r0, r1 = p_rings[p_idx], p_rings[p_idx + 1]
+                ends = (r_off[r0 + 1 : r1 + 1] - r_off[r0]).astype(np.uint32)
+            idx = earcut(proj[a:b], ends)
             if len(idx) == 0:
                 degenerate[p_idx] = True
                 continue
-            tris.append(idx.reshape(-1, 3).astype(np.int64) + v0)
-            owners.append(np.full(len(idx) // 3, p_idx))
+            found.append(idx)
+            found_count[k] = len(idx) // 3
+        if found:
+            local_idx = np.concatenate(found).astype(np.int64).reshape(-1, 3)
+            tris.append(local_idx + np.repeat(v_start, found_count)[:, None])
+            owners.append(np.repeat(rest, found_count))
     if tris:
         triangles = np.concatenate(tris).astype(np.int32)
         tri_polygon = np.concatenate(owners).astype(np.int32)
