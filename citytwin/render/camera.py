@@ -1,0 +1,208 @@
+"""Preset views and camera fitting as pure functions on bounds (numpy only, no VTK).
+
+Conventions: x is east, y is north, z is up, and bounds are relative to the
+scene origin. A preset is named after **where the camera stands**: ``"north"``
+looks from the north towards the south (it shows the north façades),
+``"oblique-ne"`` looks down from the north-east. ``"top"`` looks straight down
+with north up. The view angle is vertical, as VTK's ``vtkCamera.ViewAngle``.
+
+Fitting is exact for the 8 corners of the bounding box: the camera backs off
+along its view direction until every corner projects inside the frustum (with
+a margin), for the window's aspect ratio.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+#: Preset name → (azimuth of the camera in degrees clockwise from north, elevation in degrees).
+PRESETS: dict[str, tuple[float, float]] = {
+    "top": (0.0, 90.0),
+    "north": (0.0, 0.0),
+    "east": (90.0, 0.0),
+    "south": (180.0, 0.0),
+    "west": (270.0, 0.0),
+    "oblique-ne": (45.0, 40.0),
+    "oblique-se": (135.0, 40.0),
+    "oblique-sw": (225.0, 40.0),
+    "oblique-nw": (315.0, 40.0),
+}
+
+VIEW_NAMES: tuple[str, ...] = tuple(PRESETS)
+
+
+@dataclass(frozen=True)
+class CameraPose:
+    """A perspective camera: where it is, what it looks at, which way is up.
+
+    Attributes
+    ----------
+    position, focal_point, view_up
+        ``(3,)`` float64, relative to the scene origin.
+    view_angle
+        Vertical field of view in degrees.
+    """
+
+    position: np.ndarray
+    focal_point: np.ndarray
+    view_up: np.ndarray
+    view_angle: float = 30.0
+
+    @property
+    def direction(self) -> np.ndarray:
+        """Unit vector from the camera to the focal point."""
+        d = np.asarray(self.focal_point, float) - np.asarray(self.position, float)
+        return d / np.linalg.norm(d)
+
+    @property
+    def distance(self) -> float:
+        return float(np.linalg.norm(np.asarray(self.focal_point, float) - np.asarray(self.position, float)))
+
+    def basis(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Right, true up and backward unit vectors of the view (camera looks along ``-back``)."""
+        back = -self.direction
+        right = np.cross(np.asarray(self.view_up, float), back)
+        right /= np.linalg.norm(right)
+        up = np.cross(back, right)
+        return right, up, back
+
+    def apply(self, camera: Any) -> None:
+        """Copy the pose onto a ``vtkCamera`` (duck-typed, so this module stays VTK-free)."""
+        camera.SetPosition(*map(float, self.position))
+        camera.SetFocalPoint(*map(float, self.focal_point))
+        camera.SetViewUp(*map(float, self.view_up))
+        camera.SetViewAngle(float(self.view_angle))
+        camera.OrthogonalizeViewUp()
+
+    @classmethod
+    def from_vtk(cls, camera: Any) -> CameraPose:
+        """Read a pose back from a ``vtkCamera``."""
+        return cls(
+            np.array(camera.GetPosition(), float),
+            np.array(camera.GetFocalPoint(), float),
+            np.array(camera.GetViewUp(), float),
+            float(camera.GetViewAngle()),
+        )
+
+
+def direction_for(azimuth_deg: float, elevation_deg: float) -> np.ndarray:
+    """Unit vector from the target **to the camera** for a compass azimuth and an elevation."""
+    az, el = np.radians(azimuth_deg), np.radians(elevation_deg)
+    return np.array([np.sin(az) * np.cos(el), np.cos(az) * np.cos(el), np.sin(el)])
+
+
+def box_corners(bounds: np.ndarray | list[float]) -> np.ndarray:
+    """``(8, 3)`` corners of ``[xmin, ymin, zmin, xmax, ymax, zmax]``."""
+    b = np.asarray(bounds, float)
+    xs, ys, zs = (b[0], b[3]), (b[1], b[4]), (b[2], b[5])
+    return np.array([[x, y, z] for x in xs for y in ys for z in zs])
+
+
+def fit_distance(
+    corners: np.ndarray,
+    focal_point: np.ndarray,
+    right: np.ndarray,
+    up: np.ndarray,
+    back: np.ndarray,
+    view_angle: float,
+    aspect: float,
+) -> float:
+    """Smallest distance from the focal point along ``back`` at which every corner is in view."""
+    rel = np.asarray(corners, float) - focal_point
+    u = np.abs(rel @ right)
+    v = np.abs(rel @ up)
+    d = rel @ back  # towards the camera
+    tan_y = np.tan(np.radians(view_angle) / 2)
+    tan_x = tan_y * aspect
+    need = np.maximum(d + u / tan_x, d + v / tan_y)
+    # keep the near side of the box in front of the camera as well
+    return float(max(need.max(), d.max() + 1e-3, 1e-3))
+
+
+def preset_view(
+    bounds: np.ndarray | list[float],
+    view: str = "oblique-ne",
+    *,
+    view_angle: float = 30.0,
+    aspect: float = 16 / 9,
+    margin: float = 1.05,
+    elevation: float | None = None,
+) -> CameraPose:
+    """A camera pose that shows the whole box from a preset direction.
+
+    Parameters
+    ----------
+    bounds
+        ``[xmin, ymin, zmin, xmax, ymax, zmax]`` relative to the scene origin.
+    view
+        One of :data:`VIEW_NAMES`.
+    view_angle
+        Vertical field of view in degrees.
+    aspect
+        Width / height of the image.
+    margin
+        Distance factor (>= 1) leaving a border around the model.
+    elevation
+        Override the preset's elevation in degrees (not for ``"top"``).
+
+    Returns
+    -------
+    CameraPose
+
+    Raises
+    ------
+    ValueError
+        For an unknown view name or empty bounds.
+    """
+    if view not in PRESETS:
+        raise ValueError(f"unknown view {view!r}; choose one of {', '.join(VIEW_NAMES)}")
+    b = np.asarray(bounds, float)
+    if b.shape != (6,) or not np.isfinite(b).all():
+        raise ValueError("cannot fit a camera to empty bounds")
+    azimuth, elev = PRESETS[view]
+    if elevation is not None and view != "top":
+        elev = float(elevation)
+    centre = (b[:3] + b[3:]) / 2
+    back = direction_for(azimuth, elev)
+    view_up = np.array([0.0, 1.0, 0.0]) if view == "top" else np.array([0.0, 0.0, 1.0])
+    right = np.cross(view_up, back)
+    right /= np.linalg.norm(right)
+    up = np.cross(back, right)
+    corners = box_corners(b)
+    dist = fit_distance(corners, centre, right, up, back, view_angle, aspect) * margin
+    dist = max(dist, 1.0)
+    return CameraPose(centre + back * dist, centre, view_up, view_angle)
+
+
+def project(pose: CameraPose, points: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """Pixel positions of points in an image rendered with ``pose``.
+
+    Parameters
+    ----------
+    pose
+        The camera.
+    points
+        ``(N, 3)`` relative to the scene origin.
+    size
+        ``(width, height)`` of the image.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(N, 2)`` float ``(column, row)``, row 0 at the top of the image (as in a PNG
+        or ``render_image``'s array). Points behind the camera give NaN.
+    """
+    w, h = size
+    right, up, back = pose.basis()
+    rel = np.atleast_2d(np.asarray(points, float)) - np.asarray(pose.position, float)
+    depth = -(rel @ back)
+    tan_y = np.tan(np.radians(pose.view_angle) / 2)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        x = (rel @ right) / (depth * tan_y * (w / h))
+        y = (rel @ up) / (depth * tan_y)
+    out = np.stack([(x + 1) / 2 * w, (1 - y) / 2 * h], axis=1)
+    out[depth <= 0] = np.nan
+    return out

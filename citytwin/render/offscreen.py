@@ -1,0 +1,236 @@
+"""Render city models to an image without a window (CLI snapshots, tests, video frames).
+
+The scene is built with the same visuals and style as the interactive window.
+With an X display (or Xvfb) VTK uses GLX; with no ``DISPLAY`` at all this module
+asks VTK for its EGL render window (Mesa's llvmpipe on a machine without GPU), so
+``citytwin snapshot`` works on a headless server.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+from vtkmodules.util.numpy_support import vtk_to_numpy
+from vtkmodules.vtkRenderingCore import vtkWindowToImageFilter
+
+from citytwin.model.citymodel import CityModel
+from citytwin.render.camera import CameraPose, preset_view, project
+from citytwin.render.convert import choose_origin
+from citytwin.render.style import DEFAULT_STYLE, Style, apply_style
+from citytwin.render.visuals import BaseVisual, CityModelVisual, PickResult, create_visual
+
+
+def _prefer_headless_backend() -> None:
+    """Without an X display, make VTK open an EGL window instead of failing over from GLX."""
+    if os.name == "posix" and not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
+        os.environ.setdefault("VTK_DEFAULT_OPENGL_WINDOW", "vtkEGLRenderWindow")
+
+
+class OffscreenScene:
+    """Several models sharing one origin, rendered off screen.
+
+    Parameters
+    ----------
+    size
+        ``(width, height)`` in pixels.
+    style
+        The look (the window's default unless given).
+    origin
+        Scene origin; by default :func:`~citytwin.render.convert.choose_origin` of the first model added.
+
+    Examples
+    --------
+    >>> with OffscreenScene((800, 600)) as scene:  # doctest: +SKIP
+    ...     scene.add(model)
+    ...     scene.set_view("top")
+    ...     image = scene.render()
+    """
+
+    def __init__(
+        self,
+        size: tuple[int, int] = (1920, 1080),
+        style: Style = DEFAULT_STYLE,
+        origin: np.ndarray | None = None,
+    ) -> None:
+        _prefer_headless_backend()
+        import pyvista as pv
+
+        self.size = (int(size[0]), int(size[1]))
+        self.style = style
+        self.origin = None if origin is None else np.asarray(origin, np.float64)
+        self.plotter = pv.Plotter(off_screen=True, window_size=list(self.size), lighting="none")
+        apply_style(self.plotter, style)
+        self.visuals: list[BaseVisual] = []
+        self.pose: CameraPose | None = None
+        self._grabber = vtkWindowToImageFilter()
+        self._grabber.SetInput(self.plotter.render_window)
+        self._grabber.SetInputBufferTypeToRGB()
+        self._grabber.ReadFrontBufferOff()
+        self._grabber.ShouldRerenderOff()
+
+    @property
+    def renderer(self) -> Any:
+        return self.plotter.renderer
+
+    def __enter__(self) -> OffscreenScene:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Free the render window."""
+        for v in self.visuals:
+            v.remove()
+        self.visuals = []
+        self._grabber.SetInput(None)
+        self.plotter.close()
+
+    def add(self, model: Any) -> BaseVisual:
+        """Add a model with its registered visual; the first model fixes the origin."""
+        if self.origin is None:
+            self.origin = choose_origin(model.bounds)
+        visual = create_visual(model, self.plotter, self.origin, self.style)
+        self.visuals.append(visual)
+        return visual
+
+    def bounds(self) -> np.ndarray:
+        """Union of the visuals' bounds, relative to the origin."""
+        bs = np.array([v.bounds() for v in self.visuals]).reshape(-1, 6)
+        bs = bs[np.isfinite(bs).all(axis=1)]
+        if len(bs) == 0:
+            return np.array([-1.0, -1.0, -1.0, 1.0, 1.0, 1.0])
+        return np.concatenate([bs[:, :3].min(axis=0), bs[:, 3:].max(axis=0)])
+
+    def set_view(self, view: str = "oblique-ne", **kwargs: Any) -> CameraPose:
+        """Point the camera with a preset that fits every model (see :func:`preset_view`)."""
+        kwargs.setdefault("aspect", self.size[0] / self.size[1])
+        pose = preset_view(self.bounds(), view, **kwargs)
+        self.set_pose(pose)
+        return pose
+
+    def set_pose(self, pose: CameraPose) -> None:
+        """Use an explicit camera pose (relative to the origin)."""
+        self.pose = pose
+        pose.apply(self.renderer.GetActiveCamera())
+        self.renderer.camera_set = True  # stop pyvista resetting the camera on the first render
+        self.renderer.ResetCameraClippingRange()
+
+    def render(self) -> np.ndarray:
+        """Render and read back the image as ``(H, W, 3)`` uint8, row 0 at the top."""
+        if self.pose is None:
+            self.set_view()
+        self.renderer.ResetCameraClippingRange()
+        window = self.plotter.render_window
+        window.Render()
+        self._grabber.Modified()
+        self._grabber.Update()
+        out = self._grabber.GetOutput()
+        w, h = out.GetDimensions()[:2]
+        img = vtk_to_numpy(out.GetPointData().GetScalars()).reshape(h, w, -1)[::-1, :, :3]
+        return np.ascontiguousarray(img)
+
+    def to_pixels(self, points: np.ndarray) -> np.ndarray:
+        """``(N, 2)`` (column, row) of points given in source coordinates (float64, not relative)."""
+        if self.pose is None or self.origin is None:
+            raise RuntimeError("set a view before projecting points")
+        return project(self.pose, np.asarray(points, float) - self.origin, self.size)
+
+    def pick(self, column: float, row: float) -> tuple[CityModelVisual, PickResult] | None:
+        """The nearest object under an image pixel (row 0 at the top), over every layer."""
+        x, y = float(column), float(self.size[1] - row)
+        best: tuple[float, CityModelVisual, PickResult] | None = None
+        cam = np.array(self.renderer.GetActiveCamera().GetPosition())
+        for v in self.visuals:
+            if not isinstance(v, CityModelVisual):
+                continue
+            hit = v.pick(x, y)
+            if hit is not None:
+                d = float(np.linalg.norm(hit.position - cam))
+                if best is None or d < best[0]:
+                    best = (d, v, hit)
+        return None if best is None else (best[1], best[2])
+
+
+def _colour_layers(scene: OffscreenScene, colour_by: str, cmap: str) -> None:
+    """Colour every city-model layer by one attribute with one shared range, one legend."""
+    from citytwin.render.colormap import thematic_colours
+
+    city = [v for v in scene.visuals if isinstance(v, CityModelVisual)]
+    kinds = [thematic_colours(v.model.objects, colour_by) for v in city]
+    kind: Literal["numeric", "categorical"] = (
+        "numeric" if all(t.kind == "numeric" for t in kinds if t.has_value.any()) else "categorical"
+    )
+    clim = None
+    if kind == "numeric":
+        ranges = [t.clim for t in kinds if t.has_value.any() and t.clim is not None]
+        if ranges:
+            clim = (min(r[0] for r in ranges), max(r[1] for r in ranges))
+    legend_done = False
+    for v in city:
+        th = v.set_colour_mode("attribute", attribute=colour_by, cmap=cmap, clim=clim, kind=kind, legend=False)
+        if not legend_done and th is not None and th.has_value.any():
+            from citytwin.render.visuals import legend_actor
+
+            v.legend = legend_actor(th, scene.style, font_size=max(12, round(scene.size[1] / 60)))
+            scene.renderer.AddViewProp(v.legend)
+            legend_done = True
+
+
+def render_image(
+    models: Sequence[CityModel],
+    size: tuple[int, int] = (1920, 1080),
+    view: str = "oblique-ne",
+    colour_by: str | None = None,
+    *,
+    cmap: str = "viridis",
+    style: Style = DEFAULT_STYLE,
+) -> np.ndarray:
+    """Render models to an ``(H, W, 3)`` uint8 array.
+
+    Parameters
+    ----------
+    models
+        City models; they share the first model's origin.
+    size
+        ``(width, height)``.
+    view
+        A preset of :data:`citytwin.render.camera.VIEW_NAMES`.
+    colour_by
+        Attribute name to colour objects by (legend included), or ``None`` for the default look.
+    cmap
+        Colour map for a numeric attribute.
+    style
+        The look.
+    """
+    with OffscreenScene(size, style) as scene:
+        for m in models:
+            scene.add(m)
+        if colour_by:
+            _colour_layers(scene, colour_by, cmap)
+        scene.set_view(view)
+        return scene.render()
+
+
+def snapshot(
+    models: Sequence[CityModel],
+    out_png: str | Path,
+    size: tuple[int, int] = (1920, 1080),
+    view: str = "oblique-ne",
+    colour_by: str | None = None,
+    *,
+    cmap: str = "viridis",
+    style: Style = DEFAULT_STYLE,
+) -> Path:
+    """Render models to a PNG file and return its path (see :func:`render_image`)."""
+    from PIL import Image
+
+    out = Path(out_png)
+    img = render_image(models, size, view, colour_by, cmap=cmap, style=style)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    Image.fromarray(img).save(out)
+    return out
