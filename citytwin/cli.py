@@ -1,0 +1,318 @@
+"""The ``citytwin`` command: open the desktop window, or work without one.
+
+::
+
+    citytwin                         open the window on the bundled sample district
+    citytwin FILE [FILE ...]         open the window on these files
+    citytwin info FILE [--json]      what a file holds
+    citytwin snapshot FILE ... -o out.png [--size 1920x1080] [--view oblique-ne] [--colour-by ATTR]
+
+Importing this module stays cheap (no numpy, lxml, VTK or Qt): everything
+heavy is imported by the subcommand that needs it. Bad input ends with one
+sentence on stderr and exit status 2, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, NoReturn
+
+from citytwin import __version__
+from citytwin.errors import CityTwinError
+
+__all__ = ["main", "parse_size"]
+
+PROG = "citytwin"
+#: Exit status for bad input (files, options).
+EXIT_BAD_INPUT = 2
+#: Exit status when the desktop window cannot start.
+EXIT_NO_GUI = 1
+#: Output image types ``snapshot`` can write.
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
+MAX_IMAGE_SIDE = 16384
+_FALLBACK_VIEWS = ("top", "north", "east", "south", "west", "oblique-ne", "oblique-se", "oblique-sw", "oblique-nw")
+
+
+class _Parser(argparse.ArgumentParser):
+    """An argument parser whose errors are one line (no usage block), exit status 2."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_BAD_INPUT, f"{self.prog}: error: {_one_line(message)} (see '{self.prog} --help').\n")
+
+
+def _one_line(text: str) -> str:
+    return " ".join(str(text).split())
+
+
+def _fail(message: str | BaseException) -> int:
+    print(f"{PROG}: {_one_line(message)}", file=sys.stderr)
+    return EXIT_BAD_INPUT
+
+
+def parse_size(text: str) -> tuple[int, int]:
+    """Parse ``"1920x1080"`` into ``(width, height)``.
+
+    Raises
+    ------
+    citytwin.errors.CityTwinError
+        If the text is not two positive whole numbers joined by ``x``, or a side
+        exceeds :data:`MAX_IMAGE_SIDE`.
+    """
+    m = re.fullmatch(r"\s*(\d+)\s*[xX×]\s*(\d+)\s*", text)
+    if not m:
+        raise CityTwinError(f"The size {text!r} is not of the form WIDTHxHEIGHT, for example 1920x1080.")
+    w, h = int(m.group(1)), int(m.group(2))
+    if not (1 <= w <= MAX_IMAGE_SIDE and 1 <= h <= MAX_IMAGE_SIDE):
+        raise CityTwinError(f"The size {w}x{h} is outside 1 to {MAX_IMAGE_SIDE} pixels per side.")
+    return w, h
+
+
+def _view_names() -> tuple[str, ...]:
+    try:
+        from citytwin.render.camera import VIEW_NAMES
+    except ImportError:  # the render package is optional for info
+        return _FALLBACK_VIEWS
+    return tuple(VIEW_NAMES)
+
+
+def _add_load_options(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("what to load")
+    g.add_argument("--lod-min", type=float, default=None, metavar="LOD", help="lowest LoD to keep (e.g. 1)")
+    g.add_argument("--lod-max", type=float, default=None, metavar="LOD", help="highest LoD to keep (e.g. 2.2)")
+    g.add_argument(
+        "--types", default=None, metavar="T1,T2", help="keep only top-level objects of these types (Building,Road)"
+    )
+
+
+def _load_options(args: argparse.Namespace) -> Any:
+    """:class:`~citytwin.io.options.LoadOptions` from the command line (raises CityTwinError)."""
+    from citytwin.io.options import LoadOptions
+    from citytwin.model.semantics import lod_code
+
+    kwargs: dict[str, Any] = {}
+    for name in ("lod_min", "lod_max"):
+        value = getattr(args, name)
+        if value is None:
+            continue
+        try:
+            lod_code(value)
+        except ValueError:
+            raise CityTwinError(f"--{name.replace('_', '-')} {value:g} is not a LoD between 0 and 4.") from None
+        kwargs[name] = value
+    if kwargs.get("lod_min", 0.0) > kwargs.get("lod_max", 4.9):
+        raise CityTwinError("--lod-min is higher than --lod-max.")
+    if args.types is not None:
+        types = frozenset(t.strip() for t in args.types.split(",") if t.strip())
+        if not types:
+            raise CityTwinError("--types needs at least one object type, for example Building,Road.")
+        kwargs["types"] = types
+    return LoadOptions(**kwargs)
+
+
+def _read(path: str, options: Any) -> Any:
+    from citytwin.io.registry import read
+
+    return read(path, options)
+
+
+def _build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog=PROG,
+        description="Open 3D city models (CityGML, CityJSON, …), explore them and turn them into images.",
+        epilog="Without a command, 'citytwin [FILE ...]' opens the desktop window (on the sample district "
+        "when no file is given).",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    info = sub.add_parser("info", help="say what a file holds", description="Say what a city-model file holds.")
+    info.add_argument("file", metavar="FILE")
+    info.add_argument("--json", action="store_true", help="print one JSON object instead of text")
+    _add_load_options(info)
+    info.set_defaults(handler=_cmd_info)
+
+    snap = sub.add_parser(
+        "snapshot", help="render files to an image without a window", description="Render files to an image."
+    )
+    snap.add_argument("files", nargs="+", metavar="FILE")
+    snap.add_argument("-o", "--output", required=True, metavar="OUT.png", help="image to write (.png or .jpg)")
+    snap.add_argument("--size", default="1920x1080", metavar="WxH", help="image size (default: %(default)s)")
+    snap.add_argument(
+        "--view", default="oblique-ne", choices=_view_names(), help="camera preset (default: %(default)s)"
+    )
+    snap.add_argument("--colour-by", "--color-by", dest="colour_by", default=None, metavar="ATTR",
+                      help="colour objects by this attribute, with a legend")  # fmt: skip
+    _add_load_options(snap)
+    snap.set_defaults(handler=_cmd_snapshot)
+    return parser
+
+
+_COMMANDS = frozenset({"info", "snapshot"})
+_MAX_LISTED = 12
+
+
+# ------------------------------------------------------------------ commands
+def _json_default(value: Any) -> Any:
+    if hasattr(value, "tolist"):  # numpy scalars and arrays
+        return value.tolist()
+    if isinstance(value, (set, frozenset, tuple)):
+        return sorted(value) if isinstance(value, (set, frozenset)) else list(value)
+    return str(value)
+
+
+def _format_summary(name: str, summary: dict[str, Any]) -> str:
+    """A few aligned lines for a person; unknown keys are shown as they are."""
+    head = f"{name}: {summary.get('format', '?')} {summary.get('version') or ''}".rstrip()
+    lines: list[tuple[str, str]] = []
+    shown = {"format", "version", "crs_name", "vertical_crs"}
+    crs = summary.get("crs")
+    if "crs" in summary:
+        text = crs or "unknown"
+        if summary.get("vertical_crs"):
+            text += f" + {summary['vertical_crs']}"
+        if summary.get("crs_name") and summary.get("crs_name") != crs:
+            text += f" ({summary['crs_name']})"
+        lines.append(("CRS", text))
+        shown.add("crs")
+    b = summary.get("bounds")
+    if "bounds" in summary:
+        shown.add("bounds")
+        if b and len(b) == 6:
+            lines.append(("bounds", f"x {b[0]:.3f} … {b[3]:.3f}, y {b[1]:.3f} … {b[4]:.3f}, z {b[2]:.3f} … {b[5]:.3f}"))
+            lines.append(("size", f"{b[3] - b[0]:.1f} × {b[4] - b[1]:.1f} × {b[5] - b[2]:.1f} m"))
+        else:
+            lines.append(("bounds", "empty"))
+    objects = summary.get("objects")
+    if isinstance(objects, dict):
+        shown.add("objects")
+        total = sum(objects.values())
+        parts = ", ".join(f"{t} {n}" for t, n in sorted(objects.items(), key=lambda kv: (-kv[1], kv[0])))
+        lines.append(("objects", f"{total} ({parts})" if parts else "none"))
+    if "lods" in summary:
+        shown.add("lods")
+        lines.append(("LoDs", ", ".join(summary["lods"]) or "none"))
+    if "polygons" in summary or "triangles" in summary:
+        shown.update({"polygons", "triangles"})
+        polygons, triangles = summary.get("polygons", 0), summary.get("triangles", 0)
+        lines.append(("geometry", f"{polygons:,} polygons, {triangles:,} triangles"))
+    if "attributes" in summary:
+        shown.add("attributes")
+        names = list(summary["attributes"])
+        text = ", ".join(names[:_MAX_LISTED]) or "none"
+        if len(names) > _MAX_LISTED:
+            text += f", … ({len(names)} in all; --json lists them)"
+        lines.append(("attributes", text))
+    for key, value in summary.items():
+        if key not in shown and key != "warnings":
+            lines.append((key, value if isinstance(value, str) else json.dumps(value, default=_json_default)))
+    warnings = summary.get("warnings") or []
+    lines.append(("warnings", "none" if not warnings else warnings[0]))
+    lines.extend(("", w) for w in warnings[1:])
+    return "\n".join([head, *(f"  {k:<11}{v}" for k, v in lines)])
+
+
+def _cmd_info(args: argparse.Namespace) -> int:
+    options = _load_options(args)
+    model = _read(args.file, options)
+    summary = model.summary()
+    if args.json:
+        print(json.dumps(summary, ensure_ascii=False, indent=2, default=_json_default))
+    else:
+        print(_format_summary(Path(args.file).name, summary))
+    return 0
+
+
+def _cmd_snapshot(args: argparse.Namespace) -> int:
+    size = parse_size(args.size)
+    out = Path(args.output)
+    if out.suffix.lower() not in IMAGE_SUFFIXES:
+        raise CityTwinError(f"The output {out.name!r} must end in {', '.join(IMAGE_SUFFIXES)}.")
+    if out.is_dir():
+        raise CityTwinError(f"The output {out} is a folder, not an image file.")
+    options = _load_options(args)
+    models = [_read(f, options) for f in args.files]
+    try:
+        from citytwin.render.offscreen import snapshot
+    except ImportError as exc:
+        print(f"{PROG}: rendering is not available ({_one_line(exc)}).", file=sys.stderr)
+        return EXIT_NO_GUI
+    try:
+        written = snapshot(models, out, size=size, view=args.view, colour_by=args.colour_by)
+    except ValueError as exc:  # a view or attribute the renderer refuses
+        raise CityTwinError(str(exc)) from None
+    except OSError as exc:
+        raise CityTwinError(f"The image {out} could not be written ({exc.strerror or exc}).") from None
+    print(written)
+    return 0
+
+
+def _run_gui(files: Sequence[str]) -> int:
+    """Open the desktop window on files, or on the bundled sample when there are none."""
+    for f in files:
+        if f.startswith("-"):
+            return _fail(f"Unknown option {f!r} (see '{PROG} --help').")
+        p = Path(f)
+        if not p.exists():
+            return _fail(f"{p.name}: The file does not exist.")
+    paths = list(files)
+    if not paths:
+        from citytwin.sample import sample_path
+
+        sample = sample_path()
+        paths = [str(sample)] if sample.is_file() else []
+    try:
+        from citytwin.ui.app import run
+    except ImportError as exc:
+        print(f"{PROG}: the desktop window cannot start ({_one_line(exc)}).", file=sys.stderr)
+        return EXIT_NO_GUI
+    return int(run(paths) or 0)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the ``citytwin`` command and return its exit status.
+
+    Parameters
+    ----------
+    argv
+        The arguments after the program name; ``sys.argv[1:]`` when ``None``.
+
+    Returns
+    -------
+    int
+        0 on success, 2 for bad input (one sentence on stderr), 1 when the
+        window or the renderer cannot start, 130 when interrupted.
+    """
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    try:
+        if not args_list or (args_list[0] not in _COMMANDS and not args_list[0].startswith("-")):
+            return _run_gui(args_list)
+        try:
+            args = _build_parser().parse_args(args_list)
+        except SystemExit as exc:  # --help, --version and usage errors (already printed)
+            return exc.code if isinstance(exc.code, int) else EXIT_BAD_INPUT
+        if getattr(args, "handler", None) is None:
+            return _run_gui([])
+        return int(args.handler(args))
+    except CityTwinError as exc:
+        return _fail(exc)
+    except KeyboardInterrupt:
+        print(f"{PROG}: interrupted.", file=sys.stderr)
+        return 130
+    except BrokenPipeError:  # `citytwin info … | head`: the reader went away, which is fine
+        _silence_stdout()
+        return 0
+
+
+def _silence_stdout() -> None:
+    import os
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):  # no real stdout (captured in tests)
+        pass
