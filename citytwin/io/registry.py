@@ -8,6 +8,7 @@ the first kilobytes scores 2, so a ``.xml`` holding CityJSON still opens.
 from __future__ import annotations
 
 import importlib
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -84,7 +85,9 @@ def _sniff_xml_citygml(head: bytes) -> bool:
 
 def _sniff_cityjson(head: bytes) -> bool:
     h = _strip_bom(head).lstrip()
-    return h.startswith(b"{") and b'"CityJSON"' in head and not _sniff_cityjsonseq(head)
+    # "type" may come after a long "CityObjects" member (3dfier, cjio write keys in that order)
+    has_marker = b'"CityJSON"' in head or b'"CityObjects"' in head
+    return h.startswith(b"{") and has_marker and not _sniff_cityjsonseq(head)
 
 
 def _sniff_cityjsonseq(head: bytes) -> bool:
@@ -93,12 +96,54 @@ def _sniff_cityjsonseq(head: bytes) -> bool:
     return h.startswith(b"{") and b'"CityJSON"' in first[0] and len(first) > 1 and b"CityJSONFeature" in first[1]
 
 
+def _sniff_las(head: bytes) -> bool:
+    return head.startswith(b"LASF")
+
+
+def _sniff_glb(head: bytes) -> bool:
+    return head.startswith(b"glTF")
+
+
+def _sniff_gltf(head: bytes) -> bool:
+    h = _strip_bom(head).lstrip()
+    return h.startswith(b"{") and b'"asset"' in head and b'"CityJSON"' not in head
+
+
+def _sniff_ply(head: bytes) -> bool:
+    return head[:4] in (b"ply\n", b"ply\r")
+
+
+def _sniff_off(head: bytes) -> bool:
+    return re.match(rb"\s*(ST)?C?N?4?n?OFF\b", head) is not None
+
+
+def _sniff_stl(head: bytes) -> bool:
+    return _strip_bom(head).lstrip().startswith(b"solid") and b"facet" in head
+
+
+_OBJ_LINE = re.compile(rb"^(?:v|f|o|g|usemtl|mtllib)[ \t]", re.M)
+_OBJ_VERTEX = re.compile(rb"^v[ \t]+[-+.\deE]+[ \t]+[-+.\deE]+[ \t]+[-+.\deE]+", re.M)
+
+
+def _sniff_obj(head: bytes) -> bool:
+    h = _strip_bom(head).lstrip()
+    if h[:1] in (b"<", b"{") or b"\0" in head:
+        return False
+    return _OBJ_VERTEX.search(head) is not None and len(_OBJ_LINE.findall(head)) >= 3
+
+
 _BUILTIN = (
     ReaderSpec("CityGML", (".gml", ".citygml", ".xml"), _sniff_xml_citygml, "citytwin.io.citygml"),
     ReaderSpec("CityJSON", (".json", ".cityjson", ".city.json"), _sniff_cityjson, "citytwin.io.cityjson"),
     ReaderSpec(
         "CityJSONSeq", (".jsonl", ".city.jsonl", ".cjseq"), _sniff_cityjsonseq, "citytwin.io.cityjson", "read_seq"
     ),
+    ReaderSpec("LAS", (".las", ".laz", ".copc.laz"), _sniff_las, "citytwin.io.las"),
+    ReaderSpec("glTF", (".glb", ".gltf"), lambda h: _sniff_glb(h) or _sniff_gltf(h), "citytwin.io.mesh"),
+    ReaderSpec("OBJ", (".obj",), _sniff_obj, "citytwin.io.mesh"),
+    ReaderSpec("PLY", (".ply",), _sniff_ply, "citytwin.io.mesh"),
+    ReaderSpec("STL", (".stl",), _sniff_stl, "citytwin.io.mesh"),
+    ReaderSpec("OFF", (".off",), _sniff_off, "citytwin.io.mesh"),
 )
 
 

@@ -217,6 +217,8 @@ class MeshBuilder:
 
     def __init__(self) -> None:
         self._rings: list[np.ndarray] = []
+        # (position in _rings, vertices, ring counts) of blocks added by add_polygons
+        self._blocks: list[tuple[int, np.ndarray, np.ndarray]] = []
         self._ring_uv: dict[int, np.ndarray] = {}
         self._poly_nrings: list[int] = []
         self._poly_object: list[int] = []
@@ -301,6 +303,95 @@ class MeshBuilder:
             self._any_id = True
         return index
 
+    def add_polygons(
+        self,
+        vertices: np.ndarray,
+        ring_counts: np.ndarray,
+        poly_nrings: np.ndarray,
+        obj: np.ndarray | int,
+        semantic: np.ndarray | int = 0,
+        lod: np.ndarray | int = 0,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Add many polygons at once, cleaned like :meth:`add_polygon` but vectorised.
+
+        Parameters
+        ----------
+        vertices
+            ``(V, 3)`` float64, every ring's points one after another.
+        ring_counts
+            ``(R,)`` number of points of each ring.
+        poly_nrings
+            ``(P,)`` number of rings of each polygon (exterior first); sums to ``R``.
+        obj, semantic, lod
+            Per polygon ``(P,)`` arrays, or one value for all.
+
+        Returns
+        -------
+        polygon_index
+            ``(P,)`` int64 index of each polygon in the builder, -1 where dropped.
+        ring_index
+            ``(R,)`` int64 global index of each ring in the builder, -1 where dropped
+            (see :meth:`ring_index`).
+        """
+        vertices = np.asarray(vertices, dtype=np.float64).reshape(-1, 3)
+        ring_counts = np.asarray(ring_counts, dtype=np.int64)
+        poly_nrings = np.asarray(poly_nrings, dtype=np.int64)
+        n_poly, n_ring = len(poly_nrings), len(ring_counts)
+        if int(poly_nrings.sum()) != n_ring or int(ring_counts.sum()) != len(vertices):
+            raise ValueError("add_polygons: ring_counts and poly_nrings do not match the vertices")
+        offsets = np.zeros(n_ring + 1, np.int64)
+        np.cumsum(ring_counts, out=offsets[1:])
+        starts, last = offsets[:-1], offsets[1:] - 1
+        # A closing vertex equal to the first is removed.
+        closed = ring_counts > 1
+        closed[closed] = (vertices[starts[closed]] == vertices[last[closed]]).all(axis=1)
+        keep_vertex = np.ones(len(vertices), bool)
+        keep_vertex[last[closed]] = False
+        counts = ring_counts - closed
+        bad_vertex = ~np.isfinite(vertices).all(axis=1)
+        bad_cum = np.concatenate([[0], np.cumsum(bad_vertex)])
+        nonfinite = (bad_cum[offsets[1:]] - bad_cum[starts]) > 0
+        short = ~nonfinite & (counts < 3)
+        ring_ok = ~nonfinite & ~short
+        # A polygon lives or dies with its exterior; bad holes are dropped.
+        first_ring = np.zeros(n_poly, np.int64)
+        np.cumsum(poly_nrings[:-1], out=first_ring[1:])
+        has_rings = poly_nrings > 0
+        poly_ok = has_rings.copy()
+        poly_ok[has_rings] = ring_ok[first_ring[has_rings]]
+        ring_poly_ok = np.repeat(poly_ok, poly_nrings)
+        # Count problems like add_polygon does: a bad exterior drops its polygon
+        # (its holes are not looked at), a bad hole of a kept polygon drops the hole.
+        examined = ring_poly_ok.copy()
+        examined[first_ring[has_rings]] = True
+        for reason, mask in (("NaN or infinite coordinates", nonfinite), ("ring with fewer than 3 points", short)):
+            n_bad = int((mask & examined).sum())
+            if n_bad:
+                self.skipped[reason] = self.skipped.get(reason, 0) + n_bad
+        n_empty = int((~has_rings).sum())
+        if n_empty:
+            self.skipped["polygon without rings"] = self.skipped.get("polygon without rings", 0) + n_empty
+        ring_keep = ring_ok & ring_poly_ok
+        keep_cum = np.concatenate([[0], np.cumsum(ring_keep)])
+        kept_nrings = (keep_cum[first_ring + poly_nrings] - keep_cum[first_ring])[poly_ok]
+        keep_vertex &= np.repeat(ring_keep, ring_counts)
+        kept_vertices = vertices[keep_vertex]
+        kept_counts = counts[ring_keep]
+        if len(kept_counts):
+            self._blocks.append((len(self._rings), kept_vertices, kept_counts))
+        base_poly, base_ring = len(self._poly_nrings), self._n_rings
+        self._n_rings += len(kept_counts)
+        self._poly_nrings.extend(kept_nrings.tolist())
+        for target, value in ((self._poly_object, obj), (self._poly_semantic, semantic), (self._poly_lod, lod)):
+            arr = np.broadcast_to(np.asarray(value), (n_poly,))
+            target.extend(arr[poly_ok].tolist())
+        self._poly_ids.extend([None] * int(poly_ok.sum()))
+        polygon_index = np.full(n_poly, -1, np.int64)
+        polygon_index[poly_ok] = base_poly + np.arange(int(poly_ok.sum()))
+        ring_index = np.full(n_ring, -1, np.int64)
+        ring_index[ring_keep] = base_ring + np.arange(int(ring_keep.sum()))
+        return polygon_index, ring_index
+
     def ring_index(self, polygon: int, k: int) -> int:
         """Global index of ring ``k`` of a polygon added earlier (before :meth:`build`)."""
         # Rings are appended in polygon order; keep a lazy prefix sum.
@@ -323,12 +414,29 @@ class MeshBuilder:
         for k, uv in ring_uvs.items():
             uvs[self.ring_index(polygon, k)] = np.asarray(uv, dtype=np.float32)
 
+    def _gather_rings(self) -> tuple[np.ndarray, np.ndarray]:
+        """Ring sizes and vertices of single rings and bulk blocks, in the order they were added."""
+        v_parts: list[np.ndarray] = []
+        c_parts: list[np.ndarray] = []
+        prev = 0
+        for pos, block_vertices, block_counts in [*self._blocks, (len(self._rings), None, None)]:
+            singles = self._rings[prev:pos]
+            if singles:
+                v_parts.extend(singles)
+                c_parts.append(np.fromiter(map(len, singles), dtype=np.int64, count=len(singles)))
+            if block_vertices is not None:
+                v_parts.append(block_vertices)
+                c_parts.append(block_counts)
+            prev = pos
+        if not v_parts:
+            return np.zeros(0, np.int64), np.zeros((0, 3))
+        return np.concatenate(c_parts).astype(np.int64), np.concatenate(v_parts)
+
     def build(self) -> MeshData:
         """Concatenate, triangulate and return the mesh."""
-        counts = np.fromiter((len(r) for r in self._rings), dtype=np.int64, count=len(self._rings))
+        counts, vertices = self._gather_rings()
         ring_offsets = np.zeros(len(counts) + 1, dtype=np.int64)
         np.cumsum(counts, out=ring_offsets[1:])
-        vertices = np.concatenate(self._rings) if self._rings else np.zeros((0, 3))
         polygon_rings = np.zeros(len(self._poly_nrings) + 1, dtype=np.int64)
         np.cumsum(self._poly_nrings, out=polygon_rings[1:])
         triangles, tri_polygon, degenerate = triangulate(vertices, ring_offsets, polygon_rings)
