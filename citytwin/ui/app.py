@@ -1,0 +1,47 @@
+"""``citytwin.ui.app.run(paths)``: the desktop application's entry point."""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+
+_T0 = time.perf_counter()
+
+
+def create_app(argv: list[str] | None = None):
+    """The ``QApplication`` (created once per process)."""
+    from PySide6.QtWidgets import QApplication
+
+    app = QApplication.instance()
+    if app is None:
+        app = QApplication(argv if argv is not None else [sys.argv[0]])
+    app.setOrganizationName("citytwin")
+    app.setApplicationName("citytwin")
+    app.setApplicationDisplayName("citytwin")
+    return app
+
+
+def run(paths: list[str] | None = None) -> int:
+    """Open the viewer window with ``paths`` (no paths: the sample district); returns the exit code.
+
+    Set ``CITYTWIN_TIMING=1`` to print the time to the first frame showing a model.
+    """
+    app = create_app()
+    from citytwin.ui.main_window import MainWindow
+
+    sample = None
+    if not paths:
+        try:
+            from citytwin.sample import sample_path
+
+            sample = sample_path()
+        except ImportError:  # pragma: no cover - the sample ships with citytwin
+            sample = None
+    window = MainWindow(paths=list(paths) if paths else ([str(sample)] if sample is not None else None))
+    if os.environ.get("CITYTWIN_TIMING"):
+        window.first_frame.connect(
+            lambda _s: print(f"citytwin: first frame after {time.perf_counter() - _T0:.2f} s", file=sys.stderr)
+        )
+    window.show()
+    return int(app.exec())

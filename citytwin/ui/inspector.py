@@ -1,0 +1,204 @@
+"""The inspector: a card describing the selected object."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QFormLayout,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from citytwin.model.cityobjects import SURFACE_TYPES
+from citytwin.model.layers import CityModelLayer
+from citytwin.model.semantics import lod_code
+
+
+def _fmt_value(value: Any) -> str:
+    if isinstance(value, dict) and set(value) <= {"value", "uom"} and "value" in value:
+        return f"{value['value']} {value.get('uom', '')}".strip()
+    if isinstance(value, float):
+        return f"{value:.6g}"
+    if isinstance(value, (dict, list)):
+        return json.dumps(value, ensure_ascii=False, default=str)
+    return str(value)
+
+
+def _fmt_address(addr: dict[str, Any]) -> str:
+    parts = []
+    street = " ".join(str(addr[k]) for k in ("ThoroughfareName", "street", "Street") if addr.get(k))
+    number = " ".join(str(addr[k]) for k in ("ThoroughfareNumber", "number", "houseNumber") if addr.get(k))
+    if street or number:
+        parts.append(f"{street} {number}".strip())
+    post = " ".join(str(addr[k]) for k in ("PostalCodeNumber", "postalCode", "PostalCode") if addr.get(k))
+    town = " ".join(str(addr[k]) for k in ("LocalityName", "locality", "city", "Locality") if addr.get(k))
+    if post or town:
+        parts.append(f"{post} {town}".strip())
+    country = addr.get("CountryName") or addr.get("country")
+    if country:
+        parts.append(str(country))
+    if not parts:
+        parts = [f"{k}: {v}" for k, v in addr.items() if not isinstance(v, (dict, list))]
+    return ", ".join(parts)
+
+
+class Inspector(QWidget):
+    """Shows id, type, parent building, LoD, computed figures and every attribute of one object."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.layer: CityModelLayer | None = None
+        self.index: int = -1
+        layout = QVBoxLayout(self)
+        self.placeholder = QLabel("Click a building (or any object) in the view to see its details here.")
+        self.placeholder.setWordWrap(True)
+        self.placeholder.setStyleSheet("color: palette(mid);")
+        layout.addWidget(self.placeholder)
+        self.card = QWidget()
+        form = QFormLayout(self.card)
+        form.setContentsMargins(0, 0, 0, 0)
+        self.id_label = QLabel()
+        self.type_label = QLabel()
+        self.parent_label = QLabel()
+        self.lod_label = QLabel()
+        self.layer_label = QLabel()
+        for lbl in (self.id_label, self.type_label, self.parent_label, self.lod_label, self.layer_label):
+            lbl.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+            lbl.setWordWrap(True)
+        self.id_label.setStyleSheet("font-weight: bold;")
+        form.addRow("Id", self.id_label)
+        form.addRow("Type", self.type_label)
+        form.addRow("Part of", self.parent_label)
+        form.addRow("LoD", self.lod_label)
+        form.addRow("File", self.layer_label)
+        layout.addWidget(self.card)
+        self.table = QTableWidget(0, 2)
+        self.table.setHorizontalHeaderLabels(["Property", "Value"])
+        self.table.verticalHeader().setVisible(False)
+        self.table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Interactive)
+        self.table.horizontalHeader().setStretchLastSection(True)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setWordWrap(True)
+        layout.addWidget(self.table, 1)
+        buttons = QHBoxLayout()
+        self.copy_button = QPushButton("Copy to clipboard")
+        self.copy_button.clicked.connect(self.copy)
+        buttons.addStretch(1)
+        buttons.addWidget(self.copy_button)
+        layout.addLayout(buttons)
+        self.rows: list[tuple[str, str]] = []
+        self._computed_tips: dict[str, str] = {}
+        self.setMinimumWidth(300)
+        self.show_object(None, -1)
+
+    # ------------------------------------------------------------------
+    def show_object(self, layer: CityModelLayer | None, index: int) -> None:
+        """Describe object ``index`` of ``layer`` (``None`` / -1 clears the card)."""
+        self.layer, self.index = layer, index
+        empty = layer is None or layer.model is None or index < 0 or index >= len(layer.model.objects)
+        self.placeholder.setVisible(empty)
+        self.card.setVisible(not empty)
+        self.table.setVisible(not empty)
+        self.copy_button.setEnabled(not empty)
+        self.rows = []
+        self.table.setRowCount(0)
+        if empty:
+            return
+        from citytwin.ui.object_stats import object_stats
+
+        model = layer.model
+        obj = model.objects[index]
+        self.id_label.setText(obj.id)
+        self.type_label.setText(obj.type)
+        parent = obj.parent
+        while parent is not None and parent.type.rsplit(":", 1)[-1] in SURFACE_TYPES and parent.parent is not None:
+            parent = parent.parent
+        chain = []
+        p = parent
+        while p is not None:
+            chain.append(f"{p.id} ({p.type})")
+            p = p.parent
+        self.parent_label.setText(" ← ".join(chain) if chain else "—")
+        lod = None
+        if layer.lod is not None:
+            lod = layer.lod
+        stats = object_stats(model, index, lod)
+        lods = ", ".join(stats.lods) if stats.lods else "—"
+        self.lod_label.setText(f"{stats.lod} (has {lods})" if stats.lod is not None and len(stats.lods) > 1 else lods)
+        src = getattr(model, "source", None)
+        self.layer_label.setText(layer.name if src is None else f"{layer.name}")
+        self.layer_label.setToolTip(str(src) if src is not None else "")
+
+        rows: list[tuple[str, str]] = []
+        if stats.height is not None:
+            rows.append(("Height", f"{stats.height:.2f} m"))
+        if stats.footprint is not None:
+            rows.append(("Footprint", f"{stats.footprint:,.1f} m²"))
+        if stats.n_triangles:
+            rows.append(("Volume", "— (not a closed solid)" if stats.volume is None else f"{stats.volume:,.1f} m³"))
+        self._computed_tips = {
+            "Height": "Computed from the geometry shown: highest minus lowest point",
+            "Footprint": f"Computed from the geometry shown: area of its {stats.footprint_source}",
+            "Volume": "Computed from the geometry shown when it is a closed solid",
+        }
+        for k, addr in enumerate(obj.addresses or []):
+            rows.append(("Address" if k == 0 else f"Address {k + 1}", _fmt_address(addr)))
+        for name in sorted(obj.attributes, key=str.lower):
+            rows.append((name, _fmt_value(obj.attributes[name])))
+        groups = model.objects.groups.get(index)
+        if groups:
+            rows.append(("Groups", ", ".join(groups)))
+        n_children = len(obj.children)
+        if n_children:
+            rows.append(("Parts and surfaces", str(n_children)))
+        self.rows = rows
+        self.table.setRowCount(len(rows))
+        for r, (k, v) in enumerate(rows):
+            key_item = QTableWidgetItem(k)
+            if r < 3 and k in self._computed_tips:
+                key_item.setToolTip(self._computed_tips[k])
+                font = key_item.font()
+                font.setItalic(True)
+                key_item.setFont(font)
+            self.table.setItem(r, 0, key_item)
+            item = QTableWidgetItem(v)
+            item.setToolTip(v)
+            self.table.setItem(r, 1, item)
+        self.table.resizeColumnToContents(0)
+        self.table.setColumnWidth(0, min(self.table.columnWidth(0), 160))
+        self.table.resizeRowsToContents()
+
+    def text(self) -> str:
+        """The card as plain text (what Copy puts on the clipboard)."""
+        if self.layer is None or self.index < 0:
+            return ""
+        lines = [
+            f"Id: {self.id_label.text()}",
+            f"Type: {self.type_label.text()}",
+            f"Part of: {self.parent_label.text()}",
+            f"LoD: {self.lod_label.text()}",
+            f"File: {self.layer_label.text()}",
+        ]
+        lines += [f"{k}: {v}" for k, v in self.rows]
+        return "\n".join(lines)
+
+    def copy(self) -> None:
+        QGuiApplication.clipboard().setText(self.text())
+
+    def lod_code_shown(self) -> int | None:
+        text = self.lod_label.text().split(" ")[0]
+        try:
+            return lod_code(text)
+        except ValueError:
+            return None

@@ -1,0 +1,526 @@
+"""The main window: menus, toolbar, docks, status bar, loading files."""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+from PySide6.QtCore import QSettings, Qt, QThreadPool, QTimer, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
+from PySide6.QtWidgets import (
+    QDockWidget,
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QProgressBar,
+    QToolButton,
+    QWidget,
+)
+
+from citytwin.model.layers import CityModelLayer
+from citytwin.model.scene import Scene
+from citytwin.ui.inspector import Inspector
+from citytwin.ui.layer_panel import LayerPanel
+from citytwin.ui.search_panel import SearchPanel
+from citytwin.ui.selection import SelectionTracker, select, selectable_object
+from citytwin.ui.workers import LoadWorker
+
+if TYPE_CHECKING:
+    from citytwin.ui.viewport import Viewport
+
+ORGANISATION = "citytwin"
+APPLICATION = "citytwin"
+MAX_RECENT = 10
+FILE_FILTER = (
+    "City models (*.gml *.citygml *.xml *.json *.cityjson *.city.json *.jsonl *.city.jsonl);;"
+    "CityGML (*.gml *.citygml *.xml);;CityJSON (*.json *.cityjson *.jsonl);;All files (*)"
+)
+
+#: menu label → (render.camera preset, elevation override)
+PRESET_VIEWS = (
+    ("Top", "top", None),
+    ("North (oblique)", "north", 40.0),
+    ("East (oblique)", "east", 40.0),
+    ("South (oblique)", "south", 40.0),
+    ("West (oblique)", "west", 40.0),
+)
+
+
+def settings() -> QSettings:
+    return QSettings(ORGANISATION, APPLICATION)
+
+
+class LoadProgress(QWidget):
+    """Status-bar widget: what is loading, a progress bar and Cancel."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        self.label = QLabel()
+        self.bar = QProgressBar()
+        self.bar.setMaximumWidth(180)
+        self.bar.setTextVisible(True)
+        self.cancel_button = QToolButton()
+        self.cancel_button.setText("Cancel")
+        self.cancel_button.setToolTip("Stop loading (the scene stays as it was)")
+        layout.addWidget(self.label)
+        layout.addWidget(self.bar)
+        layout.addWidget(self.cancel_button)
+
+
+class MainWindow(QMainWindow):
+    """The desktop viewer.
+
+    Signals
+    -------
+    load_finished(path, ok)
+        A load ended: ``ok`` is False when it failed or was cancelled.
+    first_frame(seconds)
+        The first frame showing a model was drawn (seconds since the window was created).
+    """
+
+    load_finished = Signal(str, bool)
+    first_frame = Signal(float)
+
+    def __init__(
+        self, scene: Scene | None = None, parent: QWidget | None = None, paths: list[str] | None = None
+    ) -> None:
+        super().__init__(parent)
+        self._t0 = time.perf_counter()
+        self.first_frame_seconds: float | None = None
+        self.scene = scene if scene is not None else Scene()
+        self.setWindowTitle("citytwin")
+        self.setAcceptDrops(True)
+        self.setDockNestingEnabled(True)
+
+        # Start reading first: the reader runs while VTK and pyvista are imported below.
+        self.pool = QThreadPool(self)
+        self.pool.setMaxThreadCount(1)
+        self._queue: deque[Path] = deque()
+        self._worker: LoadWorker | None = None
+        self._loading_path: Path | None = None
+        self._closed = False
+        self.viewport: Viewport | None = None
+        self._build_status_bar()
+        if paths:
+            self.open_files(paths)
+
+        from citytwin.ui.viewport import Viewport  # noqa: F811 - imported late: VTK loads while the file is read
+
+        self.viewport = Viewport(self.scene, self)
+        self.setCentralWidget(self.viewport)
+        self.layer_panel = LayerPanel(self.scene)
+        self.inspector = Inspector()
+        self.search_panel = SearchPanel(self.scene)
+        self.layers_dock = self._dock("Layers", self.layer_panel, Qt.DockWidgetArea.LeftDockWidgetArea)
+        self.search_dock = self._dock("Search", self.search_panel, Qt.DockWidgetArea.LeftDockWidgetArea)
+        self.inspector_dock = self._dock("Inspector", self.inspector, Qt.DockWidgetArea.RightDockWidgetArea)
+        self.selection = SelectionTracker(self.scene, self)
+        self.selection.changed.connect(self.inspector.show_object)
+
+        self._build_actions()
+        self.viewport.picked.connect(self._on_picked)
+        self.viewport.hovered.connect(self._on_hovered)
+        self.viewport.stats_changed.connect(self._schedule_counts)
+        self.layer_panel.zoom_requested.connect(self.zoom_to_layer)
+        self.search_panel.activated.connect(self.fly_and_select)
+        self.scene.undo_stack.changed.connect(self._update_undo_actions)
+        self._update_undo_actions()
+        self._update_counts()
+        self._restore_state()
+
+    def _dock(self, title: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
+        dock = QDockWidget(title, self)
+        dock.setObjectName(f"{title.lower()}_dock")
+        dock.setWidget(widget)
+        self.addDockWidget(area, dock)
+        return dock
+
+    # --------------------------------------------------------------- actions
+    def _action(self, text: str, slot, shortcut=None, tip: str | None = None) -> QAction:
+        act = QAction(text, self)
+        if shortcut is not None:
+            act.setShortcut(QKeySequence(shortcut))
+        if tip:
+            act.setStatusTip(tip)
+            act.setToolTip(tip)
+        act.triggered.connect(lambda *_: slot())
+        return act
+
+    def _build_actions(self) -> None:
+        mb = self.menuBar()
+        file_menu = mb.addMenu("&File")
+        self.open_action = self._action(
+            "&Open…", self.open_dialog, QKeySequence.StandardKey.Open, "Open city model files"
+        )
+        file_menu.addAction(self.open_action)
+        self.recent_menu = file_menu.addMenu("Open &Recent")
+        self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
+        self.sample_action = self._action("Open &Sample District", self.open_sample)
+        file_menu.addAction(self.sample_action)
+        file_menu.addSeparator()
+        self.quit_action = self._action("&Quit", self.close, QKeySequence("Ctrl+Q"))
+        self.quit_action.setMenuRole(QAction.MenuRole.QuitRole)
+        file_menu.addAction(self.quit_action)
+
+        edit_menu = mb.addMenu("&Edit")
+        self.undo_action = self._action("&Undo", self.scene.undo_stack.undo, QKeySequence("Ctrl+Z"))
+        self.redo_action = self._action("&Redo", self.scene.undo_stack.redo, QKeySequence("Ctrl+Shift+Z"))
+        edit_menu.addAction(self.undo_action)
+        edit_menu.addAction(self.redo_action)
+        edit_menu.addSeparator()
+        self.clear_selection_action = self._action(
+            "Clear Selection", lambda: select(self.scene, None, ()), QKeySequence("Escape")
+        )
+        edit_menu.addAction(self.clear_selection_action)
+
+        view_menu = mb.addMenu("&View")
+        self.reset_action = self._action(
+            "&Reset View", self.viewport.reset_view, QKeySequence("Home"), "Show everything"
+        )
+        view_menu.addAction(self.reset_action)
+        presets = view_menu.addMenu("&Look From")
+        self.preset_actions: dict[str, QAction] = {}
+        for i, (label, name, elevation) in enumerate(PRESET_VIEWS):
+            act = self._action(label, lambda n=name, e=elevation: self.view_preset(n, e), QKeySequence(f"Ctrl+{i + 1}"))
+            presets.addAction(act)
+            self.preset_actions[name] = act
+        view_menu.addSeparator()
+        self.zoom_layer_action = self._action("Zoom to &Layer", lambda: self.zoom_to_layer(None))
+        self.zoom_selection_action = self._action("Zoom to &Selection", self.zoom_to_selection, QKeySequence("F"))
+        view_menu.addAction(self.zoom_layer_action)
+        view_menu.addAction(self.zoom_selection_action)
+        view_menu.addSeparator()
+        self.fullscreen_action = self._action("&Full Screen", self.toggle_fullscreen, QKeySequence("F11"))
+        self.fullscreen_action.setCheckable(True)
+        view_menu.addAction(self.fullscreen_action)
+        view_menu.addSeparator()
+        for dock in (self.layers_dock, self.search_dock, self.inspector_dock):
+            view_menu.addAction(dock.toggleViewAction())
+
+        help_menu = mb.addMenu("&Help")
+        self.about_action = self._action("&About citytwin", self._about)
+        self.about_action.setMenuRole(QAction.MenuRole.AboutRole)
+        help_menu.addAction(self.about_action)
+
+        tb = self.addToolBar("Main")
+        tb.setObjectName("main_toolbar")
+        tb.setMovable(False)
+        for act in (self.open_action, self.undo_action, self.redo_action):
+            tb.addAction(act)
+        tb.addSeparator()
+        tb.addAction(self.reset_action)
+        tb.addAction(self.preset_actions["top"])
+        tb.addAction(self.zoom_selection_action)
+
+    def _about(self) -> None:
+        from citytwin.ui.about import show_about
+
+        show_about(self)
+
+    def _update_undo_actions(self) -> None:
+        st = self.scene.undo_stack
+        self.undo_action.setEnabled(st.can_undo)
+        self.redo_action.setEnabled(st.can_redo)
+        self.undo_action.setToolTip(f"Undo {st.undo_text}".rstrip())
+        self.redo_action.setToolTip(f"Redo {st.redo_text}".rstrip())
+        self.undo_action.setStatusTip(self.undo_action.toolTip())
+        self.redo_action.setStatusTip(self.redo_action.toolTip())
+
+    # ------------------------------------------------------------ status bar
+    def _build_status_bar(self) -> None:
+        sb = self.statusBar()
+        self.coords_label = QLabel("")
+        self.coords_label.setMinimumWidth(260)
+        self.coords_label.setToolTip("Point under the mouse, in the coordinates of the file")
+        self.crs_label = QLabel("")
+        self.counts_label = QLabel("")
+        self.progress = LoadProgress()
+        self.progress.cancel_button.clicked.connect(self.cancel_loading)
+        self.progress.hide()
+        sb.addPermanentWidget(self.progress)
+        sb.addPermanentWidget(self.coords_label)
+        sb.addPermanentWidget(self.crs_label)
+        sb.addPermanentWidget(self.counts_label)
+        self._counts_timer = QTimer(self)
+        self._counts_timer.setSingleShot(True)
+        self._counts_timer.setInterval(50)
+        self._counts_timer.timeout.connect(self._update_counts)
+
+    def _on_hovered(self, world) -> None:
+        if world is None:
+            self.coords_label.setText("")
+            return
+        x, y, z = (float(v) for v in world)
+        self.coords_label.setText(f"x {x:,.2f}  y {y:,.2f}  z {z:,.2f} m")
+
+    def _schedule_counts(self) -> None:
+        self._counts_timer.start()
+
+    def _update_counts(self) -> None:
+        crs = self.scene.crs
+        if crs is None:
+            crs = next((layer.crs for layer in self.scene.layers if getattr(layer, "crs", None) is not None), None)
+        if crs is None:
+            self.crs_label.setText("")
+        else:
+            text = str(crs)
+            name = crs.name if crs.name and crs.epsg is None else None
+            self.crs_label.setText(name or text)
+            self.crs_label.setToolTip(crs.name or text)
+        if self.viewport is None:
+            return
+        n_obj, n_tri = self.viewport.shown_counts()
+        self.counts_label.setText(f"{n_obj:,} objects · {n_tri:,} triangles" if self.scene.layers else "")
+
+    # ------------------------------------------------------------- loading
+    def open_dialog(self) -> None:
+        start = settings().value("last_dir", str(Path.home()))
+        paths, _ = QFileDialog.getOpenFileNames(self, "Open city models", str(start), FILE_FILTER)
+        if paths:
+            settings().setValue("last_dir", str(Path(paths[0]).parent))
+            self.open_files(paths)
+
+    def open_sample(self) -> None:
+        try:
+            from citytwin.sample import sample_path
+        except ImportError:
+            self._error("The sample district is not available in this installation.")
+            return
+        path = sample_path()
+        if not path.exists():
+            self._error("The sample district file is missing from this installation.")
+            return
+        self.open_files([path])
+
+    def open_files(self, paths) -> None:
+        """Queue files to open, one after the other, off the GUI thread."""
+        for p in paths:
+            self._queue.append(Path(p))
+        self._start_next()
+
+    @property
+    def is_loading(self) -> bool:
+        return self._worker is not None or bool(self._queue)
+
+    def _start_next(self) -> None:
+        if self._worker is not None or not self._queue:
+            return
+        path = self._queue.popleft()
+        worker = LoadWorker(path)
+        self._worker = worker
+        self._loading_path = path
+        sig = worker.signals
+        sig.progress.connect(self._on_progress)
+        sig.loaded.connect(self._on_loaded)
+        sig.failed.connect(self._on_failed)
+        sig.cancelled.connect(self._on_cancelled)
+        more = f" (+{len(self._queue)} more)" if self._queue else ""
+        self.progress.label.setText(f"Opening {path.name}{more}…")
+        self.progress.bar.setRange(0, 0)
+        self.progress.cancel_button.setEnabled(True)
+        self.progress.show()
+        self.pool.start(worker)
+
+    def _on_progress(self, done: int, total: int) -> None:
+        if total > 0:
+            self.progress.bar.setRange(0, 1000)
+            self.progress.bar.setValue(int(1000 * done / total))
+            self.progress.bar.setFormat(f"{done / 1e6:.1f} / {total / 1e6:.1f} MB" if total > 1e6 else "%p%")
+
+    def cancel_loading(self) -> None:
+        """Stop the running load and drop the queued ones."""
+        self._queue.clear()
+        if self._worker is not None:
+            self._worker.cancel()
+            self.progress.label.setText("Cancelling…")
+            self.progress.cancel_button.setEnabled(False)
+
+    def _finish_worker(self, worker: LoadWorker, ok: bool) -> None:
+        if worker is self._worker:
+            self._worker = None
+            self._loading_path = None
+        if self._worker is None and not self._queue:
+            self.progress.hide()
+        self.load_finished.emit(str(worker.path), ok)
+        self._start_next()
+
+    def _on_loaded(self, worker: LoadWorker, model) -> None:
+        if self._closed:
+            return
+        if worker.is_cancelled:
+            self._on_cancelled(worker)
+            return
+        from citytwin.errors import CityTwinError
+
+        if len(model.objects) == 0 and model.mesh.n_triangles == 0:
+            detail = f" ({model.warnings[0].rstrip('.')})" if getattr(model, "warnings", None) else ""
+            self._finish_worker(worker, False)
+            self._error(f"{worker.path.name}: no city objects could be read from this file{detail}.")
+            return
+        layer = CityModelLayer(name=worker.path.name, model=model)
+        try:
+            self.scene.add_layer(layer)
+        except CityTwinError as exc:
+            self._error(str(exc))
+            self._finish_worker(worker, False)
+            return
+        self._add_recent(worker.path)
+        warnings = getattr(model, "warnings", None) or []
+        secs = f" in {worker.seconds:.1f} s" if worker.seconds is not None else ""
+        msg = f"Opened {worker.path.name}{secs}."
+        if warnings:
+            msg += f" {len(warnings)} warning{'s' if len(warnings) != 1 else ''}: {warnings[0]}"
+        self.statusBar().showMessage(msg, 8000)
+        self._update_counts()
+        if self.first_frame_seconds is None:
+            self._watch_first_frame()
+        self._finish_worker(worker, True)
+
+    def _on_failed(self, worker: LoadWorker, message: str) -> None:
+        self._finish_worker(worker, False)
+        if not self._closed:
+            self._error(message)
+
+    def _on_cancelled(self, worker: LoadWorker) -> None:
+        self.statusBar().showMessage(f"Stopped opening {worker.path.name}.", 5000)
+        self._finish_worker(worker, False)
+
+    def _error(self, message: str) -> None:
+        """Tell the user what went wrong, in one sentence."""
+        QMessageBox.warning(self, "citytwin", " ".join(message.split()))
+
+    def _watch_first_frame(self) -> None:
+        ren = self.viewport.renderer
+
+        def on_end(*_):
+            ren.RemoveObserver(self._first_frame_tag)
+            self.first_frame_seconds = time.perf_counter() - self._t0
+            self.first_frame.emit(self.first_frame_seconds)
+
+        self._first_frame_tag = ren.AddObserver("EndEvent", on_end)
+
+    # ------------------------------------------------------------- recent
+    def recent_files(self) -> list[str]:
+        value = settings().value("recent_files", [])
+        if isinstance(value, str):
+            value = [value]
+        return [str(v) for v in (value or [])]
+
+    def _add_recent(self, path: Path) -> None:
+        p = str(Path(path).resolve())
+        files = [f for f in self.recent_files() if f != p]
+        files.insert(0, p)
+        settings().setValue("recent_files", files[:MAX_RECENT])
+
+    def _fill_recent_menu(self) -> None:
+        self.recent_menu.clear()
+        files = self.recent_files()
+        if not files:
+            act = self.recent_menu.addAction("No recent files")
+            act.setEnabled(False)
+            return
+        for f in files:
+            act = self.recent_menu.addAction(Path(f).name)
+            act.setToolTip(f)
+            act.setStatusTip(f)
+            act.triggered.connect(lambda *_, f=f: self.open_files([f]))
+        self.recent_menu.addSeparator()
+        self.recent_menu.addAction("Clear Menu").triggered.connect(lambda *_: settings().setValue("recent_files", []))
+
+    # ------------------------------------------------------------- selection
+    def _on_picked(self, layer, index: int) -> None:
+        if layer is None or index < 0:
+            select(self.scene, None, ())
+            return
+        select(self.scene, layer, (selectable_object(layer, index),))
+
+    def fly_and_select(self, layer: CityModelLayer, indices) -> None:
+        """Select objects and frame them (search results)."""
+        select(self.scene, layer, tuple(indices))
+        self.zoom_to_selection()
+
+    def selection_world_bounds(self) -> np.ndarray | None:
+        from citytwin.ui.object_stats import object_bounds
+
+        boxes = []
+        for layer in self.scene.layers:
+            if isinstance(layer, CityModelLayer) and layer.selection and layer.model is not None:
+                for i in layer.selection[:5000]:
+                    b = object_bounds(layer.model, int(i), layer.lod)
+                    if b is not None:
+                        boxes.append(b)
+        if not boxes:
+            return None
+        arr = np.stack(boxes)
+        return np.concatenate([arr[:, :3].min(axis=0), arr[:, 3:].max(axis=0)])
+
+    def zoom_to_selection(self) -> None:
+        b = self.selection_world_bounds()
+        if b is not None:
+            self.viewport.fit_world_bounds(b, margin=1.8)
+
+    def zoom_to_layer(self, layer=None) -> None:
+        layer = layer or self.layer_panel.current_layer or (self.scene.layers[-1] if len(self.scene.layers) else None)
+        vis = self.viewport.visual(layer) if layer is not None else None
+        if vis is not None:
+            self.viewport.fit_bounds(vis.bounds())
+
+    def view_preset(self, name: str, elevation: float | None = None) -> None:
+        from citytwin.render.camera import preset_view
+
+        b = self.viewport._scene_bounds()
+        if b is None:
+            return
+        self.viewport.fly_to(preset_view(b, name, aspect=self.viewport.aspect(), elevation=elevation))
+
+    # ------------------------------------------------------------- window
+    def toggle_fullscreen(self) -> None:
+        if self.isFullScreen():
+            self.showNormal()
+        else:
+            self.showFullScreen()
+        self.fullscreen_action.setChecked(self.isFullScreen())
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802
+        if event.mimeData().hasUrls() and any(u.isLocalFile() for u in event.mimeData().urls()):
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802
+        paths = [u.toLocalFile() for u in event.mimeData().urls() if u.isLocalFile()]
+        if paths:
+            event.acceptProposedAction()
+            self.open_files(paths)
+
+    def _restore_state(self) -> None:
+        s = settings()
+        geometry = s.value("window/geometry")
+        state = s.value("window/state")
+        if geometry is not None:
+            self.restoreGeometry(geometry)
+        else:
+            self.resize(1400, 900)
+            self.resizeDocks([self.layers_dock, self.inspector_dock], [270, 340], Qt.Orientation.Horizontal)
+        if state is not None:
+            self.restoreState(state)
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
+        if self._closed:
+            super().closeEvent(event)
+            return
+        self._closed = True
+        self.cancel_loading()
+        self.pool.waitForDone(5000)
+        s = settings()
+        s.setValue("window/geometry", self.saveGeometry())
+        s.setValue("window/state", self.saveState())
+        self.selection.disconnect_scene()
+        self.layer_panel.shutdown()
+        self.viewport.shutdown()
+        super().closeEvent(event)

@@ -1,0 +1,590 @@
+"""The 3D view: a pyvistaqt ``QtInteractor`` that follows the scene.
+
+The viewport is the only Qt code that touches VTK, and only through the
+render package: it creates one :mod:`citytwin.render.visuals` visual per
+layer when the layer list emits ``inserted``, drops it on ``removed``, and
+forwards each layer event (visible, opacity, lod, colour mode, hidden
+classes and types, selection) to a method of the visual.
+
+Navigation is terrain-like with +Z up: left-drag orbits around the surface
+point under the cursor, right/middle-drag (or Shift+left) pans so the
+grabbed point follows the cursor, the wheel zooms towards the cursor, a
+click selects. Programmatic camera moves are animated (~0.4 s).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from typing import Any
+
+import numpy as np
+from PySide6.QtCore import QTimer, Signal
+from PySide6.QtWidgets import QVBoxLayout, QWidget
+
+from citytwin.model.camera import CameraState
+from citytwin.model.layers import CityModelLayer, Layer
+from citytwin.model.scene import Scene
+from citytwin.render.camera import CameraPose, box_corners, direction_for, fit_distance, preset_view
+from citytwin.render.style import DEFAULT_STYLE, Style, apply_style
+
+ANIMATION_SECONDS = 0.4
+CLICK_TOLERANCE_PX = 4
+
+
+def pose_angles(pose: CameraPose) -> tuple[float, float]:
+    """Compass azimuth (degrees, where the camera stands) and elevation of a pose."""
+    offset = np.asarray(pose.position, float) - np.asarray(pose.focal_point, float)
+    dist = float(np.linalg.norm(offset)) or 1.0
+    el = math.degrees(math.asin(float(np.clip(offset[2] / dist, -1.0, 1.0))))
+    horizontal = math.hypot(offset[0], offset[1])
+    if horizontal < 1e-6 * dist:  # looking straight down: the azimuth is where the screen's up points away from
+        up = np.asarray(pose.view_up, float)
+        sign = 1.0 if offset[2] > 0 else -1.0
+        az = math.degrees(math.atan2(-up[0] * sign, -up[1] * sign))
+    else:
+        az = math.degrees(math.atan2(offset[0], offset[1]))
+    return az % 360.0, el
+
+
+def pose_from_angles(focal: np.ndarray, az: float, el: float, dist: float, view_angle: float) -> CameraPose:
+    """A roll-free pose from compass azimuth/elevation around a focal point."""
+    focal = np.asarray(focal, float)
+    back = direction_for(az, el)
+    a, e = math.radians(az), math.radians(el)
+    up = np.array([-math.sin(e) * math.sin(a), -math.sin(e) * math.cos(a), math.cos(e)])
+    return CameraPose(focal + back * dist, focal, up, view_angle)
+
+
+def interpolate_pose(a: CameraPose, b: CameraPose, t: float) -> CameraPose:
+    """Blend two poses around their focal points: angles by the short way, distance geometrically."""
+    s = t * t * (3 - 2 * t)  # smoothstep: ease in and out
+    az0, el0 = pose_angles(a)
+    az1, el1 = pose_angles(b)
+    daz = ((az1 - az0 + 180.0) % 360.0) - 180.0
+    d0, d1 = max(a.distance, 1e-6), max(b.distance, 1e-6)
+    focal = (1 - s) * np.asarray(a.focal_point, float) + s * np.asarray(b.focal_point, float)
+    dist = math.exp((1 - s) * math.log(d0) + s * math.log(d1))
+    return pose_from_angles(
+        focal, az0 + s * daz, el0 + s * (el1 - el0), dist, (1 - s) * a.view_angle + s * b.view_angle
+    )
+
+
+def _rotate(v: np.ndarray, axis: np.ndarray, degrees: float) -> np.ndarray:
+    """Rodrigues rotation of ``v`` around a unit ``axis``."""
+    th = math.radians(degrees)
+    axis = axis / (np.linalg.norm(axis) or 1.0)
+    return v * math.cos(th) + np.cross(axis, v) * math.sin(th) + axis * np.dot(axis, v) * (1 - math.cos(th))
+
+
+class Viewport(QWidget):
+    """The 3D view of a scene.
+
+    Signals
+    -------
+    picked(layer, object index)
+        The user clicked on an object (the layer is ``None`` on empty sky).
+    hovered(world xyz or None)
+        Point under the cursor in the source CRS (float64 ``(3,)``), ``None`` off the model.
+    stats_changed()
+        What is drawn changed (for the status bar counts).
+    """
+
+    picked = Signal(object, int)
+    hovered = Signal(object)
+    stats_changed = Signal()
+
+    def __init__(self, scene: Scene, parent: QWidget | None = None, style: Style = DEFAULT_STYLE) -> None:
+        super().__init__(parent)
+        from pyvistaqt import QtInteractor
+
+        self.scene = scene
+        self.style = style
+        self.plotter = QtInteractor(self, auto_update=False)
+        self.plotter.setAcceptDrops(False)  # the main window opens dropped files
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.plotter)
+        apply_style(self.plotter, style)
+        self.renderer = self.plotter.renderer
+        self.visuals: dict[int, Any] = {}
+        self._callbacks: dict[int, list[tuple[Any, Any]]] = {}
+        self._has_view = False
+        self._written_camera: CameraState | None = None
+        # camera animation
+        self._anim_timer = QTimer(self)
+        self._anim_timer.setInterval(16)
+        self._anim_timer.timeout.connect(self._animate_step)
+        self._anim: tuple[CameraPose, CameraPose, float, float] | None = None
+        # hover: coalesce mouse moves
+        self._hover_timer = QTimer(self)
+        self._hover_timer.setSingleShot(True)
+        self._hover_timer.setInterval(40)
+        self._hover_timer.timeout.connect(self._hover_pick)
+        self._hover_pos: tuple[int, int] | None = None
+        self._setup_interaction()
+        for layer in scene.layers:
+            self._add_visual(layer)
+        scene.layers.events.inserted.connect(self._on_inserted)
+        scene.layers.events.removed.connect(self._on_removed)
+        scene.camera_changed.connect(self._on_scene_camera)
+
+    # ---------------------------------------------------------------- teardown
+    def shutdown(self) -> None:
+        """Disconnect from the scene and release VTK (call before closing the window)."""
+        self._anim_timer.stop()
+        self._hover_timer.stop()
+        ev = self.scene.layers.events
+        ev.inserted.disconnect(self._on_inserted)
+        ev.removed.disconnect(self._on_removed)
+        self.scene.camera_changed.disconnect(self._on_scene_camera)
+        for layer in list(self.scene.layers):
+            self._remove_visual(layer)
+        self.plotter.close()
+
+    # ---------------------------------------------------------------- layers
+    @property
+    def origin(self) -> np.ndarray:
+        return self.scene.origin if self.scene.origin is not None else np.zeros(3)
+
+    def visual(self, layer: Layer) -> Any | None:
+        return self.visuals.get(id(layer))
+
+    def _on_inserted(self, index: int, layer: Layer) -> None:
+        self._add_visual(layer)
+        if not self._has_view:
+            self.reset_view(animate=False)
+        self.request_render()
+
+    def _on_removed(self, index: int, layer: Layer) -> None:
+        self._remove_visual(layer)
+        self.request_render()
+
+    def _add_visual(self, layer: Layer) -> None:
+        if not isinstance(layer, CityModelLayer) or layer.model is None or layer.model.mesh.n_triangles == 0:
+            return  # nothing to draw (the render visual cannot hold an empty mesh)
+        from citytwin.ui.visual_adapter import LayerVisual
+
+        vis = LayerVisual(layer.model, self.plotter, self.origin, self.style, lod=layer.lod)
+        self.visuals[id(layer)] = vis
+        vis.set_visible(layer.visible)
+        vis.set_opacity(layer.opacity)
+        for code in layer.hidden_semantics:
+            vis.set_semantic_visible(code, False)
+        vis.set_hidden_types(layer.hidden_types)
+        self._apply_colour(layer, vis)
+        if layer.selection:
+            vis.highlight(list(layer.selection))
+        ev = layer.events
+        conns = [
+            (ev.visible, lambda v, *_, vis=vis: self._call(vis.set_visible, v)),
+            (ev.opacity, lambda v, *_, vis=vis: self._call(vis.set_opacity, v)),
+            (ev.lod, lambda v, *_, vis=vis: self._call(vis.set_lod, v)),
+            (ev.hidden_semantics, lambda v, *_, vis=vis: self._call(self._apply_semantics, vis, v)),
+            (ev.hidden_types, lambda v, *_, vis=vis: self._call(vis.set_hidden_types, v)),
+            (ev.selection, lambda v, *_, vis=vis: self._call(vis.highlight, list(v))),
+            (ev.colour_mode, lambda v, *_, layer=layer, vis=vis: self._call(self._apply_colour, layer, vis)),
+            (ev.colour_attribute, lambda v, *_, layer=layer, vis=vis: self._call(self._apply_colour, layer, vis)),
+            (ev.single_colour, lambda v, *_, layer=layer, vis=vis: self._call(self._apply_colour, layer, vis)),
+        ]
+        for sig, cb in conns:
+            sig.connect(cb)
+        self._callbacks[id(layer)] = conns
+        self.stats_changed.emit()
+
+    def _remove_visual(self, layer: Layer) -> None:
+        for sig, cb in self._callbacks.pop(id(layer), []):
+            sig.disconnect(cb)
+        vis = self.visuals.pop(id(layer), None)
+        if vis is not None:
+            vis.remove()
+            self.stats_changed.emit()
+
+    def _call(self, fn, *args) -> None:
+        fn(*args)
+        self.stats_changed.emit()
+        self.request_render()
+
+    @staticmethod
+    def _apply_semantics(vis: Any, hidden: frozenset[int]) -> None:
+        for code in range(256):
+            want = code not in hidden
+            if vis.semantic_visible(code) != want:
+                vis.set_semantic_visible(code, want)
+
+    def _apply_colour(self, layer: CityModelLayer, vis: Any) -> None:
+        mode = layer.colour_mode
+        if mode == "attribute" and layer.colour_attribute:
+            vis.set_colour_mode("attribute", attribute=layer.colour_attribute)
+        elif mode == "single":
+            vis.set_colour_mode("single", colour=tuple(int(round(c * 255)) for c in layer.single_colour))
+        else:  # semantic, texture (not drawn by the render visual yet), attribute without a name
+            vis.set_colour_mode("semantic")
+
+    def thematic(self, layer: Layer):
+        """The legend data of a layer coloured by attribute, else ``None``."""
+        vis = self.visual(layer)
+        return getattr(vis, "thematic", None)
+
+    def shown_counts(self) -> tuple[int, int]:
+        """(top-level objects, triangles) drawn by the visible layers."""
+        n_obj = n_tri = 0
+        for layer in self.scene.layers:
+            vis = self.visual(layer)
+            if vis is None or not layer.visible:
+                continue
+            drawn = vis.drawn_triangles
+            n_tri += len(drawn)
+            if len(drawn):
+                n_obj += len(np.unique(vis.arrays.cell["root"][drawn]))
+        return n_obj, n_tri
+
+    def request_render(self) -> None:
+        """Draw on the next event-loop turn (pyvistaqt's render() only emits a signal)."""
+        self.renderer.ResetCameraClippingRange()
+        self.plotter.render()
+
+    # ---------------------------------------------------------------- camera
+    def aspect(self) -> float:
+        w, h = self.plotter.width(), self.plotter.height()
+        return w / h if h > 0 else 16 / 9
+
+    def current_pose(self) -> CameraPose:
+        return CameraPose.from_vtk(self.renderer.GetActiveCamera())
+
+    def _set_pose(self, pose: CameraPose) -> None:
+        pose.apply(self.renderer.GetActiveCamera())
+        self._has_view = True
+        self.request_render()
+
+    def fly_to(self, pose: CameraPose, animate: bool = True) -> None:
+        """Move the camera to ``pose`` (scene-relative), animated over ~0.4 s."""
+        self._anim_timer.stop()
+        if not animate or not self.isVisible() or not self._has_view:
+            self._anim = None
+            self._set_pose(pose)
+            self._publish_camera()
+            return
+        self._anim = (self.current_pose(), pose, time.monotonic(), ANIMATION_SECONDS)
+        self._anim_timer.start()
+
+    @property
+    def animating(self) -> bool:
+        return self._anim is not None
+
+    def _animate_step(self) -> None:
+        if self._anim is None:
+            self._anim_timer.stop()
+            return
+        start, end, t0, duration = self._anim
+        t = min((time.monotonic() - t0) / duration, 1.0)
+        self._set_pose(end if t >= 1.0 else interpolate_pose(start, end, t))
+        if t >= 1.0:
+            self._anim = None
+            self._anim_timer.stop()
+            self._publish_camera()
+
+    def finish_animation(self) -> None:
+        """Jump to the end of a running animation (tests, screenshots)."""
+        if self._anim is not None:
+            end = self._anim[1]
+            self._anim = None
+            self._anim_timer.stop()
+            self._set_pose(end)
+            self._publish_camera()
+
+    def _scene_bounds(self) -> np.ndarray | None:
+        boxes = [vis.bounds() for layer in self.scene.layers if (vis := self.visual(layer)) is not None]
+        boxes = [b for b in boxes if np.isfinite(b).all()]
+        if not boxes:
+            return None
+        arr = np.stack(boxes)
+        return np.concatenate([arr[:, :3].min(axis=0), arr[:, 3:].max(axis=0)])
+
+    def view_preset(self, name: str, bounds: np.ndarray | None = None, animate: bool = True) -> None:
+        """Show the scene (or ``bounds``, scene-relative) from a preset (see ``render.camera.PRESETS``)."""
+        b = self._scene_bounds() if bounds is None else np.asarray(bounds, float)
+        if b is None:
+            return
+        self.fly_to(preset_view(b, name, aspect=self.aspect()), animate)
+
+    def reset_view(self, animate: bool = True) -> None:
+        """The whole scene from the south-west, looking down at 40°."""
+        self.view_preset("oblique-sw", animate=animate)
+
+    def fit_bounds(self, bounds: np.ndarray, animate: bool = True, margin: float = 1.15) -> None:
+        """Frame a box (scene-relative), keeping the current viewing direction."""
+        b = np.asarray(bounds, float)
+        if not np.isfinite(b).all():
+            return
+        pose = self.current_pose()
+        az, el = pose_angles(pose) if self._has_view else (225.0, 40.0)
+        centre = (b[:3] + b[3:]) / 2
+        target = pose_from_angles(centre, az, el, 1.0, pose.view_angle)
+        right, up, back = target.basis()
+        dist = fit_distance(box_corners(b), centre, right, up, back, target.view_angle, self.aspect()) * margin
+        size = float(np.linalg.norm(b[3:] - b[:3]))
+        dist = max(dist, size * 0.5, 5.0)
+        self.fly_to(pose_from_angles(centre, az, el, dist, pose.view_angle), animate)
+
+    def fit_world_bounds(self, world_bounds: np.ndarray, animate: bool = True, margin: float = 1.15) -> None:
+        """Frame a box given in the source CRS."""
+        b = np.asarray(world_bounds, float)
+        o = self.origin
+        self.fit_bounds(np.concatenate([b[:3] - o, b[3:] - o]), animate, margin)
+
+    def _publish_camera(self) -> None:
+        pose = self.current_pose()
+        o = self.origin
+        state = CameraState(
+            tuple(float(v) for v in pose.position + o),
+            tuple(float(v) for v in pose.focal_point + o),
+            tuple(float(v) for v in pose.view_up),
+            float(pose.view_angle),
+        )
+        self._written_camera = state
+        self.scene.camera = state
+
+    def _on_scene_camera(self, state: CameraState | None) -> None:
+        if state is None or state == self._written_camera:
+            return
+        o = self.origin
+        pose = CameraPose(
+            np.asarray(state.position, float) - o,
+            np.asarray(state.focal_point, float) - o,
+            np.asarray(state.view_up, float),
+            float(state.view_angle),
+        )
+        self.fly_to(pose)
+
+    # ---------------------------------------------------------------- picking
+    def pick(self, x: float, y: float) -> tuple[CityModelLayer | None, Any]:
+        """The nearest layer hit at a display position (VTK: origin bottom-left) and its pick result."""
+        cam = np.array(self.renderer.GetActiveCamera().GetPosition())
+        best: tuple[float, CityModelLayer | None, Any] = (math.inf, None, None)
+        for layer in self.scene.layers:
+            vis = self.visual(layer)
+            if vis is None or not layer.visible:
+                continue
+            hit = vis.pick(x, y)
+            if hit is not None:
+                d = float(np.linalg.norm(hit.position - cam))
+                if d < best[0]:
+                    best = (d, layer, hit)
+        return best[1], best[2]
+
+    def pick_qt(self, qx: float, qy: float) -> tuple[CityModelLayer | None, Any]:
+        """Like :meth:`pick` with Qt widget coordinates (origin top-left, logical pixels)."""
+        x, y = self._qt_to_display(qx, qy)
+        return self.pick(x, y)
+
+    def _qt_to_display(self, qx: float, qy: float) -> tuple[float, float]:
+        ratio = self.plotter.devicePixelRatioF()
+        return qx * ratio, (self.plotter.height() - 1 - qy) * ratio
+
+    def world_to_display(self, world: np.ndarray) -> tuple[float, float]:
+        """Display position (VTK convention) of a point in the source CRS."""
+        p = np.asarray(world, float) - self.origin
+        self.renderer.SetWorldPoint(float(p[0]), float(p[1]), float(p[2]), 1.0)
+        self.renderer.WorldToDisplay()
+        x, y, _ = self.renderer.GetDisplayPoint()
+        return x, y
+
+    def world_to_qt(self, world: np.ndarray) -> tuple[float, float]:
+        """Qt widget position (logical pixels, origin top-left) of a point in the source CRS."""
+        x, y = self.world_to_display(world)
+        ratio = self.plotter.devicePixelRatioF()
+        return x / ratio, self.plotter.height() - 1 - y / ratio
+
+    def _ray(self, x: float, y: float) -> tuple[np.ndarray, np.ndarray]:
+        ren = self.renderer
+        pts = []
+        for z in (0.0, 1.0):
+            ren.SetDisplayPoint(float(x), float(y), z)
+            ren.DisplayToWorld()
+            w = np.array(ren.GetWorldPoint(), float)
+            pts.append(w[:3] / (w[3] if w[3] else 1.0))
+        d = pts[1] - pts[0]
+        return pts[0], d / (np.linalg.norm(d) or 1.0)
+
+    def _plane_point(self, x: float, y: float, point: np.ndarray, normal: np.ndarray) -> np.ndarray | None:
+        origin, d = self._ray(x, y)
+        denom = float(np.dot(d, normal))
+        if abs(denom) < 1e-9:
+            return None
+        t = float(np.dot(point - origin, normal)) / denom
+        return origin + t * d if t > 0 else None
+
+    def surface_point(self, x: float, y: float) -> np.ndarray | None:
+        """Scene-relative point of the model under a display position, ``None`` on the sky."""
+        _, hit = self.pick(x, y)
+        return None if hit is None else np.asarray(hit.position, float)
+
+    # ------------------------------------------------------------ interaction
+    def _setup_interaction(self) -> None:
+        from vtkmodules.vtkInteractionStyle import vtkInteractorStyleTrackballCamera
+
+        iren = self.plotter.iren
+        iren.clear_key_event_callbacks()  # no pyvista 'q' (close) or 'v' shortcuts in the app
+        style = vtkInteractorStyleTrackballCamera()
+        self._style = style
+        self._interactor = iren.interactor
+        self._interactor.SetInteractorStyle(style)
+        self._mode: str | None = None
+        self._press: tuple[int, int] = (0, 0)
+        self._last: tuple[int, int] = (0, 0)
+        self._moved = False
+        self._pivot = np.zeros(3)
+        self._pan_point = np.zeros(3)
+        for event, handler in (
+            ("LeftButtonPressEvent", self._on_left_press),
+            ("LeftButtonReleaseEvent", self._on_release),
+            ("MiddleButtonPressEvent", self._on_pan_press),
+            ("MiddleButtonReleaseEvent", self._on_release),
+            ("RightButtonPressEvent", self._on_pan_press),
+            ("RightButtonReleaseEvent", self._on_release),
+            ("MouseMoveEvent", self._on_move),
+            ("MouseWheelForwardEvent", lambda *_: self._on_wheel(1)),
+            ("MouseWheelBackwardEvent", lambda *_: self._on_wheel(-1)),
+            ("KeyPressEvent", lambda *_: None),
+            ("CharEvent", lambda *_: None),
+        ):
+            style.AddObserver(event, handler)
+
+    def _event_pos(self) -> tuple[int, int]:
+        x, y = self._interactor.GetEventPosition()
+        return int(x), int(y)
+
+    def _on_left_press(self, *_: Any) -> None:
+        if self._interactor.GetShiftKey():
+            self._on_pan_press()
+            return
+        self._anim_timer.stop()
+        self._anim = None
+        self._press = self._last = self._event_pos()
+        self._moved = False
+        self._mode = "rotate"
+        hit = self.surface_point(*self._press)
+        self._pivot = hit if hit is not None else np.asarray(self.renderer.GetActiveCamera().GetFocalPoint(), float)
+
+    def _on_pan_press(self, *_: Any) -> None:
+        self._anim_timer.stop()
+        self._anim = None
+        self._press = self._last = self._event_pos()
+        self._moved = False
+        self._mode = "pan"
+        hit = self.surface_point(*self._press)
+        self._pan_point = hit if hit is not None else np.asarray(self.renderer.GetActiveCamera().GetFocalPoint(), float)
+
+    def _on_release(self, *_: Any) -> None:
+        mode, self._mode = self._mode, None
+        if mode is None:
+            return
+        if not self._moved and mode == "rotate":
+            layer, hit = self.pick(*self._press)
+            self.picked.emit(layer, -1 if hit is None else int(hit.object))
+        elif self._moved:
+            self._publish_camera()
+
+    def _on_move(self, *_: Any) -> None:
+        pos = self._event_pos()
+        if self._mode is None:
+            self._hover_pos = pos
+            if not self._hover_timer.isActive():
+                self._hover_timer.start()
+            return
+        if not self._moved and max(abs(pos[0] - self._press[0]), abs(pos[1] - self._press[1])) <= CLICK_TOLERANCE_PX:
+            return
+        self._moved = True
+        dx, dy = pos[0] - self._last[0], pos[1] - self._last[1]
+        if self._mode == "rotate":
+            self._orbit(dx, dy)
+        else:
+            self._pan(self._last, pos)
+        self._last = pos
+
+    def _orbit(self, dx: float, dy: float) -> None:
+        cam = self.renderer.GetActiveCamera()
+        pos = np.array(cam.GetPosition(), float)
+        focal = np.array(cam.GetFocalPoint(), float)
+        up = np.array(cam.GetViewUp(), float)
+        pivot = self._pivot
+        size = self.renderer.GetSize()
+        deg_per_px = 360.0 / max(size[0], 1)
+        z = np.array([0.0, 0.0, 1.0])
+        # azimuth: around the vertical through the pivot
+        az = -dx * deg_per_px
+        pos = pivot + _rotate(pos - pivot, z, az)
+        focal = pivot + _rotate(focal - pivot, z, az)
+        up = _rotate(up, z, az)
+        # elevation: around the camera's horizontal right axis, clamped so the camera never flips over
+        direction = focal - pos
+        direction /= np.linalg.norm(direction) or 1.0
+        right = np.cross(direction, up)
+        right /= np.linalg.norm(right) or 1.0
+        pitch = math.degrees(math.asin(float(np.clip(-direction[2], -1, 1))))  # 90 = looking straight down
+        want = -dy * deg_per_px
+        new_pitch = float(np.clip(pitch - want, -20.0, 89.5))
+        delta = -(new_pitch - pitch)
+        if abs(delta) > 1e-9:
+            pos = pivot + _rotate(pos - pivot, right, delta)
+            focal = pivot + _rotate(focal - pivot, right, delta)
+            up = _rotate(up, right, delta)
+        direction = focal - pos
+        direction /= np.linalg.norm(direction) or 1.0
+        # keep the horizon level: up is +Z made orthogonal to the view direction
+        level = z - direction * float(np.dot(z, direction))
+        if np.linalg.norm(level) > 1e-3:
+            up = level / np.linalg.norm(level)
+        cam.SetPosition(*pos)
+        cam.SetFocalPoint(*focal)
+        cam.SetViewUp(*up)
+        cam.OrthogonalizeViewUp()
+        self._has_view = True
+        self.request_render()
+
+    def _pan(self, a: tuple[int, int], b: tuple[int, int]) -> None:
+        cam = self.renderer.GetActiveCamera()
+        normal = np.array(cam.GetDirectionOfProjection(), float)
+        pa = self._plane_point(*a, self._pan_point, normal)
+        pb = self._plane_point(*b, self._pan_point, normal)
+        if pa is None or pb is None:
+            return
+        shift = pa - pb
+        cam.SetPosition(*(np.array(cam.GetPosition()) + shift))
+        cam.SetFocalPoint(*(np.array(cam.GetFocalPoint()) + shift))
+        self.request_render()
+
+    def _on_wheel(self, direction: int) -> None:
+        self._anim_timer.stop()
+        self._anim = None
+        x, y = self._event_pos()
+        cam = self.renderer.GetActiveCamera()
+        pos = np.array(cam.GetPosition(), float)
+        focal = np.array(cam.GetFocalPoint(), float)
+        target = self.surface_point(x, y)
+        if target is None:  # over the sky: zoom towards the cursor on the focal point's horizontal plane
+            target = self._plane_point(x, y, focal, np.array([0.0, 0.0, 1.0]))
+            if target is None or np.linalg.norm(target - pos) > 20 * np.linalg.norm(focal - pos):
+                target = focal
+        factor = 0.2 if direction > 0 else -0.25
+        step = (target - pos) * factor
+        if direction > 0 and np.linalg.norm(target - pos - step) < 0.5:
+            return  # do not go through the surface
+        cam.SetPosition(*(pos + step))
+        cam.SetFocalPoint(*(focal + step))
+        self._has_view = True
+        self.request_render()
+        self._publish_camera()
+
+    def _hover_pick(self) -> None:
+        if self._hover_pos is None or self._mode is not None:
+            return
+        p = self.surface_point(*self._hover_pos)
+        self.hovered.emit(None if p is None else p + self.origin)
+
+    # ---------------------------------------------------------------- images
+    def grab_image(self) -> np.ndarray:
+        """``(H, W, 3)`` uint8 of what the window shows now (renders first)."""
+        self.plotter.ren_win.Render()
+        return np.asarray(self.plotter.screenshot(return_img=True))

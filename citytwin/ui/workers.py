@@ -1,0 +1,106 @@
+"""Loading files off the GUI thread.
+
+A :class:`LoadWorker` runs :func:`citytwin.io.read` in a ``QThreadPool`` and
+reports back through Qt signals, which Qt delivers on the GUI thread (queued
+connections). The GUI thread then adds the layer and builds its actors; a
+cancelled or failed load never touches the scene.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+
+from PySide6.QtCore import QObject, QRunnable, Signal
+
+
+class LoadSignals(QObject):
+    """Signals of one load (a ``QRunnable`` cannot own signals itself).
+
+    Attributes
+    ----------
+    progress
+        ``(done, total)`` bytes read, throttled.
+    loaded
+        ``(worker, model)``: the model data read, once finished.
+    failed
+        ``(worker, message)``: one sentence for a person.
+    cancelled
+        ``(worker,)``: the user cancelled; nothing was read.
+
+    Connect them to methods of a ``QObject`` living in the GUI thread so Qt
+    queues the calls there.
+    """
+
+    progress = Signal(object, object)
+    loaded = Signal(object, object)
+    failed = Signal(object, str)
+    cancelled = Signal(object)
+
+
+class LoadWorker(QRunnable):
+    """Read one file in a thread pool.
+
+    Parameters
+    ----------
+    path
+        The file.
+    options
+        :class:`citytwin.io.LoadOptions` or ``None`` for everything.
+    """
+
+    def __init__(self, path: str | Path, options=None) -> None:
+        super().__init__()
+        self.path = Path(path)
+        self.options = options
+        self.signals = LoadSignals()
+        self._cancel = threading.Event()
+        self._last_progress = 0.0
+        self.seconds: float | None = None
+        self.setAutoDelete(False)  # the window keeps it until its result arrives
+
+    def cancel(self) -> None:
+        """Ask the reader to stop; :attr:`LoadSignals.cancelled` follows."""
+        self._cancel.set()
+
+    @property
+    def is_cancelled(self) -> bool:
+        return self._cancel.is_set()
+
+    def _progress(self, done: int, total: int) -> None:
+        now = time.monotonic()
+        if done >= total or now - self._last_progress > 0.05:
+            self._last_progress = now
+            self.signals.progress.emit(int(done), int(total))
+
+    def run(self) -> None:  # runs in a pool thread
+        from citytwin.errors import CityTwinError, LoadCancelled
+        from citytwin.io.registry import read
+
+        start = time.perf_counter()
+        try:
+            model = read(self.path, self.options, progress=self._progress, cancel=self._cancel.is_set)
+        except LoadCancelled:
+            self.signals.cancelled.emit(self)
+            return
+        except CityTwinError as exc:
+            self.signals.failed.emit(self, _one_sentence(str(exc)))
+            return
+        except MemoryError:
+            self.signals.failed.emit(self, f"{self.path.name}: there is not enough memory to open this file.")
+            return
+        except Exception as exc:  # a bug in a reader must not take the window down
+            self.signals.failed.emit(self, f"{self.path.name} could not be read ({exc.__class__.__name__}: {exc}).")
+            return
+        self.seconds = time.perf_counter() - start
+        if self._cancel.is_set():  # finished just as the user cancelled: honour the cancel
+            self.signals.cancelled.emit(self)
+            return
+        self.signals.loaded.emit(self, model)
+
+
+def _one_sentence(text: str) -> str:
+    """Keep a message to one line (readers promise one sentence; be safe anyway)."""
+    text = " ".join(text.split())
+    return text if len(text) <= 400 else text[:397] + "…"
