@@ -366,7 +366,8 @@ class MainWindow(QMainWindow):
             return
         layer = CityModelLayer(name=worker.path.name, model=model)
         try:
-            self.scene.add_layer(layer)
+            # Opening a file is not an undo step; removing a layer is.
+            self.scene.add_layer(layer, undoable=False)
         except CityTwinError as exc:
             self._error(str(exc))
             self._finish_worker(worker, False)

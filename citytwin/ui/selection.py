@@ -35,14 +35,18 @@ def selectable_object(layer: CityModelLayer, index: int) -> int:
 
 
 def select(scene: Scene, layer: CityModelLayer | None, indices: tuple[int, ...] | list[int]) -> None:
-    """Select objects of one layer (undoable), clearing the selection of every other layer."""
+    """Select objects of one layer, clearing the selection of every other layer.
+
+    Selection is view state, not an edit: like in other desktop editors it is
+    not an undo step (Undo after a click undoes the last real change).
+    """
     for other in scene.layers:
         if other is not layer and isinstance(other, CityModelLayer) and other.selection:
-            scene.set(other, "selection", ())
+            other.selection = ()
     if layer is not None:
         value = tuple(int(i) for i in indices)
         if tuple(layer.selection) != value:
-            scene.set(layer, "selection", value)
+            layer.selection = value
 
 
 class SelectionTracker(QObject):
