@@ -7,7 +7,11 @@ building). Everything a user toggles works without re-converting the model:
   arrays kept in memory: one boolean mask, one fancy index and one new
   ``vtkCellArray`` sharing the same ``vtkPoints`` (hidden cells cannot be
   skipped with VTK's ghost-cell flags: the OpenGL mapper still draws them);
-* colour modes and selection overwrite the per-cell ``colors`` array in place.
+* colour modes and selection overwrite the per-cell ``colors`` array in place;
+* the ``"texture"`` colour mode shows materials as cell colours and texture images
+  on one extra actor per image (:mod:`citytwin.render.textures`);
+* while the camera moves, :meth:`CityModelVisual.set_interactive` swaps a big layer
+  for a light box proxy (:mod:`citytwin.render.lod_proxy`).
 
 Visual classes are found from the model's class through :func:`visual_class_for`
 (walking the MRO, like napari's ``_vispy/utils/visual.py``), so point clouds and
@@ -17,6 +21,7 @@ meshes plug in with :func:`register_visual`.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
@@ -30,10 +35,23 @@ from vtkmodules.vtkRenderingCore import vtkActor, vtkCellPicker, vtkPolyDataMapp
 from citytwin.model.citymodel import CityModel
 from citytwin.model.semantics import SurfaceClass
 from citytwin.render.colormap import Thematic, inherit_from_ancestors, thematic_colours
-from citytwin.render.convert import choose_origin, lod_mask, polydata_from_arrays, render_arrays
+from citytwin.render.convert import choose_origin, lod_mask, render_arrays, triangle_normals_z
+from citytwin.render.lod_proxy import InteractionLOD
 from citytwin.render.style import DEFAULT_STYLE, Style, apply_surface_lighting
+from citytwin.render.textures import (
+    TEXTURE_WHITE,
+    TextureActors,
+    TextureSet,
+    appearance_coverage,
+    cells_polydata,
+    load_textures,
+    material_colours,
+)
 
-ColourMode = Literal["semantic", "single", "attribute"]
+ColourMode = Literal["semantic", "single", "attribute", "texture"]
+
+#: ``colour_mode="auto"`` shows appearances when at least this fraction of polygons has a material or texture
+AUTO_APPEARANCE_FRACTION = 0.5
 
 
 def renderer_of(target: Any) -> Any:
@@ -127,6 +145,14 @@ class CityModelVisual(BaseVisual):
         Colours and lighting.
     lod
         Initial LoD code; ``None`` shows each top-level object at its highest LoD.
+    colour_mode
+        Initial colour mode; ``"auto"`` is ``"texture"`` when most polygons have a material or
+        texture (:attr:`preferred_colour_mode`), else ``"semantic"``.
+
+    Attributes
+    ----------
+    warnings
+        Problems met while drawing (texture images that could not be read), one sentence each.
     """
 
     def __init__(
@@ -136,6 +162,7 @@ class CityModelVisual(BaseVisual):
         origin: np.ndarray | None = None,
         style: Style = DEFAULT_STYLE,
         lod: int | None = None,
+        colour_mode: ColourMode | Literal["auto"] = "semantic",
     ) -> None:
         if origin is None:
             origin = choose_origin(model.bounds)
@@ -154,6 +181,20 @@ class CityModelVisual(BaseVisual):
         self.legend: Any | None = None
         self._drawn = np.zeros(0, np.int64)
         self._locator: vtkStaticCellLocator | None = None
+        self.warnings: list[str] = []
+        # triangles in the main actor (the drawn ones minus those drawn textured)
+        self._main_idx = np.zeros(0, np.int64)
+        self._synced_drawn: np.ndarray | None = None
+        self._drawn_version = 0
+        self._colour_version = 0
+        self._visible = True
+        self._textures: TextureSet | None = None
+        self._texture_actors: TextureActors | None = None
+        self._texture_cache: dict[str, Any] = {}
+        self._texture_locators: dict[int, vtkStaticCellLocator] = {}
+        self._lod_proxy: InteractionLOD | None = None
+        self._proxy_key: tuple[int, int] | None = None
+        self._tri_up: np.ndarray | None = None
 
         self.polydata = pv.PolyData()
         self.mapper = vtkPolyDataMapper()
@@ -168,6 +209,12 @@ class CityModelVisual(BaseVisual):
         self.actors = [self.actor]
         self._rebuild_cells()
         self.renderer.AddActor(self.actor)
+        # a subclass may rebuild the cells its own way: catch up before the next frame
+        self._render_observer = self.renderer.AddObserver("StartEvent", self._before_render)
+        if colour_mode == "auto":
+            colour_mode = self.preferred_colour_mode
+        if colour_mode != "semantic":
+            self.set_colour_mode(colour_mode)
 
     # ------------------------------------------------------------ cells drawn
     @property
@@ -175,19 +222,55 @@ class CityModelVisual(BaseVisual):
         """Indices (into ``mesh.triangles``) of the triangles currently drawn."""
         return self._drawn
 
-    def _rebuild_cells(self) -> None:
+    def _keep_mask(self) -> np.ndarray:
+        """``(T,)`` bool: the triangles to draw (LoD and shown classes); subclasses add their filters here."""
         cell = self.arrays.cell
-        keep = self._lod_keep & ~self._hidden_classes[cell["semantic"]]
-        idx = np.flatnonzero(keep)
+        return self._lod_keep & ~self._hidden_classes[cell["semantic"]]
+
+    def _rebuild_cells(self) -> None:
+        self._apply_drawn(np.flatnonzero(self._keep_mask()))
+
+    def _texture_mode_on(self) -> bool:
+        return self._mode == "texture" and self._texture_actors is not None
+
+    def _apply_drawn(self, idx: np.ndarray) -> None:
+        """Draw the triangles ``idx``: the main mesh, the texture actors, and mark the proxy stale."""
+        cell = self.arrays.cell
         self._drawn = idx
-        sub = {k: v[idx] for k, v in cell.items() if k != "colors"}
-        sub["tri_index"] = idx.astype(np.int32)
-        sub["colors"] = self._display_colours(idx)
-        pd = polydata_from_arrays(None, self.arrays.triangles[idx], sub, vtk_points=self._vtk_points)
+        self._synced_drawn = idx
+        self._drawn_version += 1
+        main = idx
+        if self._texture_mode_on():
+            assert self._textures is not None
+            main = idx[~self._textures.textured[idx]]
+        self._main_idx = main
+        sub = {k: v[main] for k, v in cell.items() if k != "colors"}
+        sub["tri_index"] = main.astype(np.int32)
+        sub["colors"] = self._display_colours(main)
+        pd = cells_polydata(self.arrays.triangles[main], sub, self._vtk_points)
         self.polydata.ShallowCopy(pd)
         self.polydata.GetCellData().SetActiveScalars("colors")
         self.polydata.Modified()
         self._locator = None
+        self._texture_locators = {}
+        if self._texture_actors is not None:
+            self._texture_actors.update(idx if self._texture_mode_on() else idx[:0], self._display_colours)
+        self._apply_visibility()
+
+    def _ensure_synced(self) -> None:
+        """Catch up when a subclass rebuilt :attr:`polydata` itself (it only sets ``_drawn``)."""
+        if self._drawn is self._synced_drawn:
+            return
+        if self._texture_mode_on():
+            self._apply_drawn(self._drawn)
+        else:  # the subclass built the same mesh this class would
+            self._synced_drawn = self._drawn
+            self._main_idx = self._drawn
+            self._drawn_version += 1
+            self._texture_locators = {}
+
+    def _before_render(self, *_: Any) -> None:
+        self._ensure_synced()
 
     def _display_colours(self, idx: np.ndarray) -> np.ndarray:
         colours = self._mode_colours[idx].copy()
@@ -199,10 +282,32 @@ class CityModelVisual(BaseVisual):
         return colours
 
     def _refresh_colours(self) -> None:
+        self._ensure_synced()
+        self._colour_version += 1
         arr = self.polydata.GetCellData().GetArray("colors")
         view = vtk_to_numpy(arr)
-        view[:] = self._display_colours(self._drawn)
+        view[:] = self._display_colours(self._main_idx)
         arr.Modified()
+        if self._texture_actors is not None:
+            self._texture_actors.refresh_colours(self._display_colours)
+
+    # ------------------------------------------------------------- visibility
+    def set_visible(self, visible: bool) -> None:
+        """Show or hide the layer (the main mesh, texture images and interaction proxy alike)."""
+        self._visible = bool(visible)
+        self._apply_visibility()
+
+    @property
+    def visible(self) -> bool:
+        return bool(self.actors) and self._visible
+
+    def _apply_visibility(self) -> None:
+        proxy = self._lod_proxy is not None and self._lod_proxy.active
+        self.actor.SetVisibility(self._visible and not proxy)
+        if self._texture_actors is not None:
+            self._texture_actors.set_visible(self._visible and not proxy and self._texture_mode_on())
+        if self._lod_proxy is not None:
+            self._lod_proxy.actor.SetVisibility(self._visible and proxy)
 
     # ------------------------------------------------------------- toggles
     def set_semantic_visible(self, cls: SurfaceClass | int, visible: bool) -> None:
@@ -243,19 +348,25 @@ class CityModelVisual(BaseVisual):
         clim: tuple[float, float] | None = None,
         kind: Literal["numeric", "categorical"] | None = None,
         legend: bool = True,
+        theme: str | None = None,
     ) -> Thematic | None:
-        """Colour by semantic class, with one colour, or by an attribute.
+        """Colour by semantic class, with one colour, by an attribute, or with the file's appearance.
 
         Parameters
         ----------
         mode
-            ``"semantic"`` (the default look), ``"single"`` or ``"attribute"``.
+            ``"semantic"`` (the default look), ``"single"``, ``"attribute"`` or ``"texture"``
+            (materials and texture images of an appearance theme; surfaces without one, or whose
+            image cannot be read, keep their semantic colour; see :attr:`warnings`).
         colour
             RGB for ``"single"`` (default :attr:`Style.single_colour`).
         attribute, cmap, clim, kind
             For ``"attribute"``: see :func:`~citytwin.render.colormap.thematic_colours`.
         legend
             Add a legend (scalar bar or category box) to the renderer in ``"attribute"`` mode.
+        theme
+            For ``"texture"``: the appearance theme (default: the one covering most polygons,
+            see :func:`~citytwin.render.textures.choose_theme`).
 
         Returns
         -------
@@ -265,7 +376,13 @@ class CityModelVisual(BaseVisual):
         self._remove_legend()
         self.thematic = None
         cell = self.arrays.cell
-        if mode == "semantic":
+        was_texture = self._texture_mode_on()
+        if mode == "texture":
+            textures = self._load_textures(theme)
+            rgba = material_colours(self.model.mesh, textures.theme, cell["colors"])
+            rgba[textures.textured] = TEXTURE_WHITE
+            self._mode_colours = rgba
+        elif mode == "semantic":
             self._mode_colours = cell["colors"]
         elif mode == "single":
             rgba = np.empty_like(cell["colors"])
@@ -300,8 +417,112 @@ class CityModelVisual(BaseVisual):
         else:
             raise ValueError(f"unknown colour mode {mode!r}")
         self._mode = mode
-        self._refresh_colours()
+        if was_texture or self._texture_mode_on():  # textured triangles move between actors
+            self._ensure_synced()
+            self._colour_version += 1
+            self._apply_drawn(self._drawn)
+        else:
+            self._refresh_colours()
         return self.thematic
+
+    # ------------------------------------------------------------- textures
+    @property
+    def preferred_colour_mode(self) -> ColourMode:
+        """``"texture"`` when most polygons have a material or a texture, else ``"semantic"``."""
+        cover = appearance_coverage(self.model.mesh)
+        return "texture" if cover >= AUTO_APPEARANCE_FRACTION else "semantic"
+
+    @property
+    def texture_actors(self) -> list[Any]:
+        """The actors drawing texture images (one per image), empty until ``"texture"`` mode is used."""
+        return [] if self._texture_actors is None else self._texture_actors.actors
+
+    def _load_textures(self, theme: str | None) -> TextureSet:
+        if self._textures is not None and (theme is None or theme == self._textures.theme):
+            return self._textures
+        source = getattr(self.model, "source", None)
+        base = None if source is None else Path(source).parent
+        textures = load_textures(self.model.mesh, theme, base, self._texture_cache)
+        for w in textures.warnings:
+            if w not in self.warnings:
+                self.warnings.append(w)
+        if self._texture_actors is not None:
+            for a in self._texture_actors.actors:
+                self.actors.remove(a)
+            self._texture_actors.remove()
+            self._texture_actors = None
+        self._textures = textures
+        if textures.textures:
+            self._texture_actors = TextureActors(
+                textures, self.arrays.triangles, self._vtk_points, self.renderer, self.style
+            )
+            opacity = self.actor.GetProperty().GetOpacity()
+            self._texture_actors.set_opacity(opacity)
+            self.actors.extend(self._texture_actors.actors)
+        return textures
+
+    # ------------------------------------------------------------ interaction
+    @property
+    def interaction_lod(self) -> InteractionLOD:
+        """The proxy drawn while the camera moves (created on first use; tune its ``triangle_budget``)."""
+        if self._lod_proxy is None:
+            self._lod_proxy = InteractionLOD(self.renderer, self.style)
+            self._lod_proxy.actor.GetProperty().SetOpacity(self.actor.GetProperty().GetOpacity())
+            self.actors.append(self._lod_proxy.actor)
+        return self._lod_proxy
+
+    @property
+    def interactive(self) -> bool:
+        """Whether the interaction proxy is drawn instead of the full mesh."""
+        return self._lod_proxy is not None and self._lod_proxy.active
+
+    def set_interactive(self, interactive: bool) -> bool:
+        """Draw a light proxy while the camera moves (``True``), the full mesh again when it stops.
+
+        Call it from the interactor's ``StartInteractionEvent`` / ``EndInteractionEvent`` (or
+        mouse press / release). Layers lighter than the proxy's triangle budget keep drawing
+        the full mesh. The proxy follows the camera on its own (it re-selects its boxes at the
+        start of every frame while active). Returns whether the proxy is now drawn.
+        """
+        if not interactive:
+            if self._lod_proxy is not None and self._lod_proxy.active:
+                self._lod_proxy.stop()
+                self._apply_visibility()
+            return False
+        self._ensure_synced()
+        lod = self.interaction_lod
+        if not lod.worth_it(len(self._drawn)):
+            return False
+        key = (self._drawn_version, self._colour_version)
+        if key != self._proxy_key:
+            self._build_proxy()
+            self._proxy_key = key
+        lod.start()
+        self._apply_visibility()
+        return True
+
+    def _build_proxy(self) -> None:
+        idx = self._drawn
+        if self._tri_up is None:  # roofs, and unclassified faces facing up or down (terrain, flat roofs)
+            sem = self.arrays.cell["semantic"]
+            up = sem == SurfaceClass.ROOF
+            none = np.flatnonzero(sem == SurfaceClass.NONE)
+            up[none] = np.abs(triangle_normals_z(self.arrays.points, self.arrays.triangles[none])) > 0.5
+            self._tri_up = up
+        colours = self._display_colours(idx)
+        if self._texture_mode_on():  # a textured face counts with its image's mean colour
+            assert self._textures is not None
+            tex = self._textures.tri_texture[idx]
+            on = tex >= 0
+            colours[on, :3] = self._textures.mean_colours[tex[on]]
+        every = len(idx) == self.arrays.n_triangles
+        self.interaction_lod.build(
+            self.arrays.points,
+            self.arrays.triangles if every else self.arrays.triangles[idx],
+            self.arrays.cell["root"] if every else self.arrays.cell["root"][idx],
+            colours,
+            self._tri_up if every else self._tri_up[idx],
+        )
 
     def _remove_legend(self) -> None:
         if self.legend is not None:
@@ -335,7 +556,8 @@ class CityModelVisual(BaseVisual):
 
     def object_of_cell(self, cell_id: int) -> int:
         """Object index of a cell of :attr:`polydata` (as a VTK picker reports it)."""
-        return int(self.arrays.cell["object"][self._drawn[cell_id]])
+        self._ensure_synced()
+        return int(self.arrays.cell["object"][self._main_idx[cell_id]])
 
     def pick(self, x: float, y: float) -> PickResult | None:
         """What this layer shows at a display position (VTK convention: origin bottom-left).
@@ -344,21 +566,47 @@ class CityModelVisual(BaseVisual):
         """
         if not self.visible or len(self._drawn) == 0:
             return None
-        if self._locator is None:
-            self._locator = vtkStaticCellLocator()
-            self._locator.SetDataSet(self.polydata)
-            self._locator.BuildLocator()
+        self._ensure_synced()
         picker = vtkCellPicker()
         picker.SetTolerance(1e-5)  # a hair above 0: rays through a shared edge still hit
         picker.PickFromListOn()
-        picker.AddPickList(self.actor)
-        picker.AddLocator(self._locator)
-        if not picker.Pick(float(x), float(y), 0.0, self.renderer):
+        if len(self._main_idx):
+            if self._locator is None:
+                self._locator = vtkStaticCellLocator()
+                self._locator.SetDataSet(self.polydata)
+                self._locator.BuildLocator()
+            picker.AddPickList(self.actor)
+            picker.AddLocator(self._locator)
+        if self._texture_mode_on():
+            assert self._texture_actors is not None
+            for t, (actor, pd, idx) in self._texture_actors.parts.items():
+                if len(idx) == 0:
+                    continue
+                if t not in self._texture_locators:
+                    loc = vtkStaticCellLocator()
+                    loc.SetDataSet(pd)
+                    loc.BuildLocator()
+                    self._texture_locators[t] = loc
+                picker.AddPickList(actor)
+                picker.AddLocator(self._texture_locators[t])
+        hidden = self.interactive  # the proxy stands in: pick the real mesh all the same
+        if hidden:
+            self.actor.VisibilityOn()
+            if self._texture_actors is not None:
+                self._texture_actors.set_visible(self._texture_mode_on())
+        try:
+            hit = picker.Pick(float(x), float(y), 0.0, self.renderer)
+        finally:
+            if hidden:
+                self._apply_visibility()
+        if not hit:
             return None
         cid = picker.GetCellId()
-        if cid < 0:
+        data = picker.GetDataSet()
+        if cid < 0 or data is None:
             return None
-        tri = int(self._drawn[cid])
+        tri_index = data.GetCellData().GetArray("tri_index")
+        tri = int(tri_index.GetValue(cid)) if tri_index is not None else int(self._main_idx[cid])
         return PickResult(
             object=int(self.arrays.cell["object"][tri]),
             root=int(self.arrays.cell["root"][tri]),
@@ -368,7 +616,14 @@ class CityModelVisual(BaseVisual):
 
     def remove(self) -> None:
         self._remove_legend()
+        if self._lod_proxy is not None:
+            self._lod_proxy.stop()
+        if getattr(self, "_render_observer", None) is not None:
+            self.renderer.RemoveObserver(self._render_observer)
+            self._render_observer = None
         super().remove()
+        self._texture_actors = None
+        self._lod_proxy = None
 
 
 # ------------------------------------------------------------------ legends
