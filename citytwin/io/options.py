@@ -26,6 +26,9 @@ class LoadOptions:
     recover
         For XML: when a file is not well-formed, retry with a recovering parser
         and report what was skipped instead of failing.
+    point_budget
+        For point clouds: keep at most this many points, a uniform random subset
+        of the file (class counts and bounds still describe the whole file).
     """
 
     lod_min: float = 0.0
@@ -33,6 +36,7 @@ class LoadOptions:
     types: frozenset[str] | None = None
     bbox: tuple[float, float, float, float] | None = None
     recover: bool = True
+    point_budget: int = 5_000_000
 
     def lod_code_range(self) -> tuple[int, int]:
         """The LoD range as codes (see :func:`citytwin.model.semantics.lod_code`)."""

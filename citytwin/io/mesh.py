@@ -1,0 +1,396 @@
+"""Plain meshes (OBJ, PLY, STL, OFF, glTF/GLB) as city models, read with trimesh.
+
+Every object of the file becomes one row of the object table (type ``"Mesh"``),
+so a mesh is picked and inspected like a city object:
+
+* OBJ: one row per ``o`` object (its ``usemtl`` name kept as the ``material``
+  attribute; MTL diffuse colours as materials when the library is there);
+* glTF/GLB: one row per mesh node instance, with the node transforms applied
+  and the glTF Y-up axis turned to Z-up; a 3D Tiles payload with a
+  ``_BATCHID`` vertex attribute gets one row per batch (per building);
+* PLY, STL, OFF: one row.
+
+Each triangle is one polygon of one ring, added in one vectorised call, so the
+mesh shares the city-model machinery (picking, per-polygon object index).
+
+Meshes carry no CRS. A sidecar file gives one: ``<file>.crs.json`` (or
+``<stem>.crs.json``) holding ``{"crs": "EPSG:28992", "offset": [x, y, z]}``
+(the offset is added to every vertex), or a ``<file>.prj`` / ``<stem>.prj``
+holding WKT.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import struct
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from citytwin.errors import ReaderError
+from citytwin.io.options import CancelCheck, LoadOptions, Progress, ProgressCallback
+from citytwin.model.citymodel import CityModel
+from citytwin.model.cityobjects import CityObjects
+from citytwin.model.crs import CRS
+from citytwin.model.geometry import Material, MeshBuilder, ThemeAppearance
+
+#: Format name → trimesh file type, by extension.
+_EXTENSIONS = {".obj": "OBJ", ".ply": "PLY", ".stl": "STL", ".off": "OFF", ".glb": "glTF", ".gltf": "glTF"}
+#: Name of the appearance theme materials go to.
+THEME = "default"
+#: glTF's +Y up turned to +Z up: (x, y, z) → (x, -z, y).
+Y_UP_TO_Z_UP = np.array([[1.0, 0, 0, 0], [0, 0, -1, 0], [0, 1, 0, 0], [0, 0, 0, 1]])
+
+
+def _trimesh():
+    try:
+        import trimesh
+    except ImportError as exc:  # pragma: no cover - trimesh is a dependency
+        raise ReaderError("Reading meshes needs the trimesh package (pip install trimesh).") from exc
+    return trimesh
+
+
+def mesh_kind(path: Path, head: bytes) -> tuple[str, str]:
+    """``(format name, trimesh file type)`` of a mesh file, by content then extension."""
+    if head.startswith(b"glTF"):
+        return "glTF", "glb"
+    if head[:4] in (b"ply\n", b"ply\r"):
+        return "PLY", "ply"
+    suffix = path.suffix.lower()
+    if suffix == ".gltf" or (head.lstrip()[:1] == b"{" and b'"asset"' in head):
+        return "glTF", "gltf"
+    if suffix in _EXTENSIONS:
+        name = _EXTENSIONS[suffix]
+        return name, suffix[1:]
+    if re.match(rb"\s*(ST)?C?N?4?n?OFF\b", head):
+        return "OFF", "off"
+    if head.lstrip().startswith(b"solid"):
+        return "STL", "stl"
+    return "OBJ", "obj"
+
+
+def read(
+    path: str | Path,
+    options: LoadOptions | None = None,
+    progress: ProgressCallback | None = None,
+    cancel: CancelCheck | None = None,
+) -> CityModel:
+    """Read a mesh file into a :class:`~citytwin.model.citymodel.CityModel`.
+
+    Raises
+    ------
+    citytwin.errors.ReaderError
+        With one sentence, when trimesh cannot make sense of the file.
+    """
+    trimesh = _trimesh()
+    path = Path(path)
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(8192)
+    except OSError as exc:
+        raise ReaderError(f"The file cannot be opened ({exc.strerror or exc}).", path) from None
+    if not head.strip():
+        raise ReaderError("The file is empty.", path)
+    fmt, file_type = mesh_kind(path, head)
+    tracker = Progress(100, progress, cancel)
+    tracker.update(0)
+    warnings: list[str] = []
+    kwargs: dict[str, Any] = {}
+    obj_info: tuple[list[str], dict[str, str]] | None = None
+    if fmt == "OBJ":
+        text = path.read_bytes()
+        warnings.extend(_missing_mtl(text, path))
+        obj_info = _obj_objects(text)
+        kwargs = {"split_objects": True, "group_material": True}
+    try:
+        scene = trimesh.load(str(path), file_type=file_type, force="scene", process=False, **kwargs)
+    except IndexError as exc:
+        raise ReaderError(
+            f"The {fmt} file has faces that refer to vertices it does not have ({_describe(exc)}).", path
+        ) from None
+    except Exception as exc:
+        raise ReaderError(f"The {fmt} file is malformed and could not be read ({_describe(exc)}).", path) from None
+    tracker.update(50)
+
+    crs, offset, sidecar_warnings = read_sidecar(path)
+    warnings.extend(sidecar_warnings)
+    up = Y_UP_TO_Z_UP if fmt == "glTF" else None
+    table = CityObjects()
+    rows: dict[Any, int] = {}
+
+    def row(key: Any, ident: str, attributes: dict[str, Any] | None = None) -> int:
+        if key not in rows:
+            rows[key] = table.add(ident, "Mesh", attributes=attributes or {})
+        return rows[key]
+
+    known = frozenset(obj_info[0]) if obj_info is not None else frozenset()
+    if obj_info is not None:  # OBJ objects in file order, even those without faces
+        for name in obj_info[0]:
+            mat = obj_info[1].get(name)
+            row(("obj", name), name, {"material": mat} if mat else {})
+
+    materials: list[Material] = []
+    material_index: dict[tuple, int] = {}
+    v_parts: list[np.ndarray] = []
+    obj_parts: list[np.ndarray] = []
+    mat_parts: list[np.ndarray] = []
+    skipped: dict[str, int] = {}
+    n_nodes = 0
+    nodes = list(scene.graph.nodes_geometry)
+    for k, node in enumerate(nodes):
+        tracker.update(50 + 40 * k // max(len(nodes), 1))
+        transform, gname = scene.graph[node]
+        geom = scene.geometry.get(gname)
+        if geom is None or not hasattr(geom, "faces"):
+            skipped["non-mesh nodes (points or lines)"] = skipped.get("non-mesh nodes (points or lines)", 0) + 1
+            continue
+        n_nodes += 1
+        vertices = np.asarray(geom.vertices, dtype=np.float64).reshape(-1, 3)
+        faces = np.asarray(geom.faces, dtype=np.int64).reshape(-1, 3)
+        bad = ((faces < 0) | (faces >= len(vertices))).any(axis=1)
+        if bad.any():
+            skipped["triangles with vertex indices out of range"] = skipped.get(
+                "triangles with vertex indices out of range", 0
+            ) + int(bad.sum())
+            faces = faces[~bad]
+        if not len(faces):
+            continue
+        matrix = np.asarray(transform, dtype=np.float64)
+        if up is not None:
+            matrix = up @ matrix
+        if not np.allclose(matrix, np.eye(4)):
+            vertices = vertices @ matrix[:3, :3].T + matrix[:3, 3]
+        v_parts.append(vertices[faces].reshape(-1, 3))
+        # object of each triangle
+        batch = getattr(geom, "vertex_attributes", {}).get("_BATCHID") if fmt == "glTF" else None
+        if batch is not None and len(batch) == len(geom.vertices):
+            face_batch = np.asarray(batch).reshape(-1)[faces[:, 0]].astype(np.int64)
+            uniq, inverse = np.unique(face_batch, return_inverse=True)
+            idx = np.array([row(("batch", int(b)), f"batch {int(b)}", {"batch_id": int(b)}) for b in uniq], np.int64)
+            obj_parts.append(idx[inverse])
+        else:
+            if obj_info is not None:
+                key = _obj_owner(str(gname), known)
+                ident = key[1] if key[0] == "obj" else str(gname)
+            elif fmt == "glTF":
+                key, ident = ("node", str(node)), str(node)
+            else:
+                key, ident = ("node", str(node)), path.stem
+            obj_parts.append(np.full(len(faces), row(key, ident), np.int64))
+        mat_parts.append(np.full(len(faces), _material(geom, materials, material_index), np.int64))
+    tracker.update(90)
+
+    builder = MeshBuilder()
+    builder.materials.extend(materials)
+    if v_parts:
+        vertices = np.concatenate(v_parts)
+        if offset is not None:
+            vertices += offset
+        n_tri = len(vertices) // 3
+        poly_index, _ = builder.add_polygons(
+            vertices, np.full(n_tri, 3, np.int64), np.ones(n_tri, np.int64), np.concatenate(obj_parts)
+        )
+    else:
+        poly_index = np.zeros(0, np.int64)
+    mesh = builder.build()
+    if materials and len(poly_index):
+        tri_mat = np.concatenate(mat_parts)
+        kept = poly_index >= 0
+        material = np.full(mesh.n_polygons, -1, np.int32)
+        material[poly_index[kept]] = tri_mat[kept]
+        mesh.appearances[THEME] = ThemeAppearance(material, np.full(mesh.n_polygons, -1, np.int32))
+    for reason, count in sorted(skipped.items()):
+        warnings.append(f"{count:,} {reason} were skipped.")
+    dropped: dict[str, int] = {}
+    for reason, count in builder.skipped.items():
+        reason = _BUILDER_REASONS.get(reason, reason)
+        dropped[reason] = dropped.get(reason, 0) + count
+    for reason, count in sorted(dropped.items()):
+        warnings.append(f"{count:,} {reason} were dropped.")
+    if n_nodes == 0:
+        raise ReaderError(f"The {fmt} file holds no triangles.", path)
+    tracker.finish()
+    return CityModel(
+        format=fmt,
+        version=_version(fmt, head),
+        objects=table,
+        mesh=mesh,
+        crs=crs,
+        source=path,
+        metadata={"up_axis": "converted from +Y to +Z" if up is not None else "as in the file"},
+        warnings=warnings,
+    )
+
+
+#: MeshBuilder's reasons, as they read for triangles.
+_BUILDER_REASONS = {
+    "ring with fewer than 3 points": "degenerate triangles (zero area)",
+    "polygons with zero area": "degenerate triangles (zero area)",
+    "NaN or infinite coordinates": "triangles with NaN or infinite coordinates",
+}
+
+
+def _describe(exc: BaseException) -> str:
+    text = " ".join(str(exc).split()) or exc.__class__.__name__
+    return text[:160].rstrip(".")
+
+
+def _version(fmt: str, head: bytes) -> str:
+    if fmt != "glTF":
+        return ""
+    try:
+        if head.startswith(b"glTF"):
+            length = struct.unpack_from("<I", head, 12)[0]
+            doc = head[20 : 20 + length]
+            m = re.search(rb'"asset"\s*:\s*\{[^}]*"version"\s*:\s*"([^"]+)"', doc)
+        else:
+            m = re.search(rb'"asset"\s*:\s*\{[^}]*"version"\s*:\s*"([^"]+)"', head)
+        return m.group(1).decode() if m else "2.0"
+    except (struct.error, UnicodeDecodeError):
+        return "2.0"
+
+
+def _material(geom, materials: list[Material], index: dict[tuple, int]) -> int:
+    """Index of the geometry's material in ``materials`` (appended once), or -1."""
+    visual = getattr(geom, "visual", None)
+    mat = getattr(visual, "material", None)
+    if mat is None:
+        return -1
+    rgba = getattr(mat, "baseColorFactor", None)
+    if rgba is None:
+        rgba = getattr(mat, "diffuse", None)
+    if rgba is None:
+        return -1
+    rgba = np.asarray(rgba, dtype=np.float64).reshape(-1)
+    if rgba.size < 3:
+        return -1
+    if rgba.max() > 1.0 or np.issubdtype(np.asarray(getattr(mat, "diffuse", rgba)).dtype, np.integer):
+        rgba = rgba / 255.0
+    alpha = float(rgba[3]) if rgba.size > 3 else 1.0
+    extra = getattr(mat, "kwargs", None) or {}  # MTL keys trimesh does not interpret
+    try:
+        if "d" in extra:
+            alpha = float(np.ravel(extra["d"])[0])
+        elif "tr" in extra:
+            alpha = 1.0 - float(np.ravel(extra["tr"])[0])
+    except (TypeError, ValueError, IndexError):
+        pass
+    name = getattr(mat, "name", None)
+    key = (name, *np.round(rgba[:3], 4).tolist(), round(alpha, 4))
+    if key not in index:
+        index[key] = len(materials)
+        materials.append(
+            Material(
+                diffuse=(float(rgba[0]), float(rgba[1]), float(rgba[2])),
+                transparency=min(max(1.0 - alpha, 0.0), 1.0),
+                name=name if isinstance(name, str) else None,
+            )
+        )
+    return index[key]
+
+
+_OBJ_TAGS = re.compile(rb"^[ \t]*(o|usemtl|mtllib)[ \t]+([^\r\n]*?)[ \t]*$", re.M)
+
+
+def _obj_objects(text: bytes) -> tuple[list[str], dict[str, str]]:
+    """OBJ object names in file order, and the first ``usemtl`` of each."""
+    names: list[str] = []
+    first_mtl: dict[str, str] = {}
+    current: str | None = None
+    for m in _OBJ_TAGS.finditer(text):
+        tag, value = m.group(1), m.group(2).decode("utf-8", "replace")
+        if tag == b"o":
+            current = value
+            if value not in first_mtl and value not in names:
+                names.append(value)
+        elif tag == b"usemtl" and current is not None:
+            first_mtl.setdefault(current, value)
+    return names, first_mtl
+
+
+def _obj_owner(geometry_name: str, known: frozenset[str]) -> tuple[str, str]:
+    """The OBJ object a trimesh geometry came from.
+
+    trimesh names split geometry ``object``, ``object_material`` and makes names
+    unique with ``_1``, ``_2`` …: strip ``_…`` parts until an object name matches.
+    """
+    candidate = geometry_name
+    while candidate not in known and "_" in candidate:
+        candidate = candidate.rsplit("_", 1)[0]
+    if candidate in known:
+        return ("obj", candidate)
+    return ("node", geometry_name)
+
+
+def _missing_mtl(text: bytes, path: Path) -> list[str]:
+    out = []
+    for m in _OBJ_TAGS.finditer(text):
+        if m.group(1) != b"mtllib":
+            continue
+        name = m.group(2).decode("utf-8", "replace")
+        if name and not (path.parent / name).is_file():
+            out.append(f"The material library {Path(name).name!r} is missing; surfaces show without their colours.")
+    return out
+
+
+def read_sidecar(path: Path) -> tuple[CRS, np.ndarray | None, list[str]]:
+    """CRS and offset from ``<file>.crs.json`` / ``<stem>.crs.json``, else CRS from a ``.prj``.
+
+    Returns
+    -------
+    crs, offset, warnings
+        ``offset`` is ``(3,)`` float64 or ``None``.
+    """
+    for candidate in (path.with_name(path.name + ".crs.json"), path.with_suffix(".crs.json")):
+        if candidate.is_file():
+            return _json_sidecar(candidate)
+    for candidate in (path.with_name(path.name + ".prj"), path.with_suffix(".prj")):
+        if candidate.is_file():
+            try:
+                wkt = candidate.read_text(encoding="utf-8", errors="replace").strip()
+            except OSError as exc:
+                return CRS(), None, [f"The CRS file {candidate.name!r} cannot be read ({exc.strerror or exc})."]
+            return _crs_from_text(wkt), None, []
+    return CRS(), None, []
+
+
+def _json_sidecar(candidate: Path) -> tuple[CRS, np.ndarray | None, list[str]]:
+    try:
+        doc = json.loads(candidate.read_text(encoding="utf-8"))
+        if not isinstance(doc, dict):
+            raise ValueError("it is not a JSON object")
+        crs = _crs_from_text(doc.get("crs")) if doc.get("crs") else CRS()
+        offset = doc.get("offset")
+        if offset is not None:
+            offset = np.asarray(offset, dtype=np.float64).reshape(-1)
+            if offset.size == 2:
+                offset = np.append(offset, 0.0)
+            if offset.size != 3 or not np.isfinite(offset).all():
+                raise ValueError("offset must be [x, y, z]")
+        return crs, offset, []
+    except (OSError, ValueError, TypeError) as exc:
+        return (
+            CRS(),
+            None,
+            [
+                f"The georeferencing file {candidate.name!r} is invalid ({_describe(exc)}); the mesh keeps its own "
+                "coordinates."
+            ],
+        )
+
+
+def _crs_from_text(text: Any) -> CRS:
+    text = str(text).strip()
+    crs = CRS.parse(text)
+    if crs.epsg is not None or not text:
+        return crs
+    try:
+        from pyproj import CRS as ProjCRS
+
+        proj = ProjCRS.from_user_input(text)
+        return CRS(proj.name, proj.to_epsg())
+    except Exception:
+        m = re.match(r'\s*[A-Z_]+\["([^"]+)"', text)
+        return CRS(m.group(1) if m else text[:80])
