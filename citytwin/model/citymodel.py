@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from citytwin.model.cityobjects import CityObjects
-from citytwin.model.crs import CRS
+from citytwin.model.crs import CRS, reproject
 from citytwin.model.geometry import MeshData
 
 
@@ -55,6 +55,17 @@ class CityModel:
     def lods(self) -> list[str]:
         """LoDs present in the geometry."""
         return self.mesh.lods
+
+    def in_crs(self, target: CRS) -> CityModel:
+        """This model with its vertices reprojected to ``target`` (everything else shared).
+
+        Used to draw layers of different CRSs in one scene; the source model
+        keeps its own coordinates.
+        """
+        if target.epsg is None or target.epsg == self.crs.epsg:
+            return self
+        mesh = replace(self.mesh, vertices=reproject(self.mesh.vertices, self.crs, target))
+        return replace(self, mesh=mesh, crs=target)
 
     def object_lods(self) -> dict[int, list[str]]:
         """For each object with geometry, the LoDs it has (its own polygons only)."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
@@ -81,10 +82,66 @@ _ADV_NAMES = {
 }
 
 
+@lru_cache(maxsize=64)
+def _pyproj_crs(epsg: int):
+    from pyproj import CRS as ProjCRS
+
+    return ProjCRS.from_epsg(epsg)
+
+
+@lru_cache(maxsize=64)
+def _horizontal(epsg: int):
+    crs = _pyproj_crs(epsg)
+    return crs.sub_crs_list[0] if crs.is_compound else crs
+
+
+def is_geographic(crs: CRS) -> bool:
+    """True for latitude/longitude CRSs (EPSG:4326, EPSG:6697 …); False when unknown or projected."""
+    if crs.epsg is None:
+        return False
+    try:
+        return bool(_horizontal(crs.epsg).is_geographic)
+    except Exception:  # unknown code in this PROJ database
+        return False
+
+
+def _lat_first(crs: CRS) -> bool:
+    """Whether a geographic CRS lists latitude first, as GML coordinates then do.
+
+    Projected CRSs are taken as easting-first whatever their authority says
+    (EPSG:31467 is "northing, easting" on paper, never in CityGML files).
+    """
+    if not is_geographic(crs):
+        return False
+    axes = _horizontal(crs.epsg).axis_info
+    return bool(axes) and axes[0].direction.lower() == "north"
+
+
+def display_crs(crs: CRS | None, bounds) -> CRS | None:
+    """The CRS a scene is drawn in for a first layer in ``crs``.
+
+    Projected CRSs are used as they are. Latitude/longitude cannot be drawn
+    (degrees beside metres of height), so a geographic CRS gets the UTM zone
+    of the data's centre; heights pass through.
+    """
+    if crs is None or not is_geographic(crs):
+        return crs
+    b = np.asarray(bounds, dtype=np.float64)
+    if b.shape != (6,) or not np.isfinite(b).all():
+        return crs
+    cx, cy = (b[0] + b[3]) / 2, (b[1] + b[4]) / 2
+    lat, lon = (cx, cy) if _lat_first(crs) else (cy, cx)
+    zone = int((lon + 180) // 6) % 60 + 1
+    epsg = (32600 if lat >= 0 else 32700) + zone
+    return CRS(f"EPSG:{epsg}", epsg)
+
+
 def reproject(points: np.ndarray, source: CRS, target: CRS) -> np.ndarray:
     """Transform ``(N, 3)`` float64 points between two CRSs with pyproj.
 
-    Heights are passed through unchanged when either CRS has no vertical part.
+    Geographic sources are read in their authority's axis order (latitude
+    first for EPSG:4326/6697, as in GML); projected ones easting first.
+    Heights pass through unchanged.
 
     Raises
     ------
@@ -95,17 +152,25 @@ def reproject(points: np.ndarray, source: CRS, target: CRS) -> np.ndarray:
 
     if source.epsg is None or target.epsg is None:
         raise CityTwinError(f"Cannot reproject from {source} to {target}: both need an EPSG code.")
+    pts = np.asarray(points, dtype=np.float64)
     if source.epsg == target.epsg:
-        return np.asarray(points, dtype=np.float64).copy()
+        return pts.copy()
     try:
-        from pyproj import Transformer
-
-        tr = Transformer.from_crs(source.epsg, target.epsg, always_xy=True)
+        tr = _transformer(source.epsg, target.epsg)
     except Exception as exc:  # pyproj raises its own CRSError family
         raise CityTwinError(f"Cannot reproject from {source} to {target}: {exc}.") from exc
-    pts = np.asarray(points, dtype=np.float64)
-    x, y, z = tr.transform(pts[:, 0], pts[:, 1], pts[:, 2])
-    out = np.column_stack([x, y, z])
+    x, y = (pts[:, 1], pts[:, 0]) if _lat_first(source) else (pts[:, 0], pts[:, 1])
+    ox, oy = tr.transform(x, y)
+    if _lat_first(target):
+        ox, oy = oy, ox
+    out = np.column_stack([ox, oy, pts[:, 2]])
     if not np.isfinite(out).all():
         raise CityTwinError(f"Reprojection from {source} to {target} produced invalid coordinates.")
     return out
+
+
+@lru_cache(maxsize=32)
+def _transformer(source: int, target: int):
+    from pyproj import Transformer
+
+    return Transformer.from_crs(_horizontal(source), _horizontal(target), always_xy=True)

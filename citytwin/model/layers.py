@@ -83,11 +83,23 @@ class CityModelLayer(Layer):
             raise ValueError(f"colour_mode must be one of {COLOUR_MODES}")
 
     @property
+    def display_model(self) -> CityModel | None:
+        """The model as drawn: reprojected to the scene's display CRS when that differs."""
+        return getattr(self, "_display_model", None) or self.model
+
+    def set_display_model(self, model: CityModel | None) -> None:
+        """Set by the scene when the layer joins it (not an undoable change)."""
+        self._display_model = model
+
+    @property
     def bounds(self):
-        return self.model.bounds if self.model is not None else None
+        """Bounds in the scene's display CRS."""
+        model = self.display_model
+        return model.bounds if model is not None else None
 
     @property
     def crs(self):
+        """The source CRS."""
         return self.model.crs if self.model is not None else None
 
     def info(self) -> dict[str, Any]:

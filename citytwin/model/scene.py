@@ -8,7 +8,7 @@ from psygnal import Signal
 from citytwin.errors import CityTwinError
 from citytwin.model.camera import CameraState
 from citytwin.model.commands import CallbackCommand, SetProperty, UndoStack
-from citytwin.model.crs import CRS
+from citytwin.model.crs import CRS, display_crs
 from citytwin.model.layers import Layer, LayerList
 
 
@@ -36,6 +36,10 @@ class Scene:
         float64 ``(3,)`` chosen from the first layer with bounds; ``None`` until then.
     crs
         The CRS of the first georeferenced layer.
+    display_crs
+        The CRS the scene is drawn in: ``crs`` when it is projected, the UTM zone
+        of the data when it is latitude/longitude. Layers in other CRSs are
+        reprojected to it for display; their source coordinates are kept.
     camera
         The current camera (world coordinates), or ``None`` before the first view.
     undo_stack
@@ -49,25 +53,35 @@ class Scene:
         self.layers = LayerList()
         self.origin: np.ndarray | None = None
         self.crs: CRS | None = None
+        self.display_crs: CRS | None = None
         self._camera: CameraState | None = None
         self.undo_stack = UndoStack()
         self.layers.events.inserted.connect(self._on_inserted)
 
     # -------------------------------------------------------------- layers
-    def check_compatible(self, layer: Layer) -> None:
-        """Raise :class:`CityTwinError` when a layer's CRS does not match the scene's."""
+    def prepare_layer(self, layer: Layer) -> None:
+        """Prepare a layer for this scene: reproject it for display when its CRS differs.
+
+        Raises
+        ------
+        CityTwinError
+            When the layer's CRS cannot be transformed to the scene's.
+        """
+        model = getattr(layer, "model", None)
         crs = getattr(layer, "crs", None)
-        if self.crs is None or crs is None or crs.epsg is None or self.crs.epsg is None:
+        if model is None or crs is None or crs.epsg is None:
             return
-        if crs.epsg != self.crs.epsg:
-            raise CityTwinError(
-                f"{layer.name} is in {crs} but the scene is in {self.crs}; reproject it first "
-                "or open it in a new window."
-            )
+        target = self.display_crs or display_crs(crs, model.bounds)
+        if target is None or target.epsg is None or target.epsg == crs.epsg:
+            return
+        try:
+            layer.set_display_model(model.in_crs(target))
+        except CityTwinError as exc:
+            raise CityTwinError(f"{layer.name} cannot be shown with the other layers: {exc}") from None
 
     def add_layer(self, layer: Layer, undoable: bool = True) -> Layer:
         """Add a layer (an undoable step unless ``undoable`` is False)."""
-        self.check_compatible(layer)
+        self.prepare_layer(layer)
         if not undoable:
             self.layers.append(layer)
             return layer
@@ -102,6 +116,8 @@ class Scene:
         crs = getattr(layer, "crs", None)
         if self.crs is None and crs is not None and crs.epsg is not None:
             self.crs = crs
+            model = getattr(layer, "display_model", None)
+            self.display_crs = model.crs if model is not None else crs
 
     # -------------------------------------------------------------- camera
     @property

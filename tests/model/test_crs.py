@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from citytwin.errors import CityTwinError
-from citytwin.model.crs import CRS, reproject
+from citytwin.model.crs import CRS, display_crs, is_geographic, reproject
 
 
 @pytest.mark.parametrize(
@@ -42,3 +42,19 @@ def test_reproject_rd_to_utm_matches_known_point():
 def test_reproject_needs_codes():
     with pytest.raises(CityTwinError, match="EPSG"):
         reproject(np.zeros((1, 3)), CRS.parse("local"), CRS.parse("EPSG:28992"))
+
+
+def test_geographic_lat_lon_files_get_a_utm_display_crs():
+    # PLATEAU (EPSG:6697): GML coordinates are latitude, longitude, height
+    crs = CRS.parse("http://www.opengis.net/def/crs/EPSG/0/6697")
+    assert is_geographic(crs) and not is_geographic(CRS.parse("EPSG:28992"))
+    bounds = np.array([35.54, 139.71, 3.0, 35.55, 139.72, 40.0])
+    target = display_crs(crs, bounds)
+    assert target.epsg == 32654  # UTM zone 54N covers Tokyo
+    pts = np.array([[35.5417, 139.7139, 10.0], [35.5417, 139.7150, 10.0]])
+    out = reproject(pts, crs, target)
+    # 0.0011 degrees of longitude at 35.5° N is about 100 m east; the northing moves only
+    # by the grid convergence (about 0.75° this far from the zone's central meridian)
+    assert abs((out[1, 0] - out[0, 0]) - 99.7) < 0.5 and abs(out[1, 1] - out[0, 1]) < 2.0
+    assert out[0, 2] == 10.0
+    assert display_crs(CRS.parse("EPSG:28992"), bounds).epsg == 28992

@@ -9,7 +9,7 @@ from citytwin.errors import CityTwinError
 from citytwin.model.camera import CameraState
 from citytwin.model.citymodel import CityModel
 from citytwin.model.cityobjects import CityObjects
-from citytwin.model.crs import CRS
+from citytwin.model.crs import CRS, reproject
 from citytwin.model.geometry import MeshBuilder
 from citytwin.model.layers import CityModelLayer
 from citytwin.model.scene import Scene, choose_origin
@@ -65,11 +65,28 @@ def test_slider_drags_merge_into_one_step():
     assert not scene.undo_stack.can_undo
 
 
-def test_mismatched_crs_is_refused_with_a_sentence():
+def test_layers_in_another_crs_are_reprojected_for_display_only():
+    scene = Scene()
+    rd = _model(offset=(78_642.0, 457_940.0, 5.0))
+    scene.add_layer(CityModelLayer(name="a", model=rd))
+    # the same square expressed in ETRS89 / UTM 31N
+    utm = _model(epsg=25831)
+    utm.mesh.vertices[:] = reproject(rd.mesh.vertices, rd.crs, CRS.parse("EPSG:25831"))
+    layer = CityModelLayer(name="b", model=utm)
+    scene.add_layer(layer)
+    assert len(scene.layers) == 2
+    assert layer.model.crs.epsg == 25831  # the source is untouched
+    assert layer.display_model.crs.epsg == 28992
+    np.testing.assert_allclose(layer.display_model.mesh.vertices, rd.mesh.vertices, atol=0.01)
+    # topology and attributes are shared, not copied
+    assert layer.display_model.mesh.triangles is utm.mesh.triangles
+
+
+def test_unknown_crs_code_is_refused_with_a_sentence():
     scene = Scene()
     scene.add_layer(CityModelLayer(name="a", model=_model()))
-    with pytest.raises(CityTwinError, match="reproject"):
-        scene.add_layer(CityModelLayer(name="b", model=_model(epsg=25832)))
+    with pytest.raises(CityTwinError, match="cannot be shown"):
+        scene.add_layer(CityModelLayer(name="b", model=_model(epsg=999999)))
     assert len(scene.layers) == 1
 
 
