@@ -13,6 +13,7 @@ import gc
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
+from itertools import chain
 from pathlib import Path
 from typing import Any
 
@@ -111,10 +112,17 @@ def vertices_array(raw: Any, transform: tuple[np.ndarray, np.ndarray] | None, pa
         raise ReaderError('The file has no "vertices" array.', path, line)
     if not raw:
         return np.zeros((0, 3))
-    try:
-        v = np.array(raw, dtype=np.float64)
-    except (TypeError, ValueError, OverflowError):
-        v = None
+    v = None
+    if set(map(type, raw)) == {list} and set(map(len, raw)) == {3}:
+        try:  # the usual case, twice as fast as np.array on nested lists
+            v = np.fromiter(chain.from_iterable(raw), np.float64, count=3 * len(raw)).reshape(-1, 3)
+        except (TypeError, ValueError, OverflowError):
+            v = None
+    if v is None:
+        try:
+            v = np.array(raw, dtype=np.float64)
+        except (TypeError, ValueError, OverflowError):
+            v = None
     if v is None or v.ndim != 2 or v.shape[1] != 3:
         raise ReaderError('Every entry of "vertices" must be a list of three numbers.', path, line)
     if transform is not None:
@@ -328,7 +336,8 @@ class _Assembler:
             if count:
                 warnings.append(f"{count} {reason}.")
         for reason, count in sorted(builder.skipped.items()):
-            warnings.append(f"{count} dropped: {reason}.")
+            if count:
+                warnings.append(f"{count} dropped: {reason}.")
         if self.missing_textures:
             uniq = sorted(set(self.missing_textures))
             warnings.append(
@@ -375,8 +384,7 @@ def _apply_appearance(builder: MeshBuilder, flat: FlatGeometry, poly_index: np.n
     for theme, (polys, mats) in flat.materials.items():
         p = poly_index[polys]
         ok = p >= 0
-        for poly, mat in zip(p[ok].tolist(), mats[ok].tolist(), strict=True):
-            builder.set_material(theme, poly, mat)
+        builder.set_materials(theme, p[ok], mats[ok])
     if not flat.textures:
         return
     first_ring = np.zeros(flat.n_polygons, np.int64)

@@ -35,6 +35,7 @@ DEFAULT_CLASS_BY_TYPE = {
 _CLASS_CODE: dict[Any, int] = {name: int(c) for name, c in SURFACE_CLASS_BY_NAME.items()}
 _CLASS_CODE[None] = int(SurfaceClass.NONE)
 _OTHER, _NONE = int(SurfaceClass.OTHER), int(SurfaceClass.NONE)
+_DEFAULT_CODE = {name: int(c) for name, c in DEFAULT_CLASS_BY_TYPE.items()}
 
 # Reasons counted while flattening (turned into warning sentences by the reader).
 SKIP_POINTS = "point or line geometries (not surfaces) were skipped"
@@ -254,7 +255,17 @@ class GeometryFlattener:
         texture indices are checked against ``n_materials``/``n_textures`` and
         shifted by the bases (a CityJSONSeq feature has its own appearance).
         ``tick(k)`` is called every few hundred objects (progress and cancel).
+
+        Well-formed chunks take a batched path (:meth:`_flatten_fast`); anything
+        unusual falls back to the geometry-by-geometry walk below, which counts
+        every problem.
         """
+        objects = objects if isinstance(objects, list) else list(objects)
+        fast = self._flatten_fast(
+            objects, vertices, n_materials, n_textures, material_base, texture_base, uv_table, tick
+        )
+        if fast is not None:
+            return fast
         rings: list = []
         geo_nrings: list[int] = []  # rings per geometry
         geo_nsurf: list[int] = []  # surfaces per geometry
@@ -396,6 +407,247 @@ class GeometryFlattener:
             all_vertices, n_materials, n_textures, material_base, texture_base, uv_table,
         )  # fmt: skip
 
+    # ------------------------------------------------------------ batched path
+    def _flatten_fast(
+        self, objects, vertices, n_materials, n_textures, material_base, texture_base, uv_table, tick
+    ) -> FlatGeometry | None:  # fmt: skip
+        """:meth:`flatten` for well-formed chunks, with no Python work per surface or ring.
+
+        One cheap pass per geometry (type, LoD, where its boundaries go) gathers
+        the *shells* (lists of surfaces) of all geometries, a MultiSurface being
+        one shell; all shells are then unnested together with
+        :func:`itertools.chain`, and semantic and material values, which mirror
+        the boundaries, the same way after one length check for the whole chunk.
+        Returns ``None`` (nothing counted, nothing changed) at the first thing it
+        does not handle: the caller then takes the geometry-by-geometry path.
+        """
+        skipped: Counter[str] = Counter()
+        n_vert = len(vertices)
+        shells: list = []
+        geo_nshells: list[int] = []
+        geo_base: list[int] = []
+        geo_limit: list[int] = []
+        geo_obj: list[int] = []
+        geo_lod: list[int] = []
+        geo_default: list[int] = []
+        geo_lut_size: list[int] = []
+        sem_geo: list[int] = []  # geometries whose semantic values are in sem_shells
+        sem_shells: list = []
+        lut_src: list = []
+        mat_values: dict[str, tuple[list[int], list]] = {}  # theme → (geometries, value shells)
+        mat_single: dict[str, tuple[list[int], list]] = {}  # theme → (geometries, one value each)
+        tex_found: list[tuple[int, dict[str, list]]] = []
+        extra: list[np.ndarray] = []
+        n_extra = 0
+        bad = [0]
+        lod_cache: dict[str | int, int] = {}
+        lod_min, lod_max = self.lod_min, self.lod_max
+        for k, (obj, otype, co) in enumerate(objects):
+            if tick is not None and k % 256 == 0:
+                tick(k)
+            geometries = co.get("geometry")
+            if not geometries or not isinstance(geometries, list):
+                continue
+            default = _DEFAULT_CODE.get(otype, _NONE)
+            for g in geometries:
+                if type(g) is not dict:
+                    skipped[SKIP_NESTING] += 1
+                    continue
+                gtype = g.get("type")
+                lod = g.get("lod")
+                base, limit = 0, n_vert
+                pending_extra = None
+                if gtype == "GeometryInstance":
+                    placed = self._instance(g, vertices)
+                    if placed is None:
+                        skipped[SKIP_INSTANCE] += 1
+                        continue
+                    g, pending_extra = placed
+                    gtype = g.get("type")
+                    lod = lod if lod is not None else g.get("lod")
+                    base, limit = n_vert + n_extra, len(pending_extra)
+                if type(gtype) is not str:
+                    skipped[SKIP_TYPE] += 1
+                    continue
+                if gtype in NOT_SURFACES:
+                    skipped[SKIP_POINTS] += 1
+                    continue
+                depth = SURFACE_DEPTH.get(gtype)
+                if depth is None:
+                    skipped[SKIP_TYPE] += 1
+                    continue
+                code = lod_cache.get(lod, -1) if type(lod) is str or type(lod) is int else -1
+                if code < 0:
+                    try:
+                        code = lod_code(lod)
+                    except (TypeError, ValueError):
+                        skipped[SKIP_LOD] += 1
+                        continue
+                    if type(lod) is str or type(lod) is int:
+                        lod_cache[lod] = code
+                if not lod_min <= code <= lod_max:
+                    continue
+                b = g.get("boundaries")
+                if type(b) is not list or depth > 1:
+                    return None
+                gi = len(geo_obj)
+                sem = g.get("semantics")
+                if isinstance(sem, dict):
+                    surfaces = sem.get("surfaces")
+                    if type(surfaces) is list:
+                        lut_src.extend(surfaces)
+                        geo_lut_size.append(len(surfaces))
+                    elif not surfaces:
+                        geo_lut_size.append(0)
+                    else:
+                        return None
+                    values = sem.get("values")
+                    if values is not None:
+                        if type(values) is not list or len(values) != len(b):
+                            return None
+                        sem_geo.append(gi)
+                        if depth:
+                            sem_shells.extend(values)
+                        else:
+                            sem_shells.append(values)
+                else:
+                    geo_lut_size.append(0)
+                mat = g.get("material")
+                if type(mat) is dict:
+                    for theme, spec in mat.items():
+                        if type(spec) is not dict:
+                            bad[0] += 1
+                            continue
+                        if "values" in spec:
+                            values = spec["values"]
+                            if type(values) is not list or len(values) != len(b):
+                                return None
+                            acc = mat_values.setdefault(str(theme), ([], []))
+                            acc[0].append(gi)
+                            if depth:
+                                acc[1].extend(values)
+                            else:
+                                acc[1].append(values)
+                        elif "value" in spec:
+                            acc = mat_single.setdefault(str(theme), ([], []))
+                            acc[0].append(gi)
+                            acc[1].append(spec["value"])
+                tex = g.get("texture")
+                if tex is not None:
+                    try:
+                        texs = self._textures(tex, b, depth, skipped_bad := [0])
+                    except (TypeError, KeyError, IndexError, AttributeError, ValueError):
+                        return None
+                    if skipped_bad[0]:
+                        skipped[BAD_TEXTURE] += skipped_bad[0]
+                    if texs:
+                        tex_found.append((gi, texs))
+                if depth:
+                    shells.extend(b)
+                    geo_nshells.append(len(b))
+                else:
+                    shells.append(b)
+                    geo_nshells.append(1)
+                geo_base.append(base)
+                geo_limit.append(limit)
+                geo_obj.append(obj)
+                geo_lod.append(code)
+                geo_default.append(default)
+                if pending_extra is not None:
+                    extra.append(pending_extra)
+                    n_extra += len(pending_extra)
+        try:  # the same unnesting as the slow path, over all geometries at once
+            shell_nsurf = np.fromiter(map(len, shells), np.int64, count=len(shells))
+            surfaces = list(chain.from_iterable(shells))
+            surf_nrings = np.fromiter(map(len, surfaces), np.int64, count=len(surfaces))
+            rings = list(chain.from_iterable(surfaces))
+            ring_counts = np.fromiter(map(len, rings), np.int64, count=len(rings))
+            lut = [
+                _CLASS_CODE.get(t, _OTHER) if type(s) is dict and type(t := s.get("type")) is str else _NONE
+                for s in lut_src
+            ]
+        except (TypeError, KeyError, IndexError, AttributeError, ValueError):
+            return None
+        n_geo = len(geo_obj)
+        geo_nshells_a = np.asarray(geo_nshells, np.int64)
+        shell_start = np.zeros(n_geo + 1, np.int64)
+        np.cumsum(geo_nshells_a, out=shell_start[1:])
+        surf_cum = np.zeros(len(shells) + 1, np.int64)
+        np.cumsum(shell_nsurf, out=surf_cum[1:])
+        surf_start = surf_cum[shell_start]  # (G + 1,) first surface of each geometry
+        geo_nsurf = np.diff(surf_start)
+        ring_cum = np.zeros(len(surfaces) + 1, np.int64)
+        np.cumsum(surf_nrings, out=ring_cum[1:])
+        geo_nrings = np.diff(ring_cum[surf_start])
+        n_surf = len(surfaces)
+
+        def surfaces_of(geos: list[int]) -> np.ndarray:
+            g = np.asarray(geos, np.int64)
+            n = geo_nsurf[g]
+            return np.repeat(surf_start[g] - np.cumsum(n) + n, n) + np.arange(int(n.sum()))
+
+        def shell_values(geos: list[int], value_shells: list) -> np.ndarray | None:
+            """Per-surface values of these geometries, or None when they do not mirror the boundaries."""
+            g = np.asarray(geos, np.int64)
+            n = geo_nshells_a[g]
+            own = np.repeat(shell_start[g] - np.cumsum(n) + n, n) + np.arange(int(n.sum()))
+            if len(own) != len(value_shells) or any(type(v) is not list for v in value_shells):
+                return None
+            lengths = np.fromiter(map(len, value_shells), np.int64, count=len(value_shells))
+            if not np.array_equal(lengths, shell_nsurf[own]):
+                return None
+            return _as_float_array(list(chain.from_iterable(value_shells)))
+
+        sem_vals = np.full(n_surf, np.nan)
+        if sem_geo:
+            v = shell_values(sem_geo, sem_shells)
+            if v is None:
+                return None
+            sem_vals[surfaces_of(sem_geo)] = v
+        mat_acc: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        for theme in dict.fromkeys([*mat_values, *mat_single]):
+            polys, vals = [], []
+            if theme in mat_values:
+                geos, value_shells = mat_values[theme]
+                v = shell_values(geos, value_shells)
+                if v is None:
+                    return None
+                polys.append(surfaces_of(geos))
+                vals.append(v)
+            if theme in mat_single:
+                geos, single = mat_single[theme]
+                polys.append(surfaces_of(geos))
+                vals.append(np.repeat(_as_float_array(single), geo_nsurf[np.asarray(geos, np.int64)]))
+            p, v = np.concatenate(polys), np.concatenate(vals)
+            order = np.argsort(p, kind="stable")
+            mat_acc[theme] = (p[order], v[order])
+        tex_acc: dict[str, tuple[list, list, list, list]] = {}
+        for gi, texs in tex_found:
+            s0 = int(surf_start[gi])
+            for theme, entries in texs.items():
+                acc_t = tex_acc.setdefault(theme, ([], [], [], []))
+                for i, (ring_pos, tex_index, uv) in entries:
+                    acc_t[0].append(s0 + i)
+                    acc_t[1].append(ring_pos)
+                    acc_t[2].append(tex_index)
+                    acc_t[3].append(uv)
+        # commit: from here on, the chunk is read the way the slow path reads it
+        if bad[0]:
+            skipped[BAD_MATERIAL] += bad[0]
+        self.skipped.update(skipped)
+        if not rings:
+            return FlatGeometry.empty()
+        geo_lut_size_a = np.asarray(geo_lut_size, np.int64)
+        geo_lut_base = np.zeros(n_geo, np.int64)
+        np.cumsum(geo_lut_size_a[:-1], out=geo_lut_base[1:])
+        all_vertices = np.concatenate([vertices, *extra]) if extra else vertices
+        return self._assemble(
+            rings, ring_counts, geo_nrings, geo_nsurf, np.asarray(geo_base, np.int64),
+            np.asarray(geo_limit, np.int64), np.asarray(geo_obj, np.int64), np.asarray(geo_lod, np.int64),
+            np.asarray(geo_default, np.int64), surf_nrings, sem_vals, lut, geo_lut_base, geo_lut_size_a,
+            mat_acc, tex_acc, all_vertices, n_materials, n_textures, material_base, texture_base, uv_table,
+        )  # fmt: skip
+
     # ------------------------------------------------------------ per geometry
     def _instance(self, g: dict, vertices: np.ndarray) -> tuple[dict, np.ndarray] | None:
         """The template of a GeometryInstance and its vertices placed in the model."""
@@ -465,11 +717,15 @@ class GeometryFlattener:
             raw = np.fromiter(chain.from_iterable(rings), np.float64, count=int(ring_counts.sum()))
         except (TypeError, ValueError, OverflowError):
             raw = self._raw_indices_slow(rings, ring_counts, geo_nrings, geo_nsurf, poly_drop)
-        ring_base = np.repeat(geo_base, geo_nrings)
-        ring_limit = np.repeat(geo_limit, geo_nrings)
-        vert_limit = np.repeat(ring_limit, ring_counts)
-        ok = _valid_index(raw, vert_limit)
-        index = np.where(ok, raw + np.repeat(ring_base, ring_counts), 0).astype(np.int64)
+        if len(geo_limit) and (geo_limit == geo_limit[0]).all() and not geo_base.any():  # no instances
+            ok = _valid_index(raw, int(geo_limit[0]))
+            index = raw.astype(np.int64) if ok.all() else np.where(ok, raw, 0).astype(np.int64)
+        else:
+            ring_base = np.repeat(geo_base, geo_nrings)
+            ring_limit = np.repeat(geo_limit, geo_nrings)
+            vert_limit = np.repeat(ring_limit, ring_counts)
+            ok = _valid_index(raw, vert_limit)
+            index = np.where(ok, raw + np.repeat(ring_base, ring_counts), 0).astype(np.int64)
         ring_first = np.zeros(len(poly_nrings), np.int64)
         np.cumsum(poly_nrings[:-1], out=ring_first[1:])
         if not ok.all():
@@ -478,7 +734,9 @@ class GeometryFlattener:
             ring_bad = (bad_cum[offsets[1:]] - bad_cum[offsets[:-1]]) > 0
             ring_bad_cum = np.concatenate([[0], np.cumsum(ring_bad)])
             poly_bad = (ring_bad_cum[ring_first + poly_nrings] - ring_bad_cum[ring_first]) > 0
-            self.skipped[SKIP_INDEX] += int((poly_bad & ~poly_drop).sum())
+            n_bad = int((poly_bad & ~poly_drop).sum())
+            if n_bad:
+                self.skipped[SKIP_INDEX] += n_bad
             poly_drop |= poly_bad
         coords = vertices[index] if len(vertices) else np.zeros((len(index), 3))
         poly_object = np.repeat(geo_obj, geo_nsurf).astype(np.int64)
@@ -488,7 +746,9 @@ class GeometryFlattener:
         for theme, (polys, vals) in mat_acc.items():
             v = _as_float_array(vals)
             good = _valid_index(v, n_materials)
-            self.skipped[BAD_MATERIAL] += int((~good & ~np.isnan(v)).sum())
+            n_bad = int((~good & ~np.isnan(v)).sum())
+            if n_bad:
+                self.skipped[BAD_MATERIAL] += n_bad
             materials[theme] = (np.asarray(polys, np.int64)[good], v[good].astype(np.int64) + material_base)
         textures = {
             theme: self._texture_refs(acc, n_textures, texture_base, uv_table) for theme, acc in tex_acc.items()
@@ -520,7 +780,9 @@ class GeometryFlattener:
         v = _as_float_array(sem_vals)
         size = np.repeat(geo_lut_size, geo_nsurf)
         good = _valid_index(v, size)
-        self.skipped[BAD_SEMANTICS] += int((~good & ~np.isnan(v)).sum())
+        n_bad = int((~good & ~np.isnan(v)).sum())
+        if n_bad:
+            self.skipped[BAD_SEMANTICS] += n_bad
         lut = np.asarray(sem_lut, np.uint8)
         where = np.repeat(geo_lut_base, geo_nsurf)[good] + v[good].astype(np.int64)
         out = default.copy()
@@ -543,7 +805,9 @@ class GeometryFlattener:
         offsets = np.concatenate([[0], np.cumsum(counts)])
         ring_ok = (uv_bad_cum[offsets[1:]] - uv_bad_cum[offsets[:-1]]) == 0
         good = _valid_index(t, n_textures) & ring_ok
-        self.skipped[BAD_TEXTURE] += int((~good).sum())
+        n_bad = int((~good).sum())
+        if n_bad:
+            self.skipped[BAD_TEXTURE] += n_bad
         uv = table[np.where(uv_ok, raw, 0).astype(np.int64)] if len(table) else np.zeros((len(raw), 2))
         return TextureRefs(
             np.asarray(polys, np.int64)[good],

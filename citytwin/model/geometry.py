@@ -403,6 +403,12 @@ class MeshBuilder:
         """Give a polygon a material in an appearance theme."""
         self._theme_material.setdefault(theme, {})[polygon] = material
 
+    def set_materials(self, theme: str, polygons: np.ndarray, materials: np.ndarray) -> None:
+        """:meth:`set_material` for many polygons at once (later entries win, as with repeated calls)."""
+        self._theme_material.setdefault(theme, {}).update(
+            zip(np.asarray(polygons).tolist(), np.asarray(materials).tolist(), strict=True)
+        )
+
     def set_texture(self, theme: str, polygon: int, texture: int, ring_uvs: dict[int, np.ndarray]) -> None:
         """Give a polygon a texture with per-vertex coordinates for some of its rings.
 
@@ -432,26 +438,27 @@ class MeshBuilder:
             return np.zeros(0, np.int64), np.zeros((0, 3))
         return np.concatenate(c_parts).astype(np.int64), np.concatenate(v_parts)
 
-    def build(self) -> MeshData:
-        """Concatenate, triangulate and return the mesh."""
+    def build(self, axis_scale: tuple[float, float, float] | None = None) -> MeshData:
+        """Concatenate, triangulate and return the mesh.
+
+        ``axis_scale`` (``(sx, sy, sz)``) is used by the triangulation only, for axes
+        in different units (see :func:`~citytwin.model.triangulate.triangulate`); the
+        stored vertices stay exactly as added.
+        """
         counts, vertices = self._gather_rings()
         ring_offsets = np.zeros(len(counts) + 1, dtype=np.int64)
         np.cumsum(counts, out=ring_offsets[1:])
         polygon_rings = np.zeros(len(self._poly_nrings) + 1, dtype=np.int64)
         np.cumsum(self._poly_nrings, out=polygon_rings[1:])
-        triangles, tri_polygon, degenerate = triangulate(vertices, ring_offsets, polygon_rings)
+        triangles, tri_polygon, degenerate = triangulate(vertices, ring_offsets, polygon_rings, axis_scale)
         n_deg = int(degenerate.sum())
         if n_deg:
             self.skipped["polygons with zero area"] = self.skipped.get("polygons with zero area", 0) + n_deg
         n_poly = len(self._poly_nrings)
         appearances: dict[str, ThemeAppearance] = {}
         for theme in sorted(set(self._theme_material) | set(self._theme_texture)):
-            mat = np.full(n_poly, -1, np.int32)
-            for p, m in self._theme_material.get(theme, {}).items():
-                mat[p] = m
-            tex = np.full(n_poly, -1, np.int32)
-            for p, t in self._theme_texture.get(theme, {}).items():
-                tex[p] = t
+            mat = _dict_to_array(self._theme_material.get(theme, {}), n_poly)
+            tex = _dict_to_array(self._theme_texture.get(theme, {}), n_poly)
             uv = None
             ring_uv = self._theme_uv.get(theme)
             if ring_uv:
@@ -479,3 +486,11 @@ class MeshBuilder:
             materials=self.materials,
             textures=self.textures,
         )
+
+
+def _dict_to_array(values: dict[int, int], n: int) -> np.ndarray:
+    """``(n,)`` int32 with ``values[p]`` at ``p`` and -1 elsewhere."""
+    out = np.full(n, -1, np.int32)
+    if values:
+        out[np.fromiter(values.keys(), np.int64, len(values))] = np.fromiter(values.values(), np.int64, len(values))
+    return out

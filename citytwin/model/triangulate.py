@@ -30,22 +30,31 @@ def newell_normals(vertices: np.ndarray, ring_offsets: np.ndarray) -> np.ndarray
         return np.zeros((0, 3))
     starts = ring_offsets[:-1]
     counts = np.diff(ring_offsets)
-    idx = np.arange(len(vertices))
-    # index of the next vertex in the same ring (wraps to the ring start)
-    ring_of = np.repeat(np.arange(n_rings), counts)
-    nxt = idx + 1
-    last = ring_offsets[1:] - 1
-    nxt[last[counts > 0]] = starts[counts > 0]
-    # centre each ring for precision on projected coordinates
-    centre = np.add.reduceat(vertices, starts[counts > 0], axis=0) / counts[counts > 0, None]
-    full_centre = np.zeros((n_rings, 3))
-    full_centre[counts > 0] = centre
-    v = vertices - full_centre[ring_of]
-    w = v[nxt]
-    cross = np.cross(v, w)
-    out = np.zeros((n_rings, 3))
     nonempty = counts > 0
-    out[nonempty] = np.add.reduceat(cross, starts[nonempty], axis=0)
+    all_nonempty = bool(nonempty.all())
+    s_ne = starts if all_nonempty else starts[nonempty]
+    c_ne = counts if all_nonempty else counts[nonempty]
+    # centre each ring for precision on projected coordinates
+    centre = np.add.reduceat(vertices, s_ne, axis=0) / c_ne[:, None]
+    v = vertices - np.repeat(centre, c_ne, axis=0)
+    # the next vertex in the same ring (wrapping to the ring start)
+    w = np.empty_like(v)
+    w[:-1] = v[1:]
+    w[(s_ne + c_ne - 1)] = v[s_ne]
+    # np.cross, component by component (same arithmetic, without its generic overhead)
+    vx, vy, vz = v[:, 0], v[:, 1], v[:, 2]
+    wx, wy, wz = w[:, 0], w[:, 1], w[:, 2]
+    cross = np.empty_like(v)
+    np.multiply(vy, wz, out=cross[:, 0])
+    cross[:, 0] -= vz * wy
+    np.multiply(vz, wx, out=cross[:, 1])
+    cross[:, 1] -= vx * wz
+    np.multiply(vx, wy, out=cross[:, 2])
+    cross[:, 2] -= vy * wx
+    if all_nonempty:
+        return np.add.reduceat(cross, starts, axis=0)
+    out = np.zeros((n_rings, 3))
+    out[nonempty] = np.add.reduceat(cross, s_ne, axis=0)
     return out
 
 
@@ -53,6 +62,7 @@ def triangulate(
     vertices: np.ndarray,
     ring_offsets: np.ndarray,
     polygon_rings: np.ndarray,
+    axis_scale: tuple[float, float, float] | np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Triangulate polygons with holes.
 
@@ -69,6 +79,12 @@ def triangulate(
     polygon_rings
         ``(P + 1,)`` ring starts of each polygon in the ring list; the first ring
         of a polygon is its exterior.
+    axis_scale
+        Optional ``(sx, sy, sz)``: the polygons are triangulated as if every vertex
+        were multiplied by it (normals, projection plane, degeneracy, orientation),
+        for coordinates whose axes have different units (latitude and longitude in
+        degrees, height in metres). Only a scaled copy is used; ``vertices`` and the
+        returned indices are not affected.
 
     Returns
     -------
@@ -79,6 +95,8 @@ def triangulate(
     degenerate
         ``(P,)`` bool, polygons that produced no triangle (zero area, < 3 points).
     """
+    if axis_scale is not None:
+        vertices = vertices * np.asarray(axis_scale, dtype=np.float64).reshape(1, 3)
     n_poly = len(polygon_rings) - 1
     ring_counts = np.diff(ring_offsets)
     poly_nrings = np.diff(polygon_rings)
@@ -90,18 +108,22 @@ def triangulate(
     # relative tolerance: area against the squared extent of the ring
     degenerate = (outer_counts < 3) | ~np.isfinite(area2) | (area2 <= 1e-12)
 
-    tris: list[np.ndarray] = []
-    owners: list[np.ndarray] = []
+    # Triangles per polygon, found by three paths; each polygon's triangles are
+    # written at its own offset, in polygon order, without sorting.
+    tri_count = np.zeros(n_poly, np.int64)
+    checked: list[tuple[np.ndarray, np.ndarray]] = []  # (triangles, polygon) whose facing is checked
+    placed: list[tuple[np.ndarray, np.ndarray, int]] = []  # (triangles, polygon, k-th triangle of it), facing known
 
     # Fast path: single-ring triangles need no earcut.
     simple_tri = (~degenerate) & (poly_nrings == 1) & (outer_counts == 3)
     if simple_tri.any():
-        start = ring_offsets[outer[simple_tri]]
-        tris.append(np.stack([start, start + 1, start + 2], axis=1))
-        owners.append(np.flatnonzero(simple_tri))
+        owner = np.flatnonzero(simple_tri)
+        start = ring_offsets[outer[owner]]
+        checked.append((np.stack([start, start + 1, start + 2], axis=1), owner))
+        tri_count[owner] = 1
 
     # Convex quads (single ring, 4 points) split along the shorter diagonal
-    # when both halves keep the ring's orientation.
+    # when both halves keep the ring's orientation (so their facing is known).
     quad = (~degenerate) & (poly_nrings == 1) & (outer_counts == 4)
     if quad.any():
         qi = np.flatnonzero(quad)
@@ -115,9 +137,9 @@ def triangulate(
         convex = (t1 > 0) & (t2 > 0) & (t3 > 0) & (t4 > 0)
         c = qi[convex]
         sc = s[convex]
-        tris.append(np.stack([sc, sc + 1, sc + 2], axis=1))
-        tris.append(np.stack([sc, sc + 2, sc + 3], axis=1))
-        owners.extend([c, c])
+        placed.append((np.stack([sc, sc + 1, sc + 2], axis=1), c, 0))
+        placed.append((np.stack([sc, sc + 2, sc + 3], axis=1), c, 1))
+        tri_count[c] = 2
         quad[qi[~convex]] = False
 
     rest = np.flatnonzero((~degenerate) & ~simple_tri & ~quad)
@@ -133,7 +155,8 @@ def triangulate(
         local = vertices[vidx] - np.repeat(vertices[v_start], n_verts, axis=0)
         axes = np.asarray(_PLANE_AXES)[dominant]
         proj = np.take_along_axis(local, np.repeat(axes, n_verts, axis=0), axis=1)
-        p_start = np.concatenate([[0], np.cumsum(n_verts)])
+        p_start = np.concatenate([[0], np.cumsum(n_verts)]).tolist()
+        single_ends = n_verts.astype(np.uint32)
         earcut = _earcut.triangulate_float64
         r_off = ring_offsets
         p_rings = polygon_rings
@@ -141,9 +164,9 @@ def triangulate(
         found_count = np.zeros(len(rest), np.int64)
         single = (poly_nrings[rest] == 1).tolist()
         for k, p_idx in enumerate(rest.tolist()):
-            a, b = int(p_start[k]), int(p_start[k + 1])
+            a, b = p_start[k], p_start[k + 1]
             if single[k]:
-                ends = np.array([b - a], np.uint32)
+                ends = single_ends[k : k + 1]
             else:
                 r0, r1 = p_rings[p_idx], p_rings[p_idx + 1]
                 ends = (r_off[r0 + 1 : r1 + 1] - r_off[r0]).astype(np.uint32)
@@ -155,21 +178,25 @@ def triangulate(
             found_count[k] = len(idx) // 3
         if found:
             local_idx = np.concatenate(found).astype(np.int64).reshape(-1, 3)
-            tris.append(local_idx + np.repeat(v_start, found_count)[:, None])
-            owners.append(np.repeat(rest, found_count))
-    if tris:
-        triangles = np.concatenate(tris).astype(np.int32)
-        tri_polygon = np.concatenate(owners).astype(np.int32)
-        order = np.argsort(tri_polygon, kind="stable")
-        triangles, tri_polygon = triangles[order], tri_polygon[order]
-        # Orient every triangle like its polygon's outer ring.
-        a, b, c = (vertices[triangles[:, k]] for k in range(3))
-        facing = np.einsum("ij,ij->i", np.cross(b - a, c - a), outer_normals[tri_polygon])
+            checked.append((local_idx + np.repeat(v_start, found_count)[:, None], np.repeat(rest, found_count)))
+            tri_count[rest] = found_count
+    n_tri = int(tri_count.sum())
+    triangles = np.empty((n_tri, 3), np.int32)
+    tri_polygon = np.repeat(np.arange(n_poly, dtype=np.int32), tri_count)
+    first = np.zeros(n_poly, np.int64)
+    np.cumsum(tri_count[:-1], out=first[1:])
+    for tri, owner, k in placed:
+        triangles[first[owner] + k] = tri
+    for tri, owner in checked:
+        # Orient like the polygon's outer ring.
+        a, b, c = (vertices[tri[:, k]] for k in range(3))
+        facing = np.einsum("ij,ij->i", np.cross(b - a, c - a), outer_normals[owner])
         wrong = facing < 0
-        triangles[wrong] = triangles[wrong][:, ::-1]
-    else:
-        triangles = np.zeros((0, 3), np.int32)
-        tri_polygon = np.zeros(0, np.int32)
+        tri[wrong] = tri[wrong][:, ::-1]
+        # k-th triangle of its polygon: position in the run of equal owners (owners ascend)
+        run_start = np.flatnonzero(np.concatenate([[True], owner[1:] != owner[:-1]])) if len(owner) else owner
+        within = np.arange(len(owner)) - np.repeat(run_start, np.diff(np.append(run_start, len(owner))))
+        triangles[first[owner] + within] = tri
     return triangles, tri_polygon, degenerate
 
 

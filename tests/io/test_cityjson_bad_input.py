@@ -288,3 +288,60 @@ def test_seq_skips_bad_feature_lines_with_their_line_number(tmp_path):
     assert model.mesh.n_polygons == 12
     assert any("2 feature lines could not be read" in w and "line 3" in w for w in model.warnings)
     assert any("1 lines that are not CityJSONFeature" in w for w in model.warnings)
+
+
+def _appearance_cube(tmp_path: Path) -> dict:
+    """The cube with valid semantics, materials (``values`` and ``value``) and a texture whose image exists."""
+    (tmp_path / "facade.png").write_bytes(b"\x89PNG\r\n\x1a\n")
+    doc = _cube(
+        semantics={"surfaces": [{"type": "RoofSurface"}, {"type": "WallSurface"}], "values": [[0, 1, 1, 1, 1, None]]},
+        material={"m": {"values": [[0, 0, 1, 1, None, 0]]}, "one": {"value": 1}},
+        texture={"t": {"values": [[[[0, 0, 1, 2, 3]], [[None]], [[None]], [[None]], [[None]], [[None]]]]}},
+    )
+    doc["appearance"] = {"materials": [{"name": "a", "diffuseColor": [1, 0, 0]}, {"name": "b"}],
+                         "textures": [{"type": "PNG", "image": "facade.png"}],
+                         "vertices-texture": [[0, 0], [1, 0], [1, 1], [0, 1]]}  # fmt: skip
+    return doc
+
+
+def test_no_warnings_with_zero_counts(tmp_path):
+    model = read(_write(tmp_path, _appearance_cube(tmp_path)))
+    assert model.warnings == []
+    assert model.mesh.appearances["m"].material.tolist() == [0, 0, 1, 1, -1, 0]
+    assert model.mesh.appearances["one"].material.tolist() == [1] * 6
+    assert (model.mesh.appearances["t"].texture >= 0).sum() == 1
+    # problems of one kind only: no "0 ..." sentence for the other kinds
+    doc = _appearance_cube(tmp_path)
+    doc["CityObjects"]["c"]["geometry"][0]["material"]["m"]["values"] = [[0, 0, 1, 1, 9, 0]]
+    model = read(_write(tmp_path, doc))
+    assert model.warnings == ["1 material values that do not fit the material list were ignored."]
+    assert not any(w.startswith("0 ") for w in model.warnings)
+
+
+def test_batched_and_object_by_object_flattening_agree(tmp_path, monkeypatch):
+    from citytwin.io.cityjson_geometry import GeometryFlattener
+
+    doc = _appearance_cube(tmp_path)
+    surfaces = doc["CityObjects"]["c"]["geometry"][0]["boundaries"][0]
+    doc["CityObjects"]["flat"] = {
+        "type": "PlantCover",
+        "geometry": [
+            {"type": "MultiSurface", "lod": 1, "boundaries": surfaces[:3],
+             "semantics": {"surfaces": [{"type": "RoofSurface"}], "values": [None, 0, 0]},
+             "material": {"m": {"values": [1, None, 1]}}},
+            {"type": "MultiPoint", "lod": 1, "boundaries": [0, 1]},
+        ],
+    }  # fmt: skip
+    doc["CityObjects"]["empty"] = {"type": "Building", "geometry": []}
+    path = _write(tmp_path, doc)
+    fast = read(path)
+    monkeypatch.setattr(GeometryFlattener, "_flatten_fast", lambda self, *a, **k: None)
+    slow = read(path)
+    assert fast.warnings == slow.warnings == ["1 point or line geometries (not surfaces) were skipped."]
+    for name in ("vertices", "ring_offsets", "polygon_rings", "poly_object", "poly_semantic", "poly_lod", "triangles"):
+        assert np.array_equal(getattr(fast.mesh, name), getattr(slow.mesh, name)), name
+    assert fast.mesh.appearances.keys() == slow.mesh.appearances.keys()
+    for theme, a in fast.mesh.appearances.items():
+        b = slow.mesh.appearances[theme]
+        assert np.array_equal(a.material, b.material) and np.array_equal(a.texture, b.texture)
+        assert (a.uv is None) == (b.uv is None) and (a.uv is None or np.array_equal(a.uv, b.uv, equal_nan=True))
