@@ -29,6 +29,7 @@ BENCHMARKS: list[str] = [
     "bench.bench_scaling",
     "bench.bench_cityjson",
     "bench.bench_viewer",
+    "bench.bench_lidar",
     # later issues: "bench.bench_viewer", "bench.bench_lidar", ...
 ]
 

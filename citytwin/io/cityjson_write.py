@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -12,6 +10,7 @@ import numpy as np
 import orjson
 
 from citytwin.errors import CityTwinError
+from citytwin.io.atomic import write_atomic
 
 CITYJSON_VERSION = "2.0"
 
@@ -103,24 +102,6 @@ def build_document(
     return doc
 
 
-def _atomic_write(path: Path, chunks: Iterable[bytes]) -> Path:
-    """Write to a temporary file beside ``path``, then move it into place in one step."""
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            for chunk in chunks:
-                fh.write(chunk)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
-    return path
 
 
 def _dumps(obj: Any) -> bytes:
@@ -152,7 +133,7 @@ def write_cityjson(path: str | Path, document: dict[str, Any]) -> Path:
     OSError
         If the folder is not writable.
     """
-    return _atomic_write(Path(path), [_dumps(document)])
+    return write_atomic(Path(path), [_dumps(document)])
 
 
 def write_cityjsonseq(path: str | Path, header: dict[str, Any], features: Iterable[dict[str, Any]]) -> Path:
@@ -171,4 +152,4 @@ def write_cityjsonseq(path: str | Path, header: dict[str, Any], features: Iterab
         for feature in features:
             yield _dumps(feature) + b"\n"
 
-    return _atomic_write(Path(path), lines())
+    return write_atomic(Path(path), lines())

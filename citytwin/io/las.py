@@ -31,6 +31,8 @@ CHUNK_POINTS = 1_000_000
 MIN_CHUNK_POINTS = 100_000
 #: Seed of the subsampling generator: a file always loads the same subset.
 SUBSAMPLE_SEED = 0
+#: Records per block of the direct (uncompressed LAS) budget path.
+DIRECT_BLOCK_POINTS = 2_000_000
 
 _GEOKEY_PROJECTED = 3072
 _GEOKEY_GEOGRAPHIC = 2048
@@ -143,6 +145,13 @@ def _read_open(reader, path: Path, size: int, options: LoadOptions, progress, ca
     tracker = Progress(max(total, 1), progress, cancel)
     done = kept = 0
     tracker.update(0)
+    read_path = "laspy chunks"
+    if fmt == "LAS":
+        direct = _read_direct(path, header, total, budget, want, tracker)
+        if direct is not None:  # read straight from the file: skip laspy's chunk loop below
+            parts, class_counts, lo, hi, rgb_max = direct
+            done, kept = total, sum(len(x) for x in parts["xyz"])
+            read_path = "direct records"
     while done < total:
         n_req = min(chunk_size, total - done)
         try:
@@ -237,6 +246,7 @@ def _read_open(reader, path: Path, size: int, options: LoadOptions, progress, ca
         "creation_date": None if header.creation_date is None else header.creation_date.isoformat(),
         "dimensions": list(pf.dimension_names),
         "rgb_bits": None if rgb is None else (16 if rgb_max > 255 else 8),
+        "read_path": read_path,
     }
     if wkt:
         metadata["crs_wkt"] = wkt
@@ -259,6 +269,132 @@ def _read_open(reader, path: Path, size: int, options: LoadOptions, progress, ca
         source=path,
         metadata=metadata,
     )
+
+
+def _record_dtype(pf) -> np.dtype | None:
+    """The numpy dtype of one point record, when laspy's matches the record length."""
+    try:
+        dtype = np.dtype(pf.dtype())
+    except Exception:
+        return None
+    return dtype if dtype.itemsize == int(pf.size) and {"X", "Y", "Z"} <= set(dtype.names or ()) else None
+
+
+def stratified_indices(total: int, budget: int, seed: int = SUBSAMPLE_SEED) -> np.ndarray:
+    """``budget`` sorted record indices out of ``total``, one drawn at random in each of ``budget`` equal strides.
+
+    Uniform over the file (every record has the same chance, ``budget / total``),
+    spread evenly along it, deterministic, and ``O(budget)`` in memory.
+    """
+    bounds = (np.arange(budget + 1, dtype=np.int64) * total) // max(budget, 1)
+    width = np.diff(bounds)
+    jitter = np.floor(np.random.default_rng(seed).random(budget) * width).astype(np.int64)
+    return bounds[:-1] + np.minimum(jitter, width - 1)
+
+
+def _read_direct(path: Path, header, total: int, budget: int, want: dict[str, bool], tracker):
+    """Uncompressed LAS: read the point records as numpy records, without laspy's point parsing.
+
+    One sequential pass in blocks of :data:`DIRECT_BLOCK_POINTS` records into one
+    reused buffer, so memory stays bounded by the block and the kept points, not
+    by the file: every block adds to the whole-file facts (class counts from the
+    classification byte, coordinate bounds, largest colour value) and gives up
+    the records kept from it (all of them, or :func:`stratified_indices` when the
+    file holds more than ``budget``), decoded straight into the output arrays.
+    Returns ``None`` when the records do not match laspy's layout, so the caller
+    falls back on the chunked reader.
+    """
+    laspy = _laspy()
+    pf = header.point_format
+    dtype = _record_dtype(pf)
+    if dtype is None:
+        return None
+    scales = np.asarray(header.scales, dtype=np.float64)
+    offsets = np.asarray(header.offsets, dtype=np.float64)
+    # Formats 6-10 store the class in a byte of its own; 0-5 in the low 5 bits of a flags byte.
+    cls_field, cls_mask = ("classification", 0xFF) if "classification" in dtype.names else ("raw_classification", 0x1F)
+    has_cls = want["classification"] and cls_field in dtype.names
+    keep = stratified_indices(total, budget) if total > budget else None
+    n_out = total if keep is None else len(keep)
+    out: dict[str, np.ndarray] = {"xyz": np.empty((n_out, 3), np.float64)}
+    for name, out_dtype in (
+        ("classification", np.uint8),
+        ("intensity", np.uint16),
+        ("return_number", np.uint8),
+        ("number_of_returns", np.uint8),
+        ("gps_time", np.float64),
+    ):
+        if want[name]:
+            out[name] = np.empty(n_out, out_dtype)
+    if want["rgb"]:
+        out["rgb"] = np.empty((n_out, 3), np.uint16)
+    class_counts = np.zeros(256, np.int64)
+    lo = np.full(3, np.iinfo(np.int64).max, np.int64)
+    hi = np.full(3, np.iinfo(np.int64).min, np.int64)
+    rgb_max = 0
+    block = int(max(min(DIRECT_BLOCK_POINTS, total), 1))
+    buf = np.empty(block, dtype)
+    raw = buf.view(np.uint8)
+    try:
+        fh = open(path, "rb", buffering=0)
+    except OSError:
+        return None
+    with fh:
+        fh.seek(int(header.offset_to_point_data))
+        start = pos = 0
+        while start < total:
+            n = min(block, total - start)
+            got = 0
+            view = raw[: n * dtype.itemsize]
+            while got < len(view):  # readinto may return less than asked
+                step = fh.readinto(view[got:]) or 0
+                if step == 0:
+                    return None  # the file shrank under us: let the chunked reader report it
+                got += step
+            rec = buf[:n]
+            for k, c in enumerate(("X", "Y", "Z")):
+                col = rec[c]
+                lo[k] = min(lo[k], int(col.min()))
+                hi[k] = max(hi[k], int(col.max()))
+            codes = None
+            if has_cls:
+                codes = rec[cls_field] & cls_mask if cls_mask != 0xFF else rec[cls_field]
+                class_counts += np.bincount(codes, minlength=256)[:256]
+            if want["rgb"]:
+                rgb_max = max(rgb_max, *(int(rec[c].max()) for c in ("red", "green", "blue")))
+            if keep is None:
+                rows = rec
+            else:
+                a, b = np.searchsorted(keep, [start, start + n])
+                rows = rec[keep[a:b] - start]
+                codes = None if codes is None else codes[keep[a:b] - start]
+            m = len(rows)
+            sl = slice(pos, pos + m)
+            xyz = out["xyz"][sl]
+            for k, c in enumerate(("X", "Y", "Z")):
+                np.multiply(rows[c], scales[k], out=xyz[:, k])
+                xyz[:, k] += offsets[k]
+            if "classification" in out:
+                out["classification"][sl] = (
+                    codes if codes is not None else np.asarray(laspy.PackedPointRecord(rows, pf)["classification"])
+                )
+            if "intensity" in out:
+                out["intensity"][sl] = rows["intensity"]
+            if "gps_time" in out:
+                out["gps_time"][sl] = rows["gps_time"]
+            if "return_number" in out or "number_of_returns" in out:
+                record = laspy.PackedPointRecord(rows, pf)
+                for name in ("return_number", "number_of_returns"):
+                    if name in out:
+                        out[name][sl] = np.asarray(record[name])
+            if "rgb" in out:
+                for k, c in enumerate(("red", "green", "blue")):
+                    out["rgb"][sl, k] = rows[c]
+            pos += m
+            start += n
+            tracker.update(start)
+    parts = {k: ([out[k]] if k in out else []) for k in ("xyz", *want)}
+    return parts, class_counts, lo, hi, rgb_max
 
 
 def _clean(text: Any) -> str | None:
@@ -298,8 +434,11 @@ def _crs(header) -> tuple[CRS, list[str], str | None]:
             for key in getattr(vlr, "geo_keys", []) or []:
                 if int(getattr(key, "tiff_tag_location", 1)) == 0:
                     geokeys[int(key.id)] = int(key.value_offset)
+    records = [*header.vlrs, *(getattr(header, "evlrs", None) or [])]
+    has_record = any(type(v).__name__ in ("WktCoordinateSystemVlr", "GeoKeyDirectoryVlr") for v in records)
     try:
-        parsed = header.parse_crs()
+        # Without a CRS record there is nothing to parse (and no need to import pyproj, ~0.1 s).
+        parsed = header.parse_crs() if has_record else None
     except Exception:  # pyproj missing, or a record it cannot parse
         parsed = None
     if parsed is not None:

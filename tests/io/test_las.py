@@ -322,3 +322,135 @@ def test_ahn3_buildings_overlap_delft_buildings(loaded):
     assert building_share(0.0) > 0.6
     # … which is no accident of the area: shifted 30 m, the share drops to the tile's average.
     assert building_share(30.0) < 0.45
+
+
+# ----------------------------------------------------------- point budget read straight from LAS records
+UNCOMPRESSED = sorted(n for n in LIDAR_FILES if n.endswith(".las"))
+
+
+def record_keys(X, Y, Z, *more) -> np.ndarray:
+    """``(N, k)`` int64 columns identifying each record."""
+    return np.column_stack([np.asarray(c, np.int64) for c in (X, Y, Z, *more)])
+
+
+def match_records(cloud: PointCloud, ref: laspy.LasData) -> np.ndarray:
+    """Index in ``ref`` of each loaded point, found by its raw coordinates and attributes (asserted)."""
+    raw = np.rint((cloud.xyz - ref.header.offsets) / ref.header.scales).astype(np.int64)
+    mine = record_keys(raw[:, 0], raw[:, 1], raw[:, 2], cloud.intensity, cloud.classification, cloud.return_number)
+    theirs = record_keys(ref.X, ref.Y, ref.Z, ref.intensity, ref.classification, ref.return_number)
+    order = np.lexsort(theirs.T[::-1])
+    sorted_theirs = theirs[order]
+    # binary search on the rows, column by column
+    lo = np.zeros(len(mine), np.int64)
+    hi = np.full(len(mine), len(theirs), np.int64)
+    for _ in range(int(np.ceil(np.log2(max(len(theirs), 2)))) + 1):
+        mid = (lo + hi) // 2
+        row = sorted_theirs[np.minimum(mid, len(theirs) - 1)]
+        diff = row - mine
+        first = np.argmax(diff != 0, axis=1)
+        less = (diff[np.arange(len(mine)), first] < 0) & (mid < len(theirs))
+        lo = np.where(less, mid + 1, lo)
+        hi = np.where(less, hi, mid)
+    pos = np.minimum(lo, len(theirs) - 1)
+    assert (sorted_theirs[pos] == mine).all(), "a loaded point is not a record of the file"
+    return order[pos]
+
+
+@pytest.mark.parametrize("name", UNCOMPRESSED)
+def test_budget_on_las_reads_records_directly_with_whole_file_counts(loaded, name):
+    full, ref = loaded(name)
+    n = len(ref.points)
+    budget = max(n // 7, 1) if n > 1 else 0
+    pc = read(shared_file(f"lidar/{name}"), LoadOptions(point_budget=budget))
+    assert pc.metadata["read_path"] == "direct records"
+    assert pc.n_points == budget and pc.points_in_file == n
+    codes, counts = np.unique(np.asarray(ref.classification), return_counts=True)
+    assert pc.class_counts == {int(c): int(k) for c, k in zip(codes, counts, strict=True)}
+    np.testing.assert_array_equal(pc.bounds, full.bounds)
+    assert [w for w in pc.warnings if "point budget" not in w] == full.warnings
+    assert pc.crs == full.crs and pc.metadata["rgb_bits"] == full.metadata["rgb_bits"]
+    if budget:
+        idx = match_records(pc, ref)
+        assert len(np.unique(idx)) == budget  # no record twice
+        np.testing.assert_array_equal(pc.number_of_returns, np.asarray(ref.number_of_returns)[idx])
+        if pc.gps_time is not None:
+            np.testing.assert_array_equal(pc.gps_time, np.asarray(ref.gps_time)[idx])
+        if pc.rgb is not None:
+            np.testing.assert_array_equal(pc.rgb, full.rgb[idx])
+        np.testing.assert_allclose(pc.xyz, full.xyz[idx], rtol=0, atol=1e-9 * np.abs(full.xyz).max())
+
+
+@pytest.fixture(scope="module")
+def ahn3_las(tmp_path_factory):
+    """The AHN3 tile as an uncompressed LAS 1.2 file."""
+    path = tmp_path_factory.mktemp("las") / "ahn3.las"
+    laspy.read(shared_file("lidar/ahn3_cropped_1.laz")).write(path)
+    return path
+
+
+def test_direct_budget_does_not_parse_points_with_laspy(monkeypatch, loaded, ahn3_las):
+    full, _ = loaded("ahn3_cropped_1.laz")
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("laspy's point reader was used")
+
+    monkeypatch.setattr(laspy.LasReader, "read_points", refuse)
+    pc = read(ahn3_las, LoadOptions(point_budget=20_000))
+    assert pc.format == "LAS" and pc.n_points == 20_000 and pc.class_counts == full.class_counts
+    np.testing.assert_array_equal(pc.bounds, full.bounds)
+    # A whole LAS file is read the same way; LAZ needs laspy's (decompressing) reader.
+    whole = read(ahn3_las, LoadOptions(point_budget=10**7))
+    assert whole.n_points == 640_510 and whole.metadata["read_path"] == "direct records"
+    np.testing.assert_array_equal(whole.xyz, full.xyz)
+    np.testing.assert_array_equal(whole.return_number, full.return_number)
+    with pytest.raises(las_reader.ReaderError, match="laspy.s point reader"):
+        read(shared_file("lidar/ahn3_cropped_1.laz"))
+
+
+def test_direct_budget_is_uniform_deterministic_and_block_independent(monkeypatch, loaded, ahn3_las):
+    full, ref = loaded("ahn3_cropped_1.laz")
+    seen = []
+    pc = read(ahn3_las, LoadOptions(point_budget=20_000), progress=lambda d, t: seen.append(d))
+    share = {c: k / full.points_in_file for c, k in full.class_counts.items()}
+    sub = np.bincount(pc.classification, minlength=256) / pc.n_points
+    for c, s in share.items():
+        assert abs(sub[c] - s) < 0.02
+    span = (pc.xyz.max(0) - pc.xyz.min(0))[:2] / (full.bounds[3:5] - full.bounds[:2])
+    assert (span > 0.95).all()
+    idx = match_records(pc, ref)
+    # One record out of each stride of 32 records (640,510 / 20,000).
+    assert (np.diff(np.sort(idx)) < 2 * 32.1).all() and np.sort(idx)[0] < 33
+    monkeypatch.setattr(las_reader, "DIRECT_BLOCK_POINTS", 9_999)
+    seen_small = []
+    small = read(ahn3_las, LoadOptions(point_budget=20_000), progress=lambda d, t: seen_small.append(d))
+    np.testing.assert_array_equal(small.xyz, pc.xyz)
+    np.testing.assert_array_equal(small.intensity, pc.intensity)
+    assert small.class_counts == pc.class_counts
+    assert seen_small == sorted(seen_small) and len(seen_small) > len(seen) and seen_small[-1] == 640_510
+
+
+def test_stratified_indices():
+    idx = las_reader.stratified_indices(1_000_000, 1000)
+    assert len(idx) == 1000 and (np.diff(idx) > 0).all() and idx.min() >= 0 and idx.max() < 1_000_000
+    np.testing.assert_array_equal(idx // 1000, np.arange(1000))  # one per stride
+    np.testing.assert_array_equal(idx, las_reader.stratified_indices(1_000_000, 1000))
+    # Positions inside the stride are spread (not always its first record).
+    assert np.std(idx % 1000) > 250
+    odd = las_reader.stratified_indices(10, 3)
+    assert len(odd) == 3 and (np.diff(odd) > 0).all() and odd.max() < 10
+    assert len(las_reader.stratified_indices(5, 0)) == 0
+
+
+def test_direct_budget_on_a_truncated_las(tmp_path):
+    src = shared_file("lidar/Lyon_ExampleDataIsolatedTrees.las")
+    data = src.read_bytes()
+    cut = tmp_path / "cut.las"
+    cut.write_bytes(data[: len(data) - 34 * 1000 - 5])  # 1,000 records and a bit missing
+    pc = read(cut, LoadOptions(point_budget=500))
+    ref = laspy.read(src)
+    room = len(ref.points) - 1001
+    assert pc.metadata["read_path"] == "direct records"
+    assert pc.points_in_file == room and pc.n_points == 500
+    codes, counts = np.unique(np.asarray(ref.classification)[:room], return_counts=True)
+    assert pc.class_counts == {int(c): int(k) for c, k in zip(codes, counts, strict=True)}
+    assert any("truncated" in w for w in pc.warnings)
