@@ -26,7 +26,13 @@ Conventions (what the rest of citytwin can rely on)
 * Appearance themes by name; an appearance without a theme is ``"default"``.
 * ``bbox`` filtering drops top-level objects without geometry.
 * A file that is not well-formed is read again in recovery mode when
-  ``options.recover`` is true, with a warning naming the line. A DOCTYPE that
+  ``options.recover`` is true, with a warning naming the line. A file cut
+  short (no closing root tag, the error on its last line) is read up to its
+  last complete top-level member, so no object is half there, with the
+  warning "The file ends early at line N; the K city objects before it were
+  read."; with no complete member it is a :class:`ReaderError`.
+* Latitude/longitude CRSs (EPSG:6697 …) are triangulated with the axes scaled
+  to metres at the data's mean latitude; the vertices stay as the file has them. A DOCTYPE that
   declares entities is refused before parsing (billion laughs, XXE).
 * ``metadata``: ``name``, ``description``, ``envelope`` (lower and upper corner),
   ``srsName``, ``gml_namespace`` and ``shared_xlink_polygons`` (references to
@@ -48,6 +54,7 @@ from citytwin.io.citygml_appearance import MaterialRecord, TextureRecord, parse_
 from citytwin.io.citygml_attributes import CITYGML, GML, OTHER, XAL, AttributeReader, add_value
 from citytwin.io.gml_geometry import XLINK_HREF, GeometryParser
 from citytwin.io.options import CancelCheck, LoadOptions, Progress, ProgressCallback
+from citytwin.model import crs as crs_mod
 from citytwin.model.citymodel import CityModel
 from citytwin.model.cityobjects import CityObjects
 from citytwin.model.crs import CRS
@@ -185,19 +192,81 @@ def read(
     try:
         return reader.run(recover=False)
     except etree.XMLSyntaxError as exc:
+        line = _line(exc)
+        ends_early = _ends_early(path, size, line)
         if not options.recover:
-            raise ReaderError(f"The file is not well-formed XML ({_syntax_message(exc)}).", path, _line(exc)) from None
-        note = f"Line {_line(exc)}: {_syntax_message(exc)}; the file was read in recovery mode."
+            if ends_early:
+                raise ReaderError("The file is not well-formed XML: it ends early.", path, line) from None
+            raise ReaderError(f"The file is not well-formed XML ({_syntax_message(exc)}).", path, line) from None
+        note = f"Line {line}: {_syntax_message(exc)}; the file was read in recovery mode."
     floor = reader.bytes_read  # the recovery pass reports progress from where the first one stopped
     reader = _Reader(path, options, version, Progress(size, progress, cancel))
     reader.progress_floor = floor
-    reader.notes.append(note)
+    if ends_early:
+        # A cut file: read up to the end of its last complete top-level member, never a cut-off object.
+        limit = _last_member_end(path, size)
+        if limit is None:
+            raise ReaderError("The file ends early, before any city object was complete.", path, line)
+        reader.limit = limit
+    else:
+        reader.notes.append(note)
     try:
-        return reader.run(recover=True)
+        model = reader.run(recover=True)
     except etree.XMLSyntaxError as exc:
         raise ReaderError(
             f"The file is not well-formed XML and could not be recovered ({_syntax_message(exc)}).", path, _line(exc)
         ) from None
+    if ends_early:
+        if reader.n_top == 0:
+            raise ReaderError("The file ends early, before any city object was complete.", path, line)
+        k = reader.n_top
+        model.warnings.insert(
+            0,
+            f"The file ends early at line {line}; the {k} city object{'s' if k != 1 else ''} before it "
+            f"{'were' if k != 1 else 'was'} read.",
+        )
+    return model
+
+
+_ROOT_END = re.compile(rb"</(?:[\w.-]+:)?CityModel\s*>")  # anywhere in the tail: the root is closed
+_MEMBER_END = re.compile(rb"</(?:[\w.-]+:)?(?:cityObjectMember|featureMember|appearanceMember)\s*>")
+
+
+def _ends_early(path: Path, size: int, line: int | None) -> bool:
+    """Whether a syntax error at ``line`` is the file being cut short: no closing root tag, error on its last line."""
+    try:
+        with open(path, "rb") as fh:
+            fh.seek(max(0, size - 4096))
+            if _ROOT_END.search(fh.read()):
+                return False
+            if line is None:
+                return True
+            fh.seek(0)
+            newlines = 0
+            while chunk := fh.read(1 << 24):
+                newlines += chunk.count(b"\n")
+    except OSError:
+        return False
+    return line >= newlines  # libxml2 reports a cut on the last line (newlines + 1)
+
+
+def _last_member_end(path: Path, size: int) -> int | None:
+    """Byte offset just past the last ``</cityObjectMember>`` (or feature/appearance member) end tag."""
+    block = 1 << 20
+    overlap = 256
+    end = size
+    with open(path, "rb") as fh:
+        while end > 0:
+            start = max(0, end - block)
+            fh.seek(start)
+            data = fh.read(min(end + overlap, size) - start)
+            found = None
+            for m in _MEMBER_END.finditer(data):
+                found = m
+            if found is not None:
+                return start + found.end()
+            end = start
+    return None
 
 
 def _refuse_entities(head: bytes, path: Path) -> None:
@@ -254,9 +323,16 @@ class _CountingFile:
         self._progress = progress
         self._floor = floor
         self.done = 0
+        #: read no further than this many bytes (a cut file is read up to its last complete member)
+        self.limit: int | None = None
         self.cancelled: LoadCancelled | None = None
 
     def read(self, n: int = -1) -> bytes:
+        if self.limit is not None:
+            left = self.limit - self.done
+            if left <= 0:
+                return b""
+            n = left if n < 0 else min(n, left)
         data = self._fh.read(n)
         self.done += len(data)
         try:
@@ -366,7 +442,16 @@ class _Reader:
         self.appearances: list[MaterialRecord | TextureRecord] = []
         self.group_links: list[tuple[int, str]] = []
         self.progress_floor = 0
+        #: bytes of the file to read (``None``: all of it)
+        self.limit: int | None = None
+        #: top-level city objects met (whether or not a filter kept them)
+        self.n_top = 0
         self._file: _CountingFile | None = None
+        # x/y sum, count and range of the vertices (a geographic CRS triangulates in metres)
+        self._xy_sum: np.ndarray | None = None
+        self._xy_lo: np.ndarray | None = None
+        self._xy_hi: np.ndarray | None = None
+        self._xy_n = 0
 
     @property
     def bytes_read(self) -> int:
@@ -440,6 +525,7 @@ class _Reader:
     def run(self, recover: bool) -> CityModel:
         with open(self.path, "rb") as raw:
             fh = self._file = _CountingFile(raw, self.progress, self.progress_floor)
+            fh.limit = self.limit
             context = etree.iterparse(
                 fh,
                 events=("start", "end"),
@@ -448,6 +534,7 @@ class _Reader:
                 resolve_entities=False,
                 no_network=True,
                 huge_tree=True,
+                remove_blank_text=True,  # CityGML has no mixed content: fewer nodes to build
                 load_dtd=False,
                 remove_comments=True,
                 recover=recover,
@@ -524,6 +611,7 @@ class _Reader:
             self._top_level(feat)
 
     def _top_level(self, feat) -> None:
+        self.n_top += 1
         typ = self._info(feat.tag)[1]
         if not self.options.keeps_type(typ):
             self.filtered_ids.update(self.geom.polygon_ids(feat))
@@ -766,8 +854,10 @@ class _Reader:
         batch = self._batch
         if not batch.n_polygons:
             return
+        vertices = np.concatenate(batch.rings)
+        self._extent(vertices)
         index, _ = self.builder.add_polygons(
-            np.concatenate(batch.rings),
+            vertices,
             np.fromiter(map(len, batch.rings), np.int64, len(batch.rings)),
             np.asarray(batch.nrings, np.int64),
             np.asarray(batch.obj, np.int32),
@@ -786,6 +876,43 @@ class _Reader:
             if i >= 0:
                 self.instance_polys.setdefault(pid, []).append(i)
         self._batch = _Batch()
+
+    def _extent(self, vertices: np.ndarray) -> None:
+        """Keep the sum, count and x/y range of the vertices (for :meth:`_axis_scale`)."""
+        if not len(vertices):
+            return
+        v = vertices[:, :2]
+        if not np.isfinite(v).all():
+            v = v[np.isfinite(v).all(axis=1)]
+            if not len(v):
+                return
+        lo, hi = v.min(axis=0), v.max(axis=0)
+        if self._xy_sum is None:
+            self._xy_sum, self._xy_lo, self._xy_hi = v.sum(axis=0), lo, hi
+        else:
+            self._xy_sum = self._xy_sum + v.sum(axis=0)
+            self._xy_lo, self._xy_hi = np.minimum(self._xy_lo, lo), np.maximum(self._xy_hi, hi)
+        self._xy_n += len(v)
+
+    def _axis_scale(self, crs: CRS) -> tuple[float, float, float] | None:
+        """Metres per unit of each axis for a latitude/longitude CRS (triangulation only), else ``None``.
+
+        Degrees of latitude and longitude beside metres of height fold nearly horizontal polygons when
+        they are projected on a plane; scaled to metres at the data's mean latitude, they do not.
+        """
+        if self._xy_sum is None or crs.epsg is None:
+            return None
+        if np.abs(self._xy_lo).max() > 180 or np.abs(self._xy_hi).max() > 180:
+            return None  # not degrees: no need to ask PROJ (which costs a first lookup)
+        if not crs_mod.is_geographic(crs):
+            return None
+        lat_first = crs_mod.lat_first(crs)
+        mean = self._xy_sum / self._xy_n
+        lat = float(mean[0] if lat_first else mean[1])
+        if not -90 <= lat <= 90:
+            return None
+        m_lat, m_lon = _metres_per_degree(lat)
+        return (m_lat, m_lon, 1.0) if lat_first else (m_lon, m_lat, 1.0)
 
     def _known(self, target: str) -> bool:
         return (
@@ -815,13 +942,13 @@ class _Reader:
             i = index.get(member_id)
             if i is not None:
                 self.objects.groups.setdefault(i, []).append(self.objects.ids[g])
-        mesh = self.builder.build()
+        crs = CRS.parse(self.srs_name or self.geom.srs_name)
+        mesh = self.builder.build(axis_scale=self._axis_scale(crs))
         if self.poly_index:
             ids: list[str | None] = [None] * mesh.n_polygons
             for pid, i in self.poly_index.items():
                 ids[i] = pid
             mesh.poly_ids = ids
-        crs = CRS.parse(self.srs_name or self.geom.srs_name)
         if self.srs_name or self.geom.srs_name:
             self.metadata["srsName"] = self.srs_name or self.geom.srs_name
         self.metadata["shared_xlink_polygons"] = self.n_shared
@@ -912,6 +1039,14 @@ class _Reader:
         for reason, n in sorted(self.builder.skipped.items()):
             out.append(f"{n} polygons or rings were skipped: {reason}.")
         return out
+
+
+def _metres_per_degree(lat: float) -> tuple[float, float]:
+    """Metres per degree of latitude and of longitude at a latitude (WGS84/GRS80 ellipsoid series)."""
+    phi = np.radians(lat)
+    m_lat = 111132.92 - 559.82 * np.cos(2 * phi) + 1.175 * np.cos(4 * phi) - 0.0023 * np.cos(6 * phi)
+    m_lon = 111412.84 * np.cos(phi) - 93.5 * np.cos(3 * phi) + 0.118 * np.cos(5 * phi)
+    return float(m_lat), float(max(m_lon, 1.0))
 
 
 def _best_owner(own: tuple[int, int, int], others: list[tuple[int, int, int]]) -> tuple[int, int, int]:

@@ -79,6 +79,8 @@ class GeometryParser:
         self._interior = g + "interior"
         self._outer_b = g + "outerBoundaryIs"
         self._inner_b = g + "innerBoundaryIs"
+        self._exterior_tags = frozenset((self._exterior, self._outer_b))
+        self._interior_tags = frozenset((self._interior, self._inner_b))
         self._linear_ring = g + "LinearRing"
         self._pos = g + "pos"
         self._pos_list = g + "posList"
@@ -143,31 +145,67 @@ class GeometryParser:
     def _polygon(self, el, dim: int, polys: list, flip: bool) -> None:
         items = el.items()
         pid = None
+        id_attr = self.id_attr
         if items:
             for key, value in items:
-                if key == "srsDimension":
-                    dim = _dimension(value, dim)
-                elif key == self.id_attr:
+                if key == id_attr:
                     pid = value
+                elif key == "srsDimension":
+                    dim = _dimension(value, dim)
         exterior = None
         holes: list[np.ndarray] = []
         ring_ids: list[str | None] | None = None
         ext_id = None
-        id_attr = self.id_attr
+        exterior_tags = self._exterior_tags
+        interior_tags = self._interior_tags
+        linear_ring = self._linear_ring
+        pos_tag = self._pos
+        pos_list = self._pos_list
         for prop in el:
             ptag = prop.tag
-            if ptag == self._exterior or ptag == self._outer_b:
+            if ptag in exterior_tags:
                 is_exterior = True
-            elif ptag == self._interior or ptag == self._inner_b:
+            elif ptag in interior_tags:
                 is_exterior = False
             else:
                 continue
             for lr in prop:
-                if lr.tag != self._linear_ring:
+                if lr.tag != linear_ring:
                     if isinstance(lr.tag, str):
                         self.warn("unsupported ring")
                     continue
-                coords = self._fast_ring(lr, dim) if dim == 3 else None
+                coords = None
+                rid = None
+                lr_items = lr.items()
+                if lr_items:
+                    plain = True
+                    for key, value in lr_items:
+                        if key == id_attr:
+                            rid = value
+                        elif key == "srsDimension":
+                            plain = False
+                else:
+                    plain = True
+                # The usual 3D posList or gml:pos ring, inline; anything else takes the long way.
+                if plain and dim == 3 and len(lr):
+                    first = lr[0]
+                    ftag = first.tag
+                    if ftag == pos_list:
+                        if not first.items() or first.get("srsDimension", "3") == "3":
+                            try:
+                                flat = np.array((first.text or "").split(), dtype=np.float64)
+                            except ValueError:
+                                flat = None
+                            if flat is not None and len(flat) % 3 == 0:
+                                coords = flat.reshape(-1, 3)
+                    elif ftag == pos_tag and not first.items():
+                        texts = [c.text or "" for c in lr]
+                        try:
+                            flat = np.array(" ".join(texts).split(), dtype=np.float64)
+                        except ValueError:
+                            flat = None
+                        if flat is not None and len(flat) == 3 * len(texts):
+                            coords = flat.reshape(-1, 3)
                 if coords is None:
                     coords = self.ring_coordinates(lr, dim)
                     if coords is None:
@@ -176,7 +214,6 @@ class GeometryParser:
                         continue
                 if flip:
                     coords = coords[::-1]
-                rid = lr.get(id_attr) if lr.items() else None
                 if is_exterior:
                     if exterior is None:  # a second exterior is ignored
                         exterior = coords
@@ -193,28 +230,6 @@ class GeometryParser:
         if ext_id is not None or ring_ids is not None:
             ring_ids = [ext_id, *(ring_ids or [None] * len(holes))]
         polys.append((pid, [exterior, *holes] if holes else [exterior], ring_ids))
-
-    def _fast_ring(self, lr, dim: int) -> np.ndarray | None:
-        """The usual 3D ``posList`` or ``gml:pos`` ring in as few calls as possible (``None``: take the long way)."""
-        n = len(lr)
-        if not n or (lr.items() and lr.get("srsDimension") is not None):
-            return None
-        first = lr[0]
-        if first.items() and first.get("srsDimension", "3") != "3":
-            return None
-        ftag = first.tag
-        try:
-            if ftag == self._pos_list:
-                flat = np.array((first.text or "").split(), dtype=np.float64)
-                if len(flat) % 3 == 0:
-                    return flat.reshape(-1, 3)
-            elif ftag == self._pos:
-                flat = np.array(" ".join([c.text or "" for c in lr]).split(), dtype=np.float64)
-                if len(flat) == 3 * n:
-                    return flat.reshape(-1, 3)
-        except ValueError:
-            pass
-        return None
 
     # ------------------------------------------------------------- coordinates
     def ring_coordinates(self, lr, dim: int) -> np.ndarray | None:

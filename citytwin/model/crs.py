@@ -105,7 +105,7 @@ def is_geographic(crs: CRS) -> bool:
         return False
 
 
-def _lat_first(crs: CRS) -> bool:
+def lat_first(crs: CRS) -> bool:
     """Whether a geographic CRS lists latitude first, as GML coordinates then do.
 
     Projected CRSs are taken as easting-first whatever their authority says
@@ -130,7 +130,7 @@ def display_crs(crs: CRS | None, bounds) -> CRS | None:
     if b.shape != (6,) or not np.isfinite(b).all():
         return crs
     cx, cy = (b[0] + b[3]) / 2, (b[1] + b[4]) / 2
-    lat, lon = (cx, cy) if _lat_first(crs) else (cy, cx)
+    lat, lon = (cx, cy) if lat_first(crs) else (cy, cx)
     zone = int((lon + 180) // 6) % 60 + 1
     epsg = (32600 if lat >= 0 else 32700) + zone
     return CRS(f"EPSG:{epsg}", epsg)
@@ -159,9 +159,9 @@ def reproject(points: np.ndarray, source: CRS, target: CRS) -> np.ndarray:
         tr = _transformer(source.epsg, target.epsg)
     except Exception as exc:  # pyproj raises its own CRSError family
         raise CityTwinError(f"Cannot reproject from {source} to {target}: {exc}.") from exc
-    x, y = (pts[:, 1], pts[:, 0]) if _lat_first(source) else (pts[:, 0], pts[:, 1])
+    x, y = (pts[:, 1], pts[:, 0]) if lat_first(source) else (pts[:, 0], pts[:, 1])
     ox, oy = tr.transform(x, y)
-    if _lat_first(target):
+    if lat_first(target):
         ox, oy = oy, ox
     out = np.column_stack([ox, oy, pts[:, 2]])
     if not np.isfinite(out).all():

@@ -188,10 +188,12 @@ def triangulate(
     for tri, owner, k in placed:
         triangles[first[owner] + k] = tri
     for tri, owner in checked:
-        # Orient like the polygon's outer ring.
+        # Orient like the polygon's outer ring. earcut winds all triangles of a polygon alike, so the
+        # polygon's triangles turn together, by their summed facing: a steep triangle of a non-planar
+        # polygon (a kerb in a road) or a zero-area sliver must not turn against its neighbours.
         a, b, c = (vertices[tri[:, k]] for k in range(3))
         facing = np.einsum("ij,ij->i", np.cross(b - a, c - a), outer_normals[owner])
-        wrong = facing < 0
+        wrong = (np.bincount(owner, facing, minlength=n_poly) < 0)[owner]
         tri[wrong] = tri[wrong][:, ::-1]
         # k-th triangle of its polygon: position in the run of equal owners (owners ascend)
         run_start = np.flatnonzero(np.concatenate([[True], owner[1:] != owner[:-1]])) if len(owner) else owner

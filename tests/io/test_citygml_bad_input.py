@@ -131,7 +131,58 @@ def test_truncated_file(write):
         read(path, LoadOptions(recover=False))
     model = read(path, LoadOptions())
     assert 5 <= len(model.objects) < 20
-    assert any("recovery mode" in w for w in model.warnings)
+    k = len(model.objects)
+    assert model.objects.ids == [f"b{i}" for i in range(k)]  # complete members only, in order
+    assert model.mesh.n_polygons == k
+    lines = text[: len(text) // 2].count("\n") + 1
+    assert model.warnings[0] == f"The file ends early at line {lines}; the {k} city objects before it were read."
+
+
+BERLIN = "citygml/berlin_open_data_sample_data.citygml"
+
+
+@pytest.mark.parametrize("fraction", [0.1, 0.5, 0.99])
+def test_real_file_cut_short_keeps_the_complete_objects(tmp_path, fraction):
+    """A cut file gives the city objects before the cut, each whole, and one warning naming the line."""
+    data = shared_file(BERLIN).read_bytes()
+    cut = data[: int(len(data) * fraction)]
+    path = tmp_path / "cut.gml"
+    path.write_bytes(cut)
+    full = read(shared_file(BERLIN), LoadOptions())
+    n_complete = cut.count(b"</cityObjectMember>")
+    assert n_complete > 0
+    with pytest.raises(ReaderError, match="ends early") as info:
+        read(path, LoadOptions(recover=False))
+    _one_sentence(info.value.reason)
+    model = read(path, LoadOptions())
+    line = cut.count(b"\n") + 1
+    assert model.warnings[0] == (
+        f"The file ends early at line {line}; the {n_complete} city objects before it were read."
+    )
+    assert not any("recovery mode" in w or "coordinate" in w for w in model.warnings)
+    top = model.objects.parents == -1
+    assert top.sum() == n_complete
+    # the objects read are exactly the first ones of the whole file, geometry and all: none is cut off
+    n = len(model.objects)
+    assert model.objects.ids == full.objects.ids[:n]
+    assert n == len(full.objects) or full.objects.parents[n] == -1
+    keep = full.mesh.poly_object < n
+    np.testing.assert_array_equal(model.mesh.poly_object, full.mesh.poly_object[keep])
+    np.testing.assert_array_equal(model.mesh.vertices, full.mesh.select_polygons(keep).vertices)
+
+
+@pytest.mark.parametrize("cut_at", ["header", "first member"])
+def test_file_cut_before_any_complete_object_is_an_error(tmp_path, cut_at):
+    data = shared_file(BERLIN).read_bytes()
+    first_end = data.index(b"</cityObjectMember>")
+    end = data.index(b"<cityObjectMember") // 2 if cut_at == "header" else first_end - 40
+    path = tmp_path / "cut.gml"
+    path.write_bytes(data[:end])
+    with pytest.raises(ReaderError) as info:
+        read(path, LoadOptions())
+    line = data[:end].count(b"\n") + 1
+    assert info.value.reason == "The file ends early, before any city object was complete."
+    assert info.value.line == line
 
 
 def test_undeclared_prefix_strict_and_recovered(write):
