@@ -6,9 +6,10 @@ looks from the north towards the south (it shows the north façades),
 ``"oblique-ne"`` looks down from the north-east. ``"top"`` looks straight down
 with north up. The view angle is vertical, as VTK's ``vtkCamera.ViewAngle``.
 
-Fitting is exact for the 8 corners of the bounding box: the camera backs off
-along its view direction until every corner projects inside the frustum (with
-a margin), for the window's aspect ratio.
+Fitting is exact for a set of points (the model's vertices, or the 8 corners of
+its bounding box): the camera moves back and sideways until the points are
+centred and span :data:`FILL` of the image's limiting dimension, for the
+window's aspect ratio (:func:`fit_points`).
 """
 
 from __future__ import annotations
@@ -122,16 +123,119 @@ def fit_distance(
     return float(max(need.max(), d.max() + 1e-3, 1e-3))
 
 
+#: default share of the view's limiting dimension (width or height) the fitted model fills
+FILL = 0.88
+
+
+def fit_points(
+    points: np.ndarray,
+    right: np.ndarray,
+    up: np.ndarray,
+    back: np.ndarray,
+    view_angle: float,
+    aspect: float,
+    fill: float = FILL,
+) -> tuple[np.ndarray, float]:
+    """Camera position that frames ``points`` exactly, for a fixed viewing direction.
+
+    The camera is placed (moved sideways as well as back) so that the projected points are
+    centred and span ``fill`` of the view's limiting dimension: every frustum side plane,
+    narrowed by ``fill``, touches a point. Exact under perspective, unlike a fit around
+    the centre of the bounding box, which leaves more room on the far side.
+
+    Parameters
+    ----------
+    points
+        ``(N, 3)`` points to frame (the model's vertices, or box corners).
+    right, up, back
+        Orthonormal view basis (the camera looks along ``-back``).
+    view_angle
+        Vertical field of view in degrees.
+    aspect
+        Width / height of the view.
+    fill
+        Share (0–1] of the limiting dimension the points span.
+
+    Returns
+    -------
+    position, depth
+        The camera position and the depth (along the view) of the points' middle, a good
+        focal distance.
+    """
+    pts = np.asarray(points, float).reshape(-1, 3)
+    tan_y = np.tan(np.radians(view_angle) / 2) * float(np.clip(fill, 1e-3, 1.0))
+    tan_x = tan_y * aspect
+    x, y, z = pts @ right, pts @ up, pts @ back
+    # camera at c = cx right + cy up + cz back sees p when |x - cx| <= tan (cz - z) (same for y):
+    # tan cz + cx >= x + tan z and tan cz - cx >= -x + tan z for every point
+    a_x, b_x = float((x + tan_x * z).max()), float((-x + tan_x * z).max())
+    a_y, b_y = float((y + tan_y * z).max()), float((-y + tan_y * z).max())
+    cz = max((a_x + b_x) / (2 * tan_x), (a_y + b_y) / (2 * tan_y))
+    z_far, z_near = float(z.min()), float(z.max())
+    size = max(float(np.ptp(x)), float(np.ptp(y)), z_near - z_far, 1e-3)
+    cz = max(cz, z_near + 1e-3 * size)  # every point in front of the camera
+    cx = _centre_offset(x, z, cz, tan_x)
+    cy = _centre_offset(y, z, cz, tan_y)
+    position = cx * right + cy * up + cz * back
+    depth = cz - (z_far + z_near) / 2
+    return position, float(max(depth, 1e-3 * size))
+
+
+def _centre_offset(u: np.ndarray, z: np.ndarray, cz: float, tan: float) -> float:
+    """Sideways camera offset that centres the projections ``(u - c) / (cz - z)`` of the points.
+
+    Where this dimension limits the fit the points span exactly ``tan``; in the other one they
+    span less, and the narrowest half-angle ``t`` whose frustum still holds them (found by
+    bisection) gives the centring offset.
+    """
+
+    def spans(t: float) -> tuple[float, float]:
+        return float((u + t * z).max()), float((-u + t * z).max())
+
+    lo, hi = 0.0, tan
+    for _ in range(50):  # smallest t with t cz >= (a(t) + b(t)) / 2
+        mid = (lo + hi) / 2
+        a, b = spans(mid)
+        if mid * cz >= (a + b) / 2:
+            hi = mid
+        else:
+            lo = mid
+        if hi - lo <= 1e-9 * tan:
+            break
+    a, b = spans(hi)
+    return (a - b) / 2
+
+
+def pose_for_points(
+    points: np.ndarray,
+    back: np.ndarray,
+    view_up: np.ndarray,
+    *,
+    view_angle: float = 30.0,
+    aspect: float = 16 / 9,
+    fill: float = FILL,
+) -> CameraPose:
+    """A pose looking along ``-back`` that frames ``points`` tightly (see :func:`fit_points`)."""
+    back = np.asarray(back, float)
+    back = back / np.linalg.norm(back)
+    right = np.cross(np.asarray(view_up, float), back)
+    right /= np.linalg.norm(right)
+    up = np.cross(back, right)
+    position, depth = fit_points(points, right, up, back, view_angle, aspect, fill)
+    return CameraPose(position, position - back * depth, np.asarray(view_up, float), view_angle)
+
+
 def preset_view(
     bounds: np.ndarray | list[float],
     view: str = "oblique-ne",
     *,
     view_angle: float = 30.0,
     aspect: float = 16 / 9,
-    margin: float = 1.05,
+    fill: float = FILL,
     elevation: float | None = None,
+    points: np.ndarray | None = None,
 ) -> CameraPose:
-    """A camera pose that shows the whole box from a preset direction.
+    """A camera pose that shows the whole box (or the points in it) from a preset direction.
 
     Parameters
     ----------
@@ -143,10 +247,13 @@ def preset_view(
         Vertical field of view in degrees.
     aspect
         Width / height of the image.
-    margin
-        Distance factor (>= 1) leaving a border around the model.
+    fill
+        Share of the image's limiting dimension (width or height) the model spans.
     elevation
         Override the preset's elevation in degrees (not for ``"top"``).
+    points
+        ``(N, 3)`` the model's actual points (or a sample of them): the fit frames what is there,
+        not the corners of its box, which an oblique view shows much larger than the model.
 
     Returns
     -------
@@ -165,16 +272,10 @@ def preset_view(
     azimuth, elev = PRESETS[view]
     if elevation is not None and view != "top":
         elev = float(elevation)
-    centre = (b[:3] + b[3:]) / 2
     back = direction_for(azimuth, elev)
     view_up = np.array([0.0, 1.0, 0.0]) if view == "top" else np.array([0.0, 0.0, 1.0])
-    right = np.cross(view_up, back)
-    right /= np.linalg.norm(right)
-    up = np.cross(back, right)
-    corners = box_corners(b)
-    dist = fit_distance(corners, centre, right, up, back, view_angle, aspect) * margin
-    dist = max(dist, 1.0)
-    return CameraPose(centre + back * dist, centre, view_up, view_angle)
+    pts = box_corners(b) if points is None or len(points) == 0 else np.asarray(points, float)
+    return pose_for_points(pts, back, view_up, view_angle=view_angle, aspect=aspect, fill=fill)
 
 
 def project(pose: CameraPose, points: np.ndarray, size: tuple[int, int]) -> np.ndarray:

@@ -18,8 +18,10 @@ from vtkmodules.util.numpy_support import vtk_to_numpy
 from vtkmodules.vtkRenderingCore import vtkWindowToImageFilter
 
 from citytwin.model.citymodel import CityModel
+from citytwin.model.pointcloud import PointCloud
 from citytwin.render.camera import CameraPose, preset_view, project
 from citytwin.render.convert import choose_origin
+from citytwin.render.pointcloud_visual import PointCloudVisual, PointPickResult
 from citytwin.render.style import DEFAULT_STYLE, Style, apply_style
 from citytwin.render.visuals import BaseVisual, CityModelVisual, PickResult, create_visual
 
@@ -109,6 +111,8 @@ class OffscreenScene:
     def set_view(self, view: str = "oblique-ne", **kwargs: Any) -> CameraPose:
         """Point the camera with a preset that fits every model (see :func:`preset_view`)."""
         kwargs.setdefault("aspect", self.size[0] / self.size[1])
+        if "points" not in kwargs and self.visuals:
+            kwargs["points"] = np.concatenate([v.fit_points() for v in self.visuals])
         pose = preset_view(self.bounds(), view, **kwargs)
         self.set_pose(pose)
         return pose
@@ -140,13 +144,17 @@ class OffscreenScene:
             raise RuntimeError("set a view before projecting points")
         return project(self.pose, np.asarray(points, float) - self.origin, self.size)
 
-    def pick(self, column: float, row: float) -> tuple[CityModelVisual, PickResult] | None:
-        """The nearest object under an image pixel (row 0 at the top), over every layer."""
+    def pick(self, column: float, row: float) -> tuple[BaseVisual, PickResult | PointPickResult] | None:
+        """The nearest object (or point) under an image pixel (row 0 at the top), over every layer.
+
+        Returns the visual and its pick result: a :class:`PickResult` for a city model, a
+        :class:`~citytwin.render.pointcloud_visual.PointPickResult` for a point cloud.
+        """
         x, y = float(column), float(self.size[1] - row)
-        best: tuple[float, CityModelVisual, PickResult] | None = None
+        best: tuple[float, BaseVisual, PickResult | PointPickResult] | None = None
         cam = np.array(self.renderer.GetActiveCamera().GetPosition())
         for v in self.visuals:
-            if not isinstance(v, CityModelVisual):
+            if not callable(getattr(v, "pick", None)):
                 continue
             hit = v.pick(x, y)
             if hit is not None:
@@ -181,14 +189,30 @@ def _colour_layers(scene: OffscreenScene, colour_by: str, cmap: str) -> None:
             legend_done = True
 
 
+def _style_points(scene: OffscreenScene, colour: str | None, size: float | None, edl: bool) -> None:
+    """Apply snapshot options to every point-cloud layer (one legend: the first cloud's)."""
+    clouds = [v for v in scene.visuals if isinstance(v, PointCloudVisual)]
+    for k, v in enumerate(clouds):
+        if colour is not None:
+            v.set_colour_mode(colour, legend=k == 0)
+        elif k > 0:
+            v.set_legend(False)
+        if size is not None:
+            v.set_point_size(size)
+        v.set_eye_dome_lighting(edl)
+
+
 def render_image(
-    models: Sequence[CityModel],
+    models: Sequence[CityModel | PointCloud],
     size: tuple[int, int] = (1920, 1080),
     view: str = "oblique-ne",
     colour_by: str | None = None,
     *,
     cmap: str = "viridis",
     style: Style = DEFAULT_STYLE,
+    point_colour: str | None = None,
+    point_size: float | None = None,
+    eye_dome_lighting: bool = False,
 ) -> np.ndarray:
     """Render models to an ``(H, W, 3)`` uint8 array.
 
@@ -206,10 +230,14 @@ def render_image(
         Colour map for a numeric attribute.
     style
         The look.
+    point_colour, point_size, eye_dome_lighting
+        For point clouds: a colour mode of :data:`~citytwin.model.pointcloud.POINT_COLOUR_MODES`
+        (default: each cloud's own, with its legend), the point size in pixels, eye-dome lighting.
     """
     with OffscreenScene(size, style) as scene:
         for m in models:
             scene.add(m)
+        _style_points(scene, point_colour, point_size, eye_dome_lighting)
         if colour_by:
             _colour_layers(scene, colour_by, cmap)
         scene.set_view(view)
@@ -217,7 +245,7 @@ def render_image(
 
 
 def snapshot(
-    models: Sequence[CityModel],
+    models: Sequence[CityModel | PointCloud],
     out_png: str | Path,
     size: tuple[int, int] = (1920, 1080),
     view: str = "oblique-ne",
@@ -225,12 +253,14 @@ def snapshot(
     *,
     cmap: str = "viridis",
     style: Style = DEFAULT_STYLE,
+    **point_options: Any,
 ) -> Path:
-    """Render models to a PNG file and return its path (see :func:`render_image`)."""
+    """Render models to a PNG file and return its path (see :func:`render_image`; ``point_options``
+    are its ``point_colour``, ``point_size`` and ``eye_dome_lighting``)."""
     from PIL import Image
 
     out = Path(out_png)
-    img = render_image(models, size, view, colour_by, cmap=cmap, style=style)
+    img = render_image(models, size, view, colour_by, cmap=cmap, style=style, **point_options)
     out.parent.mkdir(parents=True, exist_ok=True)
     Image.fromarray(img).save(out)
     return out

@@ -34,6 +34,7 @@ from vtkmodules.vtkRenderingCore import vtkActor, vtkCellPicker, vtkPolyDataMapp
 
 from citytwin.model.citymodel import CityModel
 from citytwin.model.semantics import SurfaceClass
+from citytwin.render.camera import box_corners
 from citytwin.render.colormap import Thematic, inherit_from_ancestors, thematic_colours
 from citytwin.render.convert import choose_origin, lod_mask, render_arrays, triangle_normals_z
 from citytwin.render.lod_proxy import InteractionLOD
@@ -42,8 +43,8 @@ from citytwin.render.textures import (
     TEXTURE_WHITE,
     TextureActors,
     TextureSet,
-    appearance_coverage,
     cells_polydata,
+    choose_theme,
     load_textures,
     material_colours,
 )
@@ -52,6 +53,26 @@ ColourMode = Literal["semantic", "single", "attribute", "texture"]
 
 #: ``colour_mode="auto"`` shows appearances when at least this fraction of polygons has a material or texture
 AUTO_APPEARANCE_FRACTION = 0.5
+
+
+def preferred_colour_mode(model: Any) -> ColourMode:
+    """``"texture"`` when most polygons of a city model have a material or a texture, else ``"semantic"``.
+
+    The colour mode a newly opened layer starts in (a textured LoD3 building shows its façade images).
+    Texture images the file names but that are missing on disk do not count: a model whose
+    images were not shipped keeps its semantic colours.
+    """
+    mesh = getattr(model, "mesh", None)
+    if mesh is None or not getattr(mesh, "appearances", None) or mesh.n_polygons == 0:
+        return "semantic"
+    name = choose_theme(mesh)
+    if name is None:
+        return "semantic"
+    th = mesh.appearances[name]
+    present = np.array([getattr(t, "exists", True) is not False for t in mesh.textures] + [False], bool)
+    tex = np.asarray(th.texture)
+    covered = (np.asarray(th.material) >= 0) | present[np.where(tex >= 0, tex, -1)]
+    return "texture" if float(covered.mean()) >= AUTO_APPEARANCE_FRACTION else "semantic"
 
 
 def renderer_of(target: Any) -> Any:
@@ -123,6 +144,15 @@ class BaseVisual:
         """``[xmin, ymin, zmin, xmax, ymax, zmax]`` relative to the origin."""
         raise NotImplementedError
 
+    def fit_points(self, max_points: int = 100_000) -> np.ndarray:
+        """``(N, 3)`` points for framing the layer with a camera (relative to the origin).
+
+        This base class gives the corners of :meth:`bounds`; visuals with geometry give
+        (a sample of) what they draw.
+        """
+        b = self.bounds()
+        return box_corners(b) if np.isfinite(b).all() else np.zeros((0, 3))
+
     def remove(self) -> None:
         """Take the actors out of the renderer."""
         for a in self.actors:
@@ -174,6 +204,8 @@ class CityModelVisual(BaseVisual):
         self._lod: int | None = lod
         self._lod_keep = lod_mask(cell["lod"], cell["root"], lod)
         self._hidden_classes = np.zeros(256, bool)
+        self._hidden_types: frozenset[str] = frozenset()
+        self._type_keep: np.ndarray | None = None  # (T,) bool, None when no type is hidden
         self._mode: ColourMode = "semantic"
         self._mode_colours = cell["colors"]
         self._selected_tris = np.zeros(self.arrays.n_triangles, bool)
@@ -195,6 +227,7 @@ class CityModelVisual(BaseVisual):
         self._lod_proxy: InteractionLOD | None = None
         self._proxy_key: tuple[int, int] | None = None
         self._tri_up: np.ndarray | None = None
+        self._bounds: np.ndarray | None = None
 
         self.polydata = pv.PolyData()
         self.mapper = vtkPolyDataMapper()
@@ -223,9 +256,12 @@ class CityModelVisual(BaseVisual):
         return self._drawn
 
     def _keep_mask(self) -> np.ndarray:
-        """``(T,)`` bool: the triangles to draw (LoD and shown classes); subclasses add their filters here."""
+        """``(T,)`` bool: the triangles to draw (LoD, shown classes and types); subclasses add their filters here."""
         cell = self.arrays.cell
-        return self._lod_keep & ~self._hidden_classes[cell["semantic"]]
+        keep = self._lod_keep & ~self._hidden_classes[cell["semantic"]]
+        if self._type_keep is not None:
+            keep &= self._type_keep
+        return keep
 
     def _rebuild_cells(self) -> None:
         self._apply_drawn(np.flatnonzero(self._keep_mask()))
@@ -271,6 +307,8 @@ class CityModelVisual(BaseVisual):
 
     def _before_render(self, *_: Any) -> None:
         self._ensure_synced()
+        if self.legend is not None:
+            fit_legend(self.legend, self.renderer.GetSize())
 
     def _display_colours(self, idx: np.ndarray) -> np.ndarray:
         colours = self._mode_colours[idx].copy()
@@ -320,6 +358,36 @@ class CityModelVisual(BaseVisual):
 
     def semantic_visible(self, cls: SurfaceClass | int) -> bool:
         return not bool(self._hidden_classes[int(cls)])
+
+    def set_hidden_types(self, types: frozenset[str] | set[str] | list[str] | tuple[str, ...]) -> None:
+        """Hide every top-level object whose type is in ``types`` (``"SolitaryVegetationObject"`` …).
+
+        The parts of a hidden object (its roofs, walls …) go with it. Only the drawn triangles are
+        re-selected: no geometry is rebuilt. Pass an empty set to show every type again.
+        """
+        types = frozenset(str(t) for t in types)
+        if types == self._hidden_types:
+            return
+        self._hidden_types = types
+        objects = self.model.objects
+        if not types or len(objects) == 0:
+            self._type_keep = None
+        else:
+            hidden_obj = np.isin(np.asarray(objects.types, dtype=object).astype(str), sorted(types))
+            if not hidden_obj.any():
+                self._type_keep = None
+            else:
+                roots = self.arrays.cell["root"]
+                ok = (roots >= 0) & (roots < len(hidden_obj))
+                keep = np.ones(len(roots), bool)
+                keep[ok] = ~hidden_obj[roots[ok]]
+                self._type_keep = keep
+        self._rebuild_cells()
+
+    @property
+    def hidden_types(self) -> frozenset[str]:
+        """The top-level object types hidden by :meth:`set_hidden_types`."""
+        return self._hidden_types
 
     def set_lod(self, lod: int | None) -> None:
         """Show one LoD code (``20`` for LoD2), or ``None`` for each object's highest."""
@@ -429,8 +497,7 @@ class CityModelVisual(BaseVisual):
     @property
     def preferred_colour_mode(self) -> ColourMode:
         """``"texture"`` when most polygons have a material or a texture, else ``"semantic"``."""
-        cover = appearance_coverage(self.model.mesh)
-        return "texture" if cover >= AUTO_APPEARANCE_FRACTION else "semantic"
+        return preferred_colour_mode(self.model)
 
     @property
     def texture_actors(self) -> list[Any]:
@@ -501,14 +568,54 @@ class CityModelVisual(BaseVisual):
         self._apply_visibility()
         return True
 
+    def warm_up_step(self) -> bool:
+        """Build, one piece per call, what the first pick and the first drag need.
+
+        The pick locator of the drawn mesh, then the interaction proxy (when the layer is heavy
+        enough to use one). Each call does at most one piece and returns whether pieces are left,
+        so a GUI can run it from an idle timer between events (VTK keeps Python's GIL while it
+        builds a locator: a worker thread would freeze the GUI just the same).
+        """
+        self._ensure_synced()
+        if len(self._main_idx) and self._locator is None:
+            self._locator = self._new_locator(self.polydata)
+            return self._warm_up_left()
+        if not self._warm_up_left():
+            return False
+        if self._tri_up is None:
+            self._tri_up = self._faces_up()
+            return True
+        self._build_proxy()
+        self._proxy_key = (self._drawn_version, self._colour_version)
+        return False
+
+    def _warm_up_left(self) -> bool:
+        if len(self._main_idx) and self._locator is None:
+            return True
+        n = len(self._drawn)
+        if n == 0 or not self.interaction_lod.worth_it(n):
+            return False
+        return self._proxy_key != (self._drawn_version, self._colour_version)
+
+    @staticmethod
+    def _new_locator(data: Any) -> vtkStaticCellLocator:
+        loc = vtkStaticCellLocator()
+        loc.SetDataSet(data)
+        loc.BuildLocator()
+        return loc
+
+    def _faces_up(self) -> np.ndarray:
+        """Roofs, and unclassified faces facing up or down (terrain, flat roofs)."""
+        sem = self.arrays.cell["semantic"]
+        up = sem == SurfaceClass.ROOF
+        none = np.flatnonzero(sem == SurfaceClass.NONE)
+        up[none] = np.abs(triangle_normals_z(self.arrays.points, self.arrays.triangles[none])) > 0.5
+        return up
+
     def _build_proxy(self) -> None:
         idx = self._drawn
-        if self._tri_up is None:  # roofs, and unclassified faces facing up or down (terrain, flat roofs)
-            sem = self.arrays.cell["semantic"]
-            up = sem == SurfaceClass.ROOF
-            none = np.flatnonzero(sem == SurfaceClass.NONE)
-            up[none] = np.abs(triangle_normals_z(self.arrays.points, self.arrays.triangles[none])) > 0.5
-            self._tri_up = up
+        if self._tri_up is None:
+            self._tri_up = self._faces_up()
         colours = self._display_colours(idx)
         if self._texture_mode_on():  # a textured face counts with its image's mean colour
             assert self._textures is not None
@@ -549,10 +656,27 @@ class CityModelVisual(BaseVisual):
 
     # ------------------------------------------------------------- queries
     def bounds(self) -> np.ndarray:
-        pts = self.arrays.points
-        if len(pts) == 0:
-            return np.full(6, np.nan)
-        return np.concatenate([pts.min(axis=0), pts.max(axis=0)]).astype(np.float64)
+        """Bounds of every point of the layer (all LoDs), computed once: the points never change."""
+        if self._bounds is None:
+            pts = self.arrays.points
+            if len(pts) == 0:
+                self._bounds = np.full(6, np.nan)
+            else:  # per column: a reduction along a strided axis of a (V, 3) array is ~10x slower
+                cols = [np.ascontiguousarray(pts[:, k]) for k in range(3)]
+                self._bounds = np.array([c.min() for c in cols] + [c.max() for c in cols], np.float64)
+        return self._bounds.copy()
+
+    def fit_points(self, max_points: int = 100_000) -> np.ndarray:
+        """Vertices of the drawn triangles (every ``k``-th triangle above ``max_points / 3`` triangles).
+
+        What the camera fit frames: an oblique view of the actual buildings, not of their bounding box.
+        """
+        self._ensure_synced()
+        drawn = self._drawn
+        if len(drawn) == 0:
+            return np.zeros((0, 3))
+        step = max(1, -(-3 * len(drawn) // max(int(max_points), 3)))
+        return self.arrays.points[self.arrays.triangles[drawn[::step]].ravel()]
 
     def object_of_cell(self, cell_id: int) -> int:
         """Object index of a cell of :attr:`polydata` (as a VTK picker reports it)."""
@@ -572,9 +696,7 @@ class CityModelVisual(BaseVisual):
         picker.PickFromListOn()
         if len(self._main_idx):
             if self._locator is None:
-                self._locator = vtkStaticCellLocator()
-                self._locator.SetDataSet(self.polydata)
-                self._locator.BuildLocator()
+                self._locator = self._new_locator(self.polydata)
             picker.AddPickList(self.actor)
             picker.AddLocator(self._locator)
         if self._texture_mode_on():
@@ -583,10 +705,7 @@ class CityModelVisual(BaseVisual):
                 if len(idx) == 0:
                     continue
                 if t not in self._texture_locators:
-                    loc = vtkStaticCellLocator()
-                    loc.SetDataSet(pd)
-                    loc.BuildLocator()
-                    self._texture_locators[t] = loc
+                    self._texture_locators[t] = self._new_locator(pd)
                 picker.AddPickList(actor)
                 picker.AddLocator(self._texture_locators[t])
         hidden = self.interactive  # the proxy stands in: pick the real mesh all the same
@@ -627,6 +746,52 @@ class CityModelVisual(BaseVisual):
 
 
 # ------------------------------------------------------------------ legends
+#: pixels kept free between a legend and the right edge of the view
+LEGEND_EDGE_PX = 10
+
+
+def _text_width(prop: Any, text: str) -> int:
+    """Width in pixels of ``text`` drawn with a ``vtkTextProperty`` (0 when it cannot be measured)."""
+    from vtkmodules.vtkRenderingCore import vtkTextRenderer
+
+    renderer = vtkTextRenderer.GetInstance()
+    bbox = [0, 0, 0, 0]
+    if renderer is None or not text or not renderer.GetBoundingBox(prop, text, bbox, 72):
+        return 0
+    return int(bbox[1] - bbox[0] + 1)
+
+
+def fit_legend(legend: Any, size: tuple[int, int]) -> None:
+    """Keep a scalar bar and its title inside a view of ``size`` pixels.
+
+    VTK centres a scalar bar's title over the bar (whatever the text's justification), so a
+    long attribute name ran out of the view ("measuredHeigh"). The bar moves left just as far
+    as its title needs.
+    """
+    if not isinstance(legend, vtkScalarBarActor):
+        return
+    w = int(size[0])
+    if w <= 0:
+        return
+    key = (legend.GetTitle(), legend.GetTitleTextProperty().GetFontSize())
+    cached = getattr(legend, "_citytwin_title", None)
+    if cached is None or cached[0] != key:
+        cached = (key, _text_width(legend.GetTitleTextProperty(), legend.GetTitle() or ""))
+        legend._citytwin_title = cached  # type: ignore[attr-defined]
+    title_px = cached[1]
+    width = legend.GetWidth()
+    # the title is centred on the frame (x .. x + width): its right end must stay LEGEND_EDGE_PX inside
+    x = min(LEGEND_X, (w - LEGEND_EDGE_PX - title_px / 2) / w - width / 2)
+    x = max(x, 0.0)
+    coord = legend.GetPositionCoordinate()
+    if abs(coord.GetValue()[0] - x) > 1e-6:
+        coord.SetValue(x, coord.GetValue()[1])
+
+
+#: where a scalar bar stands (normalized viewport x) when its title is short enough
+LEGEND_X = 0.90
+
+
 def _f(rgb: tuple[int, int, int]) -> tuple[float, float, float]:
     return (rgb[0] / 255.0, rgb[1] / 255.0, rgb[2] / 255.0)
 
@@ -664,7 +829,7 @@ def legend_actor(thematic: Thematic, style: Style = DEFAULT_STYLE, font_size: in
         bar.SetLabelFormat("%-#6.4g")
         bar.SetOrientationToVertical()
         bar.GetPositionCoordinate().SetCoordinateSystemToNormalizedViewport()
-        bar.GetPositionCoordinate().SetValue(0.90, 0.12)
+        bar.GetPositionCoordinate().SetValue(LEGEND_X, 0.12)
         bar.SetWidth(0.07)
         bar.SetHeight(0.76)
         bar.UnconstrainedFontSizeOn()
@@ -730,3 +895,6 @@ def create_visual(model: Any, renderer: Any, origin: np.ndarray, style: Style = 
 
 
 register_visual(CityModel, CityModelVisual)
+
+# point clouds: the module registers its visual when imported (it needs this module's BaseVisual)
+from citytwin.render import pointcloud_visual as _pointcloud_visual  # noqa: E402, F401

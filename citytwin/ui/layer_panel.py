@@ -180,10 +180,15 @@ class LayerPanel(QWidget):
             for name in lods:
                 self.lod_combo.addItem(f"LoD {name}", lod_code(name))
             self.lod_combo.setCurrentIndex(max(self.lod_combo.findData(layer.lod), 0))
-            has_textures = bool(layer.model.mesh.textures)
+            mesh = layer.model.mesh
+            has_appearance = bool(getattr(mesh, "appearances", None))
             item = self.colour_combo.model().item(self.colour_combo.findData("texture"))
-            item.setEnabled(False)
-            item.setToolTip("Textures are not drawn yet" if has_textures else "This file has no textures")
+            item.setEnabled(has_appearance)
+            item.setToolTip(
+                "Materials and texture images of the file"
+                if has_appearance
+                else "This file has no textures or materials"
+            )
             self.colour_combo.setCurrentIndex(max(self.colour_combo.findData(layer.colour_mode), 0))
             by_attr = layer.colour_mode == "attribute"
             self.attribute_label.setVisible(by_attr)

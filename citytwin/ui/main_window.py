@@ -36,6 +36,11 @@ if TYPE_CHECKING:
 ORGANISATION = "citytwin"
 APPLICATION = "citytwin"
 MAX_RECENT = 10
+#: share of the view a zoomed-to selection spans (the rest shows its surroundings)
+ZOOM_SELECTION_FILL = 0.5
+#: default widths of the side docks (pixels): the 3D view gets the rest
+LAYERS_DOCK_WIDTH = 270
+INSPECTOR_DOCK_WIDTH = 300
 FILE_FILTER = (
     "City models (*.gml *.citygml *.xml *.json *.cityjson *.city.json *.jsonl *.city.jsonl);;"
     "CityGML (*.gml *.citygml *.xml);;CityJSON (*.json *.cityjson *.jsonl);;All files (*)"
@@ -364,7 +369,10 @@ class MainWindow(QMainWindow):
             self._finish_worker(worker, False)
             self._error(f"{worker.path.name}: no city objects could be read from this file{detail}.")
             return
-        layer = CityModelLayer(name=worker.path.name, model=model)
+        from citytwin.render.visuals import preferred_colour_mode
+
+        # textured / painted models start showing their appearance (not an undo step: part of opening)
+        layer = CityModelLayer(name=worker.path.name, model=model, colour_mode=preferred_colour_mode(model))
         try:
             # Opening a file is not an undo step; removing a layer is.
             self.scene.add_layer(layer, undoable=False)
@@ -465,21 +473,16 @@ class MainWindow(QMainWindow):
     def zoom_to_selection(self) -> None:
         b = self.selection_world_bounds()
         if b is not None:
-            self.viewport.fit_world_bounds(b, margin=1.8)
+            self.viewport.fit_world_bounds(b, fill=ZOOM_SELECTION_FILL)
 
     def zoom_to_layer(self, layer=None) -> None:
         layer = layer or self.layer_panel.current_layer or (self.scene.layers[-1] if len(self.scene.layers) else None)
         vis = self.viewport.visual(layer) if layer is not None else None
         if vis is not None:
-            self.viewport.fit_bounds(vis.bounds())
+            self.viewport.fit_bounds(vis.bounds(), points=vis.fit_points())
 
     def view_preset(self, name: str, elevation: float | None = None) -> None:
-        from citytwin.render.camera import preset_view
-
-        b = self.viewport._scene_bounds()
-        if b is None:
-            return
-        self.viewport.fly_to(preset_view(b, name, aspect=self.viewport.aspect(), elevation=elevation))
+        self.viewport.view_preset(name, elevation=elevation)
 
     # ------------------------------------------------------------- window
     def toggle_fullscreen(self) -> None:
@@ -507,7 +510,11 @@ class MainWindow(QMainWindow):
             self.restoreGeometry(geometry)
         else:
             self.resize(1400, 900)
-            self.resizeDocks([self.layers_dock, self.inspector_dock], [270, 340], Qt.Orientation.Horizontal)
+            self.resizeDocks(
+                [self.layers_dock, self.inspector_dock],
+                [LAYERS_DOCK_WIDTH, INSPECTOR_DOCK_WIDTH],
+                Qt.Orientation.Horizontal,
+            )
         if state is not None:
             self.restoreState(state)
 

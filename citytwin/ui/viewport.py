@@ -10,6 +10,12 @@ Navigation is terrain-like with +Z up: left-drag orbits around the surface
 point under the cursor, right/middle-drag (or Shift+left) pans so the
 grabbed point follows the cursor, the wheel zooms towards the cursor, a
 click selects. Programmatic camera moves are animated (~0.4 s).
+
+While the camera moves (a drag, a burst of wheel steps, an animated move) the
+visuals draw their light box proxy (``set_interactive``); the full meshes come
+back when it stops. What makes the first pick and the first drag of a big layer
+slow (the pick locator, the proxy) is built after the layer appears, one piece
+per idle-timer tick (:meth:`CityModelVisual.warm_up_step`).
 """
 
 from __future__ import annotations
@@ -25,11 +31,18 @@ from PySide6.QtWidgets import QVBoxLayout, QWidget
 from citytwin.model.camera import CameraState
 from citytwin.model.layers import CityModelLayer, Layer
 from citytwin.model.scene import Scene
-from citytwin.render.camera import CameraPose, box_corners, direction_for, fit_distance, preset_view
+from citytwin.render.camera import FILL, CameraPose, box_corners, direction_for, pose_for_points, preset_view
 from citytwin.render.style import DEFAULT_STYLE, Style, apply_style
+from citytwin.render.visuals import CityModelVisual
 
 ANIMATION_SECONDS = 0.4
 CLICK_TOLERANCE_PX = 4
+#: the camera counts as stopped this long after the last wheel step
+WHEEL_IDLE_MS = 150
+#: pause between two warm-up pieces (lets queued input and paints through)
+WARM_UP_INTERVAL_MS = 30
+#: the closest a fitted camera comes to what it frames (metres)
+MIN_FIT_DISTANCE = 5.0
 
 
 def pose_angles(pose: CameraPose) -> tuple[float, float]:
@@ -122,6 +135,19 @@ class Viewport(QWidget):
         self._hover_timer.setInterval(40)
         self._hover_timer.timeout.connect(self._hover_pick)
         self._hover_pos: tuple[int, int] | None = None
+        # interactive level of detail: the proxy is drawn while the camera moves
+        self._interacting = False
+        self._wheel_timer = QTimer(self)
+        self._wheel_timer.setSingleShot(True)
+        self._wheel_timer.setInterval(WHEEL_IDLE_MS)
+        self._wheel_timer.timeout.connect(self._end_interaction)
+        # building pick locators and proxies ahead of the first click and drag
+        self._warm_queue: list[Any] = []
+        self._warm_timer = QTimer(self)
+        self._warm_timer.setSingleShot(True)
+        self._warm_timer.timeout.connect(self._warm_up_step)
+        #: (seconds, visual) of the warm-up pieces run so far (for benchmarks)
+        self.warm_up_log: list[tuple[float, Any]] = []
         self._setup_interaction()
         for layer in scene.layers:
             self._add_visual(layer)
@@ -134,6 +160,9 @@ class Viewport(QWidget):
         """Disconnect from the scene and release VTK (call before closing the window)."""
         self._anim_timer.stop()
         self._hover_timer.stop()
+        self._wheel_timer.stop()
+        self._warm_timer.stop()
+        self._warm_queue.clear()
         ev = self.scene.layers.events
         ev.inserted.disconnect(self._on_inserted)
         ev.removed.disconnect(self._on_removed)
@@ -161,11 +190,10 @@ class Viewport(QWidget):
         self.request_render()
 
     def _add_visual(self, layer: Layer) -> None:
-        if not isinstance(layer, CityModelLayer) or layer.model is None or layer.model.mesh.n_triangles == 0:
-            return  # nothing to draw (the render visual cannot hold an empty mesh)
-        from citytwin.ui.visual_adapter import LayerVisual
-
-        vis = LayerVisual(layer.model, self.plotter, self.origin, self.style, lod=layer.lod)
+        if not isinstance(layer, CityModelLayer) or layer.model is None:
+            return
+        # a model without triangles (attributes only, or nothing readable) still gets an (empty) visual
+        vis = CityModelVisual(layer.model, self.plotter, self.origin, self.style, lod=layer.lod)
         self.visuals[id(layer)] = vis
         vis.set_visible(layer.visible)
         vis.set_opacity(layer.opacity)
@@ -177,32 +205,103 @@ class Viewport(QWidget):
             vis.highlight(list(layer.selection))
         ev = layer.events
         conns = [
-            (ev.visible, lambda v, *_, vis=vis: self._call(vis.set_visible, v)),
-            (ev.opacity, lambda v, *_, vis=vis: self._call(vis.set_opacity, v)),
-            (ev.lod, lambda v, *_, vis=vis: self._call(vis.set_lod, v)),
-            (ev.hidden_semantics, lambda v, *_, vis=vis: self._call(self._apply_semantics, vis, v)),
-            (ev.hidden_types, lambda v, *_, vis=vis: self._call(vis.set_hidden_types, v)),
-            (ev.selection, lambda v, *_, vis=vis: self._call(vis.highlight, list(v))),
-            (ev.colour_mode, lambda v, *_, layer=layer, vis=vis: self._call(self._apply_colour, layer, vis)),
-            (ev.colour_attribute, lambda v, *_, layer=layer, vis=vis: self._call(self._apply_colour, layer, vis)),
-            (ev.single_colour, lambda v, *_, layer=layer, vis=vis: self._call(self._apply_colour, layer, vis)),
+            (ev.visible, lambda v, *_, vis=vis: self._call(vis, vis.set_visible, v)),
+            (ev.opacity, lambda v, *_, vis=vis: self._call(vis, vis.set_opacity, v)),
+            (ev.lod, lambda v, *_, vis=vis: self._call(vis, vis.set_lod, v)),
+            (ev.hidden_semantics, lambda v, *_, vis=vis: self._call(vis, self._apply_semantics, vis, v)),
+            (ev.hidden_types, lambda v, *_, vis=vis: self._call(vis, vis.set_hidden_types, v)),
+            (ev.selection, lambda v, *_, vis=vis: self._call(vis, vis.highlight, list(v))),
+            (ev.colour_mode, lambda v, *_, layer=layer, vis=vis: self._call(vis, self._apply_colour, layer, vis)),
+            (
+                ev.colour_attribute,
+                lambda v, *_, layer=layer, vis=vis: self._call(vis, self._apply_colour, layer, vis),
+            ),
+            (ev.single_colour, lambda v, *_, layer=layer, vis=vis: self._call(vis, self._apply_colour, layer, vis)),
         ]
         for sig, cb in conns:
             sig.connect(cb)
         self._callbacks[id(layer)] = conns
         self.stats_changed.emit()
+        self._queue_warm_up(vis)
 
     def _remove_visual(self, layer: Layer) -> None:
         for sig, cb in self._callbacks.pop(id(layer), []):
             sig.disconnect(cb)
         vis = self.visuals.pop(id(layer), None)
         if vis is not None:
+            if vis in self._warm_queue:
+                self._warm_queue.remove(vis)
             vis.remove()
             self.stats_changed.emit()
 
-    def _call(self, fn, *args) -> None:
+    def _call(self, vis: Any, fn, *args) -> None:
         fn(*args)
         self.stats_changed.emit()
+        self.request_render()
+        self._queue_warm_up(vis)  # a new LoD or filter drops the visual's locator and proxy
+
+    # ---------------------------------------------------------------- warm-up
+    def _queue_warm_up(self, vis: Any) -> None:
+        if not hasattr(vis, "warm_up_step"):
+            return
+        if vis not in self._warm_queue:
+            self._warm_queue.append(vis)
+        if not self._warm_timer.isActive():
+            self._warm_timer.start(200)  # after the frame that shows the layer
+
+    @property
+    def warming_up(self) -> bool:
+        """Whether pick locators or interaction proxies are still being built."""
+        return bool(self._warm_queue)
+
+    def _warm_up_step(self) -> None:
+        if not self._warm_queue:
+            return
+        if self._interacting or self._mode is not None:  # never in the middle of a drag
+            self._warm_timer.start(250)
+            return
+        vis = self._warm_queue[0]
+        if vis not in self.visuals.values():
+            self._warm_queue.pop(0)
+        else:
+            t0 = time.perf_counter()
+            more = vis.warm_up_step()
+            self.warm_up_log.append((time.perf_counter() - t0, vis))
+            if not more:
+                self._warm_queue.pop(0)
+        if self._warm_queue:
+            self._warm_timer.start(WARM_UP_INTERVAL_MS)
+
+    def warm_up_now(self) -> None:
+        """Finish the warm-up at once (tests, benchmarks)."""
+        self._warm_timer.stop()
+        while self._warm_queue:
+            vis = self._warm_queue[0]
+            if vis not in self.visuals.values() or not vis.warm_up_step():
+                self._warm_queue.pop(0)
+
+    # ------------------------------------------------------------ interaction LoD
+    @property
+    def interacting(self) -> bool:
+        """Whether the camera is moving (the visuals draw their light proxies)."""
+        return self._interacting
+
+    def _begin_interaction(self) -> None:
+        if self._interacting:
+            return
+        self._interacting = True
+        for layer in self.scene.layers:
+            vis = self.visual(layer)
+            if vis is not None and layer.visible:
+                vis.set_interactive(True)
+
+    def _end_interaction(self) -> None:
+        self._wheel_timer.stop()
+        if not self._interacting:
+            return
+        self._interacting = False
+        for vis in self.visuals.values():
+            vis.set_interactive(False)
         self.request_render()
 
     @staticmethod
@@ -218,7 +317,9 @@ class Viewport(QWidget):
             vis.set_colour_mode("attribute", attribute=layer.colour_attribute)
         elif mode == "single":
             vis.set_colour_mode("single", colour=tuple(int(round(c * 255)) for c in layer.single_colour))
-        else:  # semantic, texture (not drawn by the render visual yet), attribute without a name
+        elif mode == "texture":  # materials and texture images; surfaces without keep their semantic colour
+            vis.set_colour_mode("texture")
+        else:  # semantic, attribute without a name
             vis.set_colour_mode("semantic")
 
     def thematic(self, layer: Layer):
@@ -264,9 +365,18 @@ class Viewport(QWidget):
             self._anim = None
             self._set_pose(pose)
             self._publish_camera()
+            self._end_interaction()
             return
         self._anim = (self.current_pose(), pose, time.monotonic(), ANIMATION_SECONDS)
+        self._begin_interaction()
         self._anim_timer.start()
+
+    def _cancel_animation(self) -> None:
+        """Stop an animated move where it is (the user took the camera)."""
+        self._anim_timer.stop()
+        if self._anim is not None:
+            self._anim = None
+            self._end_interaction()
 
     @property
     def animating(self) -> bool:
@@ -283,6 +393,7 @@ class Viewport(QWidget):
             self._anim = None
             self._anim_timer.stop()
             self._publish_camera()
+            self._end_interaction()
 
     def finish_animation(self) -> None:
         """Jump to the end of a running animation (tests, screenshots)."""
@@ -292,6 +403,7 @@ class Viewport(QWidget):
             self._anim_timer.stop()
             self._set_pose(end)
             self._publish_camera()
+            self._end_interaction()
 
     def _scene_bounds(self) -> np.ndarray | None:
         boxes = [vis.bounds() for layer in self.scene.layers if (vis := self.visual(layer)) is not None]
@@ -301,37 +413,72 @@ class Viewport(QWidget):
         arr = np.stack(boxes)
         return np.concatenate([arr[:, :3].min(axis=0), arr[:, 3:].max(axis=0)])
 
-    def view_preset(self, name: str, bounds: np.ndarray | None = None, animate: bool = True) -> None:
-        """Show the scene (or ``bounds``, scene-relative) from a preset (see ``render.camera.PRESETS``)."""
-        b = self._scene_bounds() if bounds is None else np.asarray(bounds, float)
-        if b is None:
-            return
-        self.fly_to(preset_view(b, name, aspect=self.aspect()), animate)
+    def _scene_points(self) -> np.ndarray:
+        """What the camera fit frames: (a sample of) the vertices every visible layer draws."""
+        pts = [
+            vis.fit_points() for layer in self.scene.layers if (vis := self.visual(layer)) is not None and layer.visible
+        ]
+        pts = [p for p in pts if len(p)]
+        return np.concatenate(pts) if pts else np.zeros((0, 3))
+
+    def view_preset(
+        self,
+        name: str,
+        bounds: np.ndarray | None = None,
+        animate: bool = True,
+        elevation: float | None = None,
+    ) -> None:
+        """Show the scene (or ``bounds``, scene-relative) from a preset (see ``render.camera.PRESETS``).
+
+        The scene's own points are framed (about 88 % of the view's width or height), not its
+        bounding box, which an oblique view shows much larger than the buildings.
+        """
+        points = None
+        if bounds is None:
+            b = self._scene_bounds()
+            if b is None:
+                return
+            points = self._scene_points()
+        else:
+            b = np.asarray(bounds, float)
+        pose = preset_view(b, name, aspect=self.aspect(), elevation=elevation, points=points)
+        self.fly_to(pose, animate)
 
     def reset_view(self, animate: bool = True) -> None:
         """The whole scene from the south-west, looking down at 40°."""
         self.view_preset("oblique-sw", animate=animate)
 
-    def fit_bounds(self, bounds: np.ndarray, animate: bool = True, margin: float = 1.15) -> None:
-        """Frame a box (scene-relative), keeping the current viewing direction."""
+    def fit_bounds(
+        self, bounds: np.ndarray, animate: bool = True, fill: float = FILL, points: np.ndarray | None = None
+    ) -> None:
+        """Frame a box (scene-relative) so it spans ``fill`` of the view, keeping the viewing direction.
+
+        ``points`` (inside the box) are framed instead of the box's corners when given.
+        """
         b = np.asarray(bounds, float)
         if not np.isfinite(b).all():
             return
         pose = self.current_pose()
         az, el = pose_angles(pose) if self._has_view else (225.0, 40.0)
-        centre = (b[:3] + b[3:]) / 2
-        target = pose_from_angles(centre, az, el, 1.0, pose.view_angle)
-        right, up, back = target.basis()
-        dist = fit_distance(box_corners(b), centre, right, up, back, target.view_angle, self.aspect()) * margin
-        size = float(np.linalg.norm(b[3:] - b[:3]))
-        dist = max(dist, size * 0.5, 5.0)
-        self.fly_to(pose_from_angles(centre, az, el, dist, pose.view_angle), animate)
+        target = pose_from_angles((b[:3] + b[3:]) / 2, az, el, 1.0, pose.view_angle)
+        pts = box_corners(b) if points is None or len(points) == 0 else points
+        fitted = pose_for_points(
+            pts, -target.direction, target.view_up, view_angle=pose.view_angle, aspect=self.aspect(), fill=fill
+        )
+        if fitted.distance < MIN_FIT_DISTANCE:  # a small object: do not put the camera inside it
+            fitted = CameraPose(
+                fitted.focal_point - fitted.direction * MIN_FIT_DISTANCE,
+                fitted.focal_point,
+                fitted.view_up,
+                fitted.view_angle,
+            )
+        self.fly_to(fitted, animate)
 
-    def fit_world_bounds(self, world_bounds: np.ndarray, animate: bool = True, margin: float = 1.15) -> None:
+    def fit_world_bounds(self, world_bounds: np.ndarray, animate: bool = True, fill: float = FILL) -> None:
         """Frame a box given in the source CRS."""
         b = np.asarray(world_bounds, float)
         o = self.origin
-        self.fit_bounds(np.concatenate([b[:3] - o, b[3:] - o]), animate, margin)
+        self.fit_bounds(np.concatenate([b[:3] - o, b[3:] - o]), animate, fill)
 
     def _publish_camera(self) -> None:
         pose = self.current_pose()
@@ -459,8 +606,8 @@ class Viewport(QWidget):
         if self._interactor.GetShiftKey():
             self._on_pan_press()
             return
-        self._anim_timer.stop()
-        self._anim = None
+        self._cancel_animation()
+        self._end_interaction()
         self._press = self._last = self._event_pos()
         self._moved = False
         self._mode = "rotate"
@@ -468,8 +615,8 @@ class Viewport(QWidget):
         self._pivot = hit if hit is not None else np.asarray(self.renderer.GetActiveCamera().GetFocalPoint(), float)
 
     def _on_pan_press(self, *_: Any) -> None:
-        self._anim_timer.stop()
-        self._anim = None
+        self._cancel_animation()
+        self._end_interaction()
         self._press = self._last = self._event_pos()
         self._moved = False
         self._mode = "pan"
@@ -484,6 +631,7 @@ class Viewport(QWidget):
             layer, hit = self.pick(*self._press)
             self.picked.emit(layer, -1 if hit is None else int(hit.object))
         elif self._moved:
+            self._end_interaction()
             self._publish_camera()
 
     def _on_move(self, *_: Any) -> None:
@@ -495,6 +643,8 @@ class Viewport(QWidget):
             return
         if not self._moved and max(abs(pos[0] - self._press[0]), abs(pos[1] - self._press[1])) <= CLICK_TOLERANCE_PX:
             return
+        if not self._moved:
+            self._begin_interaction()  # the first move of a drag: draw the light proxy until release
         self._moved = True
         dx, dy = pos[0] - self._last[0], pos[1] - self._last[1]
         if self._mode == "rotate":
@@ -556,8 +706,7 @@ class Viewport(QWidget):
         self.request_render()
 
     def _on_wheel(self, direction: int) -> None:
-        self._anim_timer.stop()
-        self._anim = None
+        self._cancel_animation()
         x, y = self._event_pos()
         cam = self.renderer.GetActiveCamera()
         pos = np.array(cam.GetPosition(), float)
@@ -574,6 +723,8 @@ class Viewport(QWidget):
         cam.SetPosition(*(pos + step))
         cam.SetFocalPoint(*(focal + step))
         self._has_view = True
+        self._begin_interaction()
+        self._wheel_timer.start()  # the proxy stays until the wheel has been still for WHEEL_IDLE_MS
         self.request_render()
         self._publish_camera()
 
