@@ -138,3 +138,29 @@ class Scene:
             return None
         arr = np.stack(boxes)
         return np.concatenate([arr[:, :3].min(axis=0), arr[:, 3:].max(axis=0)])
+
+
+def display_models(models: list) -> list:
+    """Models as a scene draws them: city models reprojected to the first one's display CRS.
+
+    The same rule as :meth:`Scene.add_layer`, for code that renders without a
+    window (``citytwin snapshot``). Other model kinds pass through unchanged.
+
+    Raises
+    ------
+    CityTwinError
+        When a model cannot be transformed to the scene's CRS.
+    """
+    from citytwin.model.citymodel import CityModel
+    from citytwin.model.layers import CityModelLayer
+
+    scene = Scene()
+    out = []
+    for model in models:
+        if isinstance(model, CityModel):
+            layer = CityModelLayer(name=str(model.source or "model"), model=model)
+            scene.add_layer(layer, undoable=False)
+            out.append(layer.display_model)
+        else:
+            out.append(model)
+    return out

@@ -219,7 +219,9 @@ def render_image(
     Parameters
     ----------
     models
-        City models; they share the first model's origin.
+        City models and point clouds; they share the first model's origin, and city
+        models in another CRS (or in latitude/longitude) are reprojected for display
+        like in the window.
     size
         ``(width, height)``.
     view
@@ -234,8 +236,10 @@ def render_image(
         For point clouds: a colour mode of :data:`~citytwin.model.pointcloud.POINT_COLOUR_MODES`
         (default: each cloud's own, with its legend), the point size in pixels, eye-dome lighting.
     """
+    from citytwin.model.scene import display_models
+
     with OffscreenScene(size, style) as scene:
-        for m in models:
+        for m in display_models(list(models)):
             scene.add(m)
         _style_points(scene, point_colour, point_size, eye_dome_lighting)
         if colour_by:
