@@ -3,8 +3,10 @@
 The file is read with :func:`lxml.etree.iterparse` (entities never expanded, no
 DTD or network access). Each ``cityObjectMember`` is walked once when its end
 tag arrives, turned into object rows and polygon records, and cleared, so
-memory stays bounded on large files. Coordinates are parsed with numpy, one
-call per ring.
+memory stays bounded on large files. Coordinate texts are parsed with numpy,
+all the rings of a batch of polygons at once (:mod:`citytwin.io.coords`); should
+one of them not hold numbers of the right count, the file is read again parsing
+ring by ring, which gives the exact warnings.
 
 Conventions (what the rest of citytwin can rely on)
 ---------------------------------------------------
@@ -52,6 +54,7 @@ from lxml import etree
 from citytwin.errors import LoadCancelled, ReaderError
 from citytwin.io.citygml_appearance import MaterialRecord, TextureRecord, parse_appearance
 from citytwin.io.citygml_attributes import CITYGML, GML, OTHER, XAL, AttributeReader, add_value
+from citytwin.io.coords import parse_tokens
 from citytwin.io.gml_geometry import XLINK_HREF, GeometryParser
 from citytwin.io.options import CancelCheck, LoadOptions, Progress, ProgressCallback
 from citytwin.model import crs as crs_mod
@@ -68,6 +71,7 @@ _VERSION_RE = re.compile(rb"opengis\.net/citygml/(?:[A-Za-z]+/)?(\d+\.\d+)")
 _SUPPORTED = ("1.0", "2.0", "3.0")
 _MAX_DEPTH = 64
 _BATCH_POLYGONS = 50_000
+_PARSE_TEXTS = 4096
 
 
 _LOD_PROP = re.compile(r"^lod([0-4])[A-Z]")
@@ -343,13 +347,49 @@ class _CountingFile:
         return data
 
 
-class _Batch:
-    """Polygons waiting for one :meth:`MeshBuilder.add_polygons` call."""
+class _DeferredRingError(Exception):
+    """A deferred ring was not 3D numbers: the pass starts again, parsing ring by ring."""
 
-    __slots__ = ("rings", "nrings", "obj", "sem", "lod", "ids", "instances")
+
+def _parse_rings(texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """The numbers of all ``texts`` in one array, and how many each text holds.
+
+    Raises
+    ------
+    _DeferredRingError
+        If a text holds something other than numbers, or characters that are not ASCII.
+    """
+    values, counts = [], []
+    for i in range(0, len(texts), _PARSE_TEXTS):  # a few thousand rings a call: its temporaries stay in cache
+        chunk = texts[i : i + _PARSE_TEXTS]
+        joined = " " + " ".join(chunk) + " "
+        if not joined.isascii():
+            raise _DeferredRingError
+        v, starts, ok = parse_tokens(joined.encode("ascii"))
+        if not ok.all():
+            raise _DeferredRingError
+        size = np.fromiter(map(len, chunk), np.int64, len(chunk)) + 1
+        first = np.searchsorted(starts, np.cumsum(size) - size + 1)
+        values.append(v)
+        counts.append(np.diff(first, append=len(starts)))
+    if len(values) == 1:
+        return values[0], counts[0]
+    return np.concatenate(values), np.concatenate(counts)
+
+
+class _Batch:
+    """Polygons waiting for one :meth:`MeshBuilder.add_polygons` call.
+
+    A ring is an ``(n, 3)`` array or, deferred, the int ``k`` (``~k`` reversed) of its text in ``texts``,
+    which must hold ``counts[k]`` numbers (0: a multiple of 3).
+    """
+
+    __slots__ = ("rings", "nrings", "obj", "sem", "lod", "ids", "instances", "texts", "counts")
 
     def __init__(self) -> None:
-        self.rings: list[np.ndarray] = []
+        self.rings: list[np.ndarray | int] = []
+        self.texts: list[str] = []
+        self.counts: list[int] = []
         self.nrings: list[int] = []
         self.obj: list[int] = []
         self.sem: list[int] = []
@@ -360,6 +400,47 @@ class _Batch:
     @property
     def n_polygons(self) -> int:
         return len(self.nrings)
+
+    def vertices(self) -> tuple[np.ndarray, np.ndarray]:
+        """All ring vertices, one ``(n, 3)`` array, and the vertex count of each ring."""
+        rings = self.rings
+        if not self.texts:
+            return np.concatenate(rings), np.fromiter(map(len, rings), np.int64, len(rings))
+        texts = self.texts
+        values, counts = _parse_rings(texts)
+        need = np.asarray(self.counts, dtype=np.int64)
+        if not np.where(need > 0, counts == need, counts % 3 == 0).all():
+            raise _DeferredRingError
+        points = values.reshape(-1, 3)
+        n_def = (counts // 3).tolist()
+        arrays = [r for r in rings if type(r) is not int]
+        if not arrays and len(rings) == len(texts) and all(r == k for k, r in enumerate(rings)):
+            return points, counts // 3  # every ring deferred, in order, none reversed
+        # Gather the deferred points and the arrays (appended after them) in ring order.
+        src_def = (np.cumsum(n_def) - n_def).tolist()
+        lengths = np.empty(len(rings), dtype=np.int64)
+        src = np.empty(len(rings), dtype=np.int64)
+        flip = np.zeros(len(rings), dtype=bool)
+        next_array = len(points)
+        for i, r in enumerate(rings):
+            if type(r) is int:
+                k = r if r >= 0 else ~r
+                lengths[i] = n_def[k]
+                src[i] = src_def[k]
+                flip[i] = r < 0
+            else:
+                lengths[i] = len(r)
+                src[i] = next_array
+                next_array += len(r)
+        if arrays:
+            points = np.concatenate([points, *arrays])
+        dest = np.cumsum(lengths) - lengths
+        index = np.arange(int(lengths.sum())) + np.repeat(src - dest, lengths)
+        if flip.any():
+            back = np.repeat(flip, lengths)
+            # reversed ring: source src + (len - 1 - j) for row j of the ring, j = index - src
+            index[back] = np.repeat(2 * src + lengths - 1, lengths)[back] - index[back]
+        return points[index], lengths
 
     def add(self, polys: list[tuple], obj: int, sem: int, lod: int) -> int:
         """Queue ``(id, rings, ring_ids)`` polygons of one owner; return the batch position of the first."""
@@ -418,7 +499,9 @@ class _Reader:
         self.geom = GeometryParser(self.gml_ns, self._warn)
         self.attr = AttributeReader(self._info, self._warn)
         self.builder = MeshBuilder()
-        self._batch = _Batch()
+        #: parse the ring texts of a batch at once (not with a bbox filter, which needs the points at once)
+        self.defer = options.bbox is None
+        self._new_batch()
         self.objects = CityObjects()
         self.metadata: dict[str, Any] = {}
         self.srs_name: str | None = None
@@ -521,8 +604,26 @@ class _Reader:
         kind = self._kinds[tag] = (code, name, lod)
         return kind
 
+    def _new_batch(self) -> None:
+        self._batch = batch = _Batch()
+        if self.defer:
+            self.geom.deferred = batch.texts
+            self.geom.deferred_counts = batch.counts
+
     # ------------------------------------------------------------------- pass
     def run(self, recover: bool) -> CityModel:
+        try:
+            return self._pass(recover)
+        except _DeferredRingError:
+            pass
+        # A ring that is not 3D numbers: read again, ring by ring, for the exact warnings.
+        floor, limit, notes = max(self.bytes_read, self.progress_floor), self.limit, self.notes
+        self.__init__(self.path, self.options, self.version, self.progress)
+        self.progress_floor, self.limit, self.notes, self.defer = floor, limit, notes, False
+        self.geom.deferred = None
+        return self._pass(recover)
+
+    def _pass(self, recover: bool) -> CityModel:
         with open(self.path, "rb") as raw:
             fh = self._file = _CountingFile(raw, self.progress, self.progress_floor)
             fh.limit = self.limit
@@ -756,12 +857,14 @@ class _Reader:
                         template_id = _strip_hash(href)
                         continue
                     template = []
+                    deferred, self.geom.deferred = self.geom.deferred, None  # templates are moved at once
                     for g in c:
                         if isinstance(g.tag, str):
                             self.geom.collect(g, 3, template, [])
                             gid = g.get(self.id_attr)
                             if gid:
                                 self.templates[gid] = template
+                    self.geom.deferred = deferred
                     for _, _, ring_ids in template:
                         for k, rid in enumerate(ring_ids or ()):
                             if rid:
@@ -854,11 +957,11 @@ class _Reader:
         batch = self._batch
         if not batch.n_polygons:
             return
-        vertices = np.concatenate(batch.rings)
+        vertices, ring_lengths = batch.vertices()
         self._extent(vertices)
         index, _ = self.builder.add_polygons(
             vertices,
-            np.fromiter(map(len, batch.rings), np.int64, len(batch.rings)),
+            ring_lengths,
             np.asarray(batch.nrings, np.int64),
             np.asarray(batch.obj, np.int32),
             np.asarray(batch.sem, np.uint8),
@@ -875,7 +978,7 @@ class _Reader:
             i = int(index[j])
             if i >= 0:
                 self.instance_polys.setdefault(pid, []).append(i)
-        self._batch = _Batch()
+        self._new_batch()
 
     def _extent(self, vertices: np.ndarray) -> None:
         """Keep the sum, count and x/y range of the vertices (for :meth:`_axis_scale`)."""

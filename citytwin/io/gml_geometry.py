@@ -10,6 +10,12 @@ The parser walks one geometry element (a ``gml:Polygon``, ``MultiSurface``,
 
 Nothing here knows about city objects; the reader attaches owners, semantics
 and LoDs to the records.
+
+Deferred rings: while :attr:`GeometryParser.deferred` is a list, the usual 3D
+``posList`` / ``gml:pos`` ring is not parsed on the spot; its text goes to that
+list (its expected number count to :attr:`GeometryParser.deferred_counts`) and
+the ring is the int ``k`` (``~k`` when it is to be reversed), for the reader to
+parse all of a batch at once with :func:`citytwin.io.coords.parse_tokens`.
 """
 
 from __future__ import annotations
@@ -90,6 +96,10 @@ class GeometryParser:
         self.surface_groups: dict[str, list[str]] = {}
         #: first srsName seen on a geometry
         self.srs_name: str | None = None
+        #: texts of deferred rings (``None``: parse rings on the spot), see the module docstring
+        self.deferred: list[str] | None = None
+        #: numbers each deferred ring must hold: ``3 × gml:pos`` count, or 0 for a posList (a multiple of 3)
+        self.deferred_counts: list[int] = []
 
     # ---------------------------------------------------------------- surfaces
     def collect(self, el, dim: int, polys: list, refs: list, flip: bool = False) -> None:
@@ -161,6 +171,7 @@ class GeometryParser:
         linear_ring = self._linear_ring
         pos_tag = self._pos
         pos_list = self._pos_list
+        deferred = self.deferred
         for prop in el:
             ptag = prop.tag
             if ptag in exterior_tags:
@@ -192,20 +203,20 @@ class GeometryParser:
                     ftag = first.tag
                     if ftag == pos_list:
                         if not first.items() or first.get("srsDimension", "3") == "3":
-                            try:
-                                flat = np.array((first.text or "").split(), dtype=np.float64)
-                            except ValueError:
-                                flat = None
-                            if flat is not None and len(flat) % 3 == 0:
-                                coords = flat.reshape(-1, 3)
+                            if deferred is not None:
+                                coords = len(deferred)
+                                deferred.append(first.text or "")
+                                self.deferred_counts.append(0)
+                            else:
+                                coords = _xyz(first.text or "")
                     elif ftag == pos_tag and not first.items():
                         texts = [c.text or "" for c in lr]
-                        try:
-                            flat = np.array(" ".join(texts).split(), dtype=np.float64)
-                        except ValueError:
-                            flat = None
-                        if flat is not None and len(flat) == 3 * len(texts):
-                            coords = flat.reshape(-1, 3)
+                        if deferred is not None:
+                            coords = len(deferred)
+                            deferred.append(" ".join(texts))
+                            self.deferred_counts.append(3 * len(texts))
+                        else:
+                            coords = _xyz(" ".join(texts), len(texts))
                 if coords is None:
                     coords = self.ring_coordinates(lr, dim)
                     if coords is None:
@@ -213,7 +224,7 @@ class GeometryParser:
                             return
                         continue
                 if flip:
-                    coords = coords[::-1]
+                    coords = ~coords if type(coords) is int else coords[::-1]
                 if is_exterior:
                     if exterior is None:  # a second exterior is ignored
                         exterior = coords
@@ -323,6 +334,17 @@ class GeometryParser:
             if gid:
                 ids.append(gid)
         return ids
+
+
+def _xyz(text: str, n_pos: int = 0) -> np.ndarray | None:
+    """``(n, 3)`` points of a 3D coordinate text (``n_pos`` gml:pos, or a posList), ``None`` if it is not that."""
+    try:
+        flat = np.array(text.split(), dtype=np.float64)
+    except ValueError:
+        return None
+    if (len(flat) != 3 * n_pos) if n_pos else (len(flat) % 3 != 0):
+        return None
+    return flat.reshape(-1, 3)
 
 
 def _strip_hash(href: str) -> str:
