@@ -57,6 +57,7 @@ from citytwin.io.citygml_attributes import CITYGML, GML, OTHER, XAL, AttributeRe
 from citytwin.io.coords import parse_tokens
 from citytwin.io.gml_geometry import XLINK_HREF, GeometryParser
 from citytwin.io.options import CancelCheck, LoadOptions, Progress, ProgressCallback
+from citytwin.io.registry import read_head
 from citytwin.model import crs as crs_mod
 from citytwin.model.citymodel import CityModel
 from citytwin.model.cityobjects import CityObjects
@@ -178,18 +179,8 @@ def read(
     """
     path = Path(path)
     options = options or LoadOptions()
-    try:
-        size = os.path.getsize(path)
-        with open(path, "rb") as fh:
-            head = fh.read(_HEAD_BYTES)
-    except FileNotFoundError:
-        raise ReaderError("The file does not exist.", path) from None
-    except IsADirectoryError:
-        raise ReaderError("This is a folder, not a file.", path) from None
-    except OSError as exc:
-        raise ReaderError(f"The file cannot be opened ({exc.strerror or exc}).", path) from None
-    if not head.strip():
-        raise ReaderError("The file is empty.", path)
+    head = read_head(path, _HEAD_BYTES)
+    size = os.path.getsize(path)
     _refuse_entities(head, path)
     version = _detect_version(head, path)
     reader = _Reader(path, options, version, Progress(size, progress, cancel))

@@ -154,6 +154,28 @@ def _ensure_builtin() -> None:
             _READERS.append(spec)
 
 
+def read_head(path: Path, n: int) -> bytes:
+    """The first ``n`` bytes of a file, or a :class:`ReaderError` saying in one sentence why not.
+
+    Raises
+    ------
+    ReaderError
+        If the file is missing, a folder, unreadable or empty.
+    """
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(n)
+    except FileNotFoundError:
+        raise ReaderError("The file does not exist.", path) from None
+    except IsADirectoryError:
+        raise ReaderError("This is a folder, not a file.", path) from None
+    except OSError as exc:
+        raise ReaderError(f"The file cannot be opened ({exc.strerror or exc}).", path) from None
+    if not head.strip():
+        raise ReaderError("The file is empty.", path)
+    return head
+
+
 def pick_reader(path: str | Path) -> ReaderSpec:
     """The reader that fits a file best.
 
@@ -166,17 +188,7 @@ def pick_reader(path: str | Path) -> ReaderSpec:
     """
     _ensure_builtin()
     path = Path(path)
-    try:
-        with open(path, "rb") as fh:
-            head = fh.read(SNIFF_BYTES)
-    except FileNotFoundError:
-        raise ReaderError("The file does not exist.", path) from None
-    except IsADirectoryError:
-        raise ReaderError("This is a folder, not a file.", path) from None
-    except OSError as exc:
-        raise ReaderError(f"The file cannot be opened ({exc.strerror or exc}).", path) from None
-    if not head.strip():
-        raise ReaderError("The file is empty.", path)
+    head = read_head(path, SNIFF_BYTES)
     scored = sorted(((spec.score(path, head), i, spec) for i, spec in enumerate(_READERS)), key=lambda t: (-t[0], t[1]))
     best_score, _, best = scored[0]
     if best_score == 0:
