@@ -11,6 +11,7 @@ import numpy as np
 from citytwin.model.cityobjects import CityObjects
 from citytwin.model.crs import CRS, reproject
 from citytwin.model.geometry import MeshData
+from citytwin.model.summary import base_summary
 
 
 @dataclass
@@ -79,18 +80,12 @@ class CityModel:
 
     def summary(self) -> dict[str, Any]:
         """The facts ``citytwin info --json`` prints."""
-        b = self.bounds
-        return {
-            "format": self.format,
-            "version": self.version,
-            "crs": self.crs.code,
-            "crs_name": self.crs.name,
-            "vertical_crs": None if self.crs.vertical_epsg is None else f"EPSG:{self.crs.vertical_epsg}",
-            "bounds": None if not np.isfinite(b).all() else [float(v) for v in b],
-            "objects": self.objects.type_counts(),
-            "lods": self.lods,
-            "polygons": self.mesh.n_polygons,
-            "triangles": self.mesh.n_triangles,
-            "attributes": self.objects.attribute_names(),
-            "warnings": list(self.warnings),
-        }
+        out = base_summary(self.format, self.version, self.crs, self.bounds, self.warnings)
+        out.update(
+            objects=self.objects.type_counts(),
+            lods=self.lods,
+            polygons=self.mesh.n_polygons,
+            triangles=self.mesh.n_triangles,
+            attributes=self.objects.attribute_names(),
+        )
+        return out

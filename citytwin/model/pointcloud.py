@@ -9,15 +9,16 @@ so a subsampled cloud still reports the file truthfully.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 from psygnal import evented
 
-from citytwin.model.crs import CRS
+from citytwin.model.crs import CRS, reproject
 from citytwin.model.layers import Layer
+from citytwin.model.summary import base_summary
 
 #: ASPRS standard point classes (LAS 1.4 R15, table 17); 64–255 are user-defined.
 ASPRS_CLASS_NAMES: dict[int, str] = {
@@ -233,28 +234,28 @@ class PointCloud:
             return "classification"
         return "elevation"
 
+    def in_crs(self, target: CRS) -> PointCloud:
+        """This cloud with its points reprojected to ``target`` (attributes shared; heights pass through).
+
+        Used to draw a cloud with layers of another CRS; the source cloud keeps its coordinates.
+        """
+        if target.epsg is None or target.epsg == self.crs.epsg:
+            return self
+        return replace(self, xyz=reproject(self.xyz, self.crs, target), crs=target, file_bounds=None)
+
     def summary(self) -> dict[str, Any]:
         """The facts ``citytwin info --json`` prints (the same keys as a city model's, plus points)."""
-        b = self.bounds
-        return {
-            "format": self.format,
-            "version": self.version,
-            "crs": self.crs.code,
-            "crs_name": self.crs.name,
-            "vertical_crs": None if self.crs.vertical_epsg is None else f"EPSG:{self.crs.vertical_epsg}",
-            "bounds": None if not np.isfinite(b).all() else [float(v) for v in b],
-            "objects": {},
-            "lods": [],
-            "polygons": 0,
-            "triangles": 0,
-            "attributes": [],
-            "warnings": list(self.warnings),
-            "points": int(self.points_in_file or 0),
-            "points_loaded": self.n_points,
-            "point_format": self.point_format,
-            "classes": {str(c): int(n) for c, n in sorted(self.class_counts.items()) if n},
-            "rgb": self.has_rgb,
-        }
+        out = base_summary(self.format, self.version, self.crs, self.bounds, self.warnings)
+        out.update(
+            {
+                "points": int(self.points_in_file or 0),
+                "points_loaded": self.n_points,
+                "point_format": self.point_format,
+                "classes": {str(c): int(n) for c, n in sorted(self.class_counts.items()) if n},
+                "rgb": self.has_rgb,
+            }
+        )
+        return out
 
 
 #: Ways a point cloud layer can colour its points.
@@ -296,11 +297,24 @@ class PointCloudLayer(Layer):
             raise ValueError("point_size must be positive")
 
     @property
+    def display_model(self) -> PointCloud | None:
+        """The cloud as drawn: reprojected to the scene's display CRS when that differs."""
+        shown = getattr(self, "_display_model", None)
+        return shown if shown is not None else self.cloud
+
+    def set_display_model(self, model: PointCloud | None) -> None:
+        """Set by the scene when the layer joins it (not an undoable change)."""
+        self._display_model = model
+
+    @property
     def bounds(self):
-        return self.cloud.bounds if self.cloud is not None else None
+        """Bounds in the scene's display CRS."""
+        cloud = self.display_model
+        return cloud.bounds if cloud is not None else None
 
     @property
     def crs(self):
+        """The source CRS."""
         return self.cloud.crs if self.cloud is not None else None
 
     def info(self) -> dict[str, Any]:

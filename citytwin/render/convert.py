@@ -18,9 +18,11 @@ cell data of the returned mesh:
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pyvista as pv
+from vtkmodules.vtkRenderingCore import vtkActor, vtkPolyDataMapper
 
 from citytwin.model.cityobjects import CityObjects
 from citytwin.model.geometry import MeshData
@@ -268,3 +270,16 @@ def mesh_to_polydata(
         points = arrays.points[used]
         tris = remap[tris].astype(np.int32)
     return polydata_from_arrays(points, tris, cell)
+
+
+def cell_colour_actor(polydata: Any) -> tuple[Any, Any]:
+    """A mapper and actor drawing ``polydata`` with its per-cell uint8 ``colors`` array as they are."""
+    mapper = vtkPolyDataMapper()
+    mapper.SetInputData(polydata)
+    mapper.ScalarVisibilityOn()
+    mapper.SetScalarModeToUseCellFieldData()
+    mapper.SelectColorArray("colors")
+    mapper.SetColorModeToDirectScalars()
+    actor = vtkActor()
+    actor.SetMapper(mapper)
+    return mapper, actor

@@ -28,8 +28,8 @@ from typing import Any
 
 import numpy as np
 import pyvista as pv
-from vtkmodules.vtkRenderingCore import vtkActor, vtkPolyDataMapper
 
+from citytwin.render.convert import cell_colour_actor
 from citytwin.render.style import DEFAULT_STYLE, Style
 from citytwin.render.textures import cells_polydata
 
@@ -119,14 +119,7 @@ class InteractionLOD:
         #: an object whose triangles face up (or down) at least this often is drawn as a flat plate
         self.flat_fraction = 0.9
         self.polydata = pv.PolyData()
-        self.mapper = vtkPolyDataMapper()
-        self.mapper.SetInputData(self.polydata)
-        self.mapper.ScalarVisibilityOn()
-        self.mapper.SetScalarModeToUseCellFieldData()
-        self.mapper.SelectColorArray("colors")
-        self.mapper.SetColorModeToDirectScalars()
-        self.actor = vtkActor()
-        self.actor.SetMapper(self.mapper)
+        self.mapper, self.actor = cell_colour_actor(self.polydata)
         prop = self.actor.GetProperty()
         prop.SetInterpolationToFlat()
         prop.LightingOff()

@@ -30,13 +30,13 @@ from vtkmodules.util.numpy_support import vtk_to_numpy
 from vtkmodules.vtkCommonCore import vtkLookupTable, vtkPoints
 from vtkmodules.vtkCommonDataModel import vtkStaticCellLocator
 from vtkmodules.vtkRenderingAnnotation import vtkLegendBoxActor, vtkScalarBarActor
-from vtkmodules.vtkRenderingCore import vtkActor, vtkCellPicker, vtkPolyDataMapper
+from vtkmodules.vtkRenderingCore import vtkCellPicker
 
 from citytwin.model.citymodel import CityModel
 from citytwin.model.semantics import SurfaceClass
 from citytwin.render.camera import box_corners
 from citytwin.render.colormap import Thematic, inherit_from_ancestors, thematic_colours
-from citytwin.render.convert import choose_origin, lod_mask, render_arrays, triangle_normals_z
+from citytwin.render.convert import cell_colour_actor, choose_origin, lod_mask, render_arrays, triangle_normals_z
 from citytwin.render.lod_proxy import InteractionLOD
 from citytwin.render.style import DEFAULT_STYLE, Style, apply_surface_lighting
 from citytwin.render.textures import (
@@ -230,14 +230,7 @@ class CityModelVisual(BaseVisual):
         self._bounds: np.ndarray | None = None
 
         self.polydata = pv.PolyData()
-        self.mapper = vtkPolyDataMapper()
-        self.mapper.SetInputData(self.polydata)
-        self.mapper.ScalarVisibilityOn()
-        self.mapper.SetScalarModeToUseCellFieldData()
-        self.mapper.SelectColorArray("colors")
-        self.mapper.SetColorModeToDirectScalars()
-        self.actor = vtkActor()
-        self.actor.SetMapper(self.mapper)
+        self.mapper, self.actor = cell_colour_actor(self.polydata)
         apply_surface_lighting(self.actor.GetProperty(), style)
         self.actors = [self.actor]
         self._rebuild_cells()
