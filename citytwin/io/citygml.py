@@ -56,7 +56,7 @@ from citytwin.io.citygml_appearance import MaterialRecord, TextureRecord, parse_
 from citytwin.io.citygml_attributes import CITYGML, GML, OTHER, XAL, AttributeReader, add_value
 from citytwin.io.coords import parse_tokens
 from citytwin.io.gml_geometry import XLINK_HREF, GeometryParser
-from citytwin.io.options import CancelCheck, LoadOptions, Progress, ProgressCallback
+from citytwin.io.options import CancelCheck, LoadOptions, Progress, ProgressCallback, without_gc
 from citytwin.io.registry import read_head
 from citytwin.model import crs as crs_mod
 from citytwin.model.citymodel import CityModel
@@ -146,6 +146,7 @@ _WARNING_TEXT = {
 }
 
 
+@without_gc
 def read(
     path: str | Path,
     options: LoadOptions | None = None,

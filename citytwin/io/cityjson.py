@@ -9,10 +9,7 @@ streamed line by line, each feature being one such chunk.
 
 from __future__ import annotations
 
-import gc
 from collections import Counter
-from collections.abc import Iterator
-from contextlib import contextmanager
 from itertools import chain
 from pathlib import Path
 from typing import Any
@@ -23,7 +20,7 @@ import orjson
 from citytwin.errors import ReaderError
 from citytwin.io.cityjson_appearance import parse_materials, parse_textures, texture_vertices
 from citytwin.io.cityjson_geometry import FlatGeometry, GeometryFlattener, Templates
-from citytwin.io.options import CancelCheck, LoadOptions, Progress, ProgressCallback
+from citytwin.io.options import CancelCheck, LoadOptions, Progress, ProgressCallback, gc_paused
 from citytwin.model.citymodel import CityModel
 from citytwin.model.cityobjects import CityObjects
 from citytwin.model.crs import CRS
@@ -40,23 +37,6 @@ _CHILD_KEYS = ("children", "Parts", "Installations", "ConstructionElements")
 
 
 # ------------------------------------------------------------------ parsing
-@contextmanager
-def gc_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector while millions of small JSON lists are created.
-
-    The collector would otherwise walk the growing document again and again
-    (it halves orjson's parse time on the larger files); nothing the reader
-    creates holds reference cycles, and the previous state is restored.
-    """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
-
-
 def parse_json(data: bytes, path: Path, line: int | None = None) -> Any:
     """orjson with one readable sentence for every way a file can be broken."""
     if not data.strip():

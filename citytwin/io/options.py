@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import functools
+import gc
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from citytwin.errors import LoadCancelled
@@ -29,6 +32,12 @@ class LoadOptions:
     point_budget
         For point clouds: keep at most this many points, a uniform random subset
         of the file (class counts and bounds still describe the whole file).
+    crs
+        For files that carry no CRS (meshes): the CRS of their coordinates, as
+        ``"EPSG:28992"``, a bare code or WKT. Wins over a sidecar file's.
+    offset
+        For meshes in local coordinates: ``(x, y, z)`` (or ``(x, y)``) added to
+        every vertex, placing them in ``crs``. Wins over a sidecar file's.
     """
 
     lod_min: float = 0.0
@@ -37,6 +46,8 @@ class LoadOptions:
     bbox: tuple[float, float, float, float] | None = None
     recover: bool = True
     point_budget: int = 5_000_000
+    crs: str | None = None
+    offset: tuple[float, ...] | None = None
 
     def lod_code_range(self) -> tuple[int, int]:
         """The LoD range as codes (see :func:`citytwin.model.semantics.lod_code`)."""
@@ -75,3 +86,32 @@ class Progress:
     def finish(self) -> None:
         if self._callback is not None:
             self._callback(self.total, self.total)
+
+
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector while a reader creates millions of small objects.
+
+    The collector would otherwise walk the growing model again and again: on a
+    1 GB CityGML file that is a fifth of the read time, and it halves orjson's
+    parse time on large CityJSON files. Readers create no reference cycles worth
+    collecting; the previous state is restored, also on errors.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def without_gc(reader: Callable) -> Callable:
+    """Decorate a reader function to run under :func:`gc_paused`."""
+
+    @functools.wraps(reader)
+    def wrapper(*args, **kwargs):
+        with gc_paused():
+            return reader(*args, **kwargs)
+
+    return wrapper
