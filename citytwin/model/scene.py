@@ -68,6 +68,8 @@ class Scene:
             When the layer's CRS cannot be transformed to the scene's.
         """
         model = getattr(layer, "model", None)
+        if model is None:
+            model = getattr(layer, "cloud", None)  # a PointCloudLayer
         crs = getattr(layer, "crs", None)
         if model is None or crs is None or crs.epsg is None:
             return

@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 
 from citytwin.model.cityobjects import SURFACE_TYPES
 from citytwin.model.layers import CityModelLayer
+from citytwin.model.pointcloud import PointCloudLayer, class_name
 from citytwin.model.semantics import lod_code
 
 
@@ -58,15 +59,18 @@ class Inspector(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.layer: CityModelLayer | None = None
+        self.layer: CityModelLayer | PointCloudLayer | None = None
         self.index: int = -1
+        #: the point shown (a ``PointPickResult``), ``None`` when the card shows an object or nothing
+        self.point: Any = None
         layout = QVBoxLayout(self)
-        self.placeholder = QLabel("Click a building (or any object) in the view to see its details here.")
+        self.placeholder = QLabel("Click a building, any object or a point in the view to see its details here.")
         self.placeholder.setWordWrap(True)
         self.placeholder.setStyleSheet("color: palette(mid);")
         layout.addWidget(self.placeholder)
         self.card = QWidget()
         form = QFormLayout(self.card)
+        self._form = form
         form.setContentsMargins(0, 0, 0, 0)
         self.id_label = QLabel()
         self.type_label = QLabel()
@@ -106,7 +110,9 @@ class Inspector(QWidget):
     def show_object(self, layer: CityModelLayer | None, index: int) -> None:
         """Describe object ``index`` of ``layer`` (``None`` / -1 clears the card)."""
         self.layer, self.index = layer, index
-        empty = layer is None or layer.model is None or index < 0 or index >= len(layer.model.objects)
+        self.point = None
+        self._set_object_rows_visible(True)
+        empty = getattr(layer, "model", None) is None or index < 0 or index >= len(layer.model.objects)
         self.placeholder.setVisible(empty)
         self.card.setVisible(not empty)
         self.table.setVisible(not empty)
@@ -133,7 +139,9 @@ class Inspector(QWidget):
         lod = None
         if layer.lod is not None:
             lod = layer.lod
-        stats = object_stats(model, index, lod)
+        # computed figures from the geometry as drawn: metres even for a latitude/longitude file
+        shown = layer.display_model if layer.display_model is not None else model
+        stats = object_stats(shown, index, lod)
         lods = ", ".join(stats.lods) if stats.lods else "—"
         self.lod_label.setText(f"{stats.lod} (has {lods})" if stats.lod is not None and len(stats.lods) > 1 else lods)
         src = getattr(model, "source", None)
@@ -162,11 +170,15 @@ class Inspector(QWidget):
         n_children = len(obj.children)
         if n_children:
             rows.append(("Parts and surfaces", str(n_children)))
+        self._fill_table(rows, italic=3)
+
+    def _fill_table(self, rows: list[tuple[str, str]], italic: int = 0) -> None:
+        """Show ``rows``; the first ``italic`` rows that have a tooltip are computed figures."""
         self.rows = rows
         self.table.setRowCount(len(rows))
         for r, (k, v) in enumerate(rows):
             key_item = QTableWidgetItem(k)
-            if r < 3 and k in self._computed_tips:
+            if r < italic and k in self._computed_tips:
                 key_item.setToolTip(self._computed_tips[k])
                 font = key_item.font()
                 font.setItalic(True)
@@ -179,10 +191,57 @@ class Inspector(QWidget):
         self.table.setColumnWidth(0, min(self.table.columnWidth(0), 160))
         self.table.resizeRowsToContents()
 
+    def _set_object_rows_visible(self, visible: bool) -> None:
+        for lbl in (self.parent_label, self.lod_label):
+            self._form.setRowVisible(lbl, visible)
+
+    def show_point(self, layer: PointCloudLayer, hit: Any, coordinates: str) -> None:
+        """Describe a picked point: ``hit`` is a ``PointPickResult``, ``coordinates`` its position as text
+        (in the file's CRS)."""
+        self.layer, self.index, self.point = layer, int(hit.index), hit
+        self.placeholder.setVisible(False)
+        self.card.setVisible(True)
+        self.table.setVisible(True)
+        self.copy_button.setEnabled(True)
+        self._set_object_rows_visible(False)
+        self.id_label.setText(f"Point {int(hit.index):,}")
+        cls = hit.classification
+        self.type_label.setText("LiDAR point" if cls is None else f"LiDAR point: {class_name(cls)}")
+        cloud = layer.cloud
+        self.layer_label.setText(layer.name)
+        src = getattr(cloud, "source", None)
+        self.layer_label.setToolTip(str(src) if src is not None else "")
+        rows: list[tuple[str, str]] = [("Coordinates", coordinates)]
+        crs = getattr(layer, "crs", None)
+        if crs is not None and crs.epsg is not None:
+            rows.append(("CRS", str(crs)))
+        if cls is not None:
+            rows.append(("Class", f"{class_name(cls)} ({cls})"))
+        if hit.intensity is not None:
+            rows.append(("Intensity", f"{hit.intensity:,}"))
+        if hit.rgb is not None:
+            r, g, b = hit.rgb
+            rows.append(("RGB", f"{r}, {g}, {b}  (#{r:02x}{g:02x}{b:02x})"))
+        if hit.gps_time is not None:
+            rows.append(("GPS time", f"{hit.gps_time:.6f}"))
+        if hit.return_number is not None:
+            of = f" of {hit.number_of_returns}" if hit.number_of_returns is not None else ""
+            rows.append(("Return", f"{hit.return_number}{of}"))
+        if cloud is not None and cloud.subsampled:
+            rows.append(("Loaded", f"{cloud.n_points:,} of {cloud.points_in_file:,} points (point budget)"))
+        self._fill_table(rows)
+
     def text(self) -> str:
         """The card as plain text (what Copy puts on the clipboard)."""
         if self.layer is None or self.index < 0:
             return ""
+        if self.point is not None:
+            lines = [
+                f"Id: {self.id_label.text()}",
+                f"Type: {self.type_label.text()}",
+                f"File: {self.layer_label.text()}",
+            ]
+            return "\n".join(lines + [f"{k}: {v}" for k, v in self.rows])
         lines = [
             f"Id: {self.id_label.text()}",
             f"Type: {self.type_label.text()}",

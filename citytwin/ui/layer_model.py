@@ -18,6 +18,7 @@ import numpy as np
 from PySide6.QtCore import QAbstractItemModel, QModelIndex, QObject, QPersistentModelIndex, Qt
 
 from citytwin.model.layers import Layer
+from citytwin.model.pointcloud import PointCloudLayer, class_name
 from citytwin.model.scene import Scene
 from citytwin.model.semantics import SURFACE_CLASS_LABEL, SurfaceClass
 
@@ -45,9 +46,12 @@ TYPE_LABELS: dict[str, str] = {
     "GenericCityObject": "Other objects",
     "CityObjectGroup": "Groups",
     "OtherConstruction": "Other constructions",
+    "Mesh": "Meshes",
 }
 
 _ROOT = QModelIndex()
+#: layer fields the tree's labels and checkboxes show
+WATCHED = ("visible", "name", "hidden_types", "hidden_semantics", "hidden_classes")
 ROLE_KIND = Qt.ItemDataRole.UserRole + 1
 ROLE_KEY = Qt.ItemDataRole.UserRole + 2
 ROLE_LAYER = Qt.ItemDataRole.UserRole + 3
@@ -60,7 +64,7 @@ def type_label(type_name: str) -> str:
 
 
 class _Node:
-    """A row: ``kind`` is ``"layer"``, ``"group"``, ``"type"`` or ``"semantic"``."""
+    """A row: ``kind`` is ``"layer"``, ``"group"``, ``"type"``, ``"semantic"`` or ``"class"`` (point class)."""
 
     __slots__ = ("kind", "key", "label", "count", "layer", "parent", "children")
 
@@ -83,6 +87,14 @@ class _Node:
 
 def _layer_node(layer: Layer) -> _Node:
     node = _Node("layer", None, layer.name, layer, None)
+    if isinstance(layer, PointCloudLayer):
+        cloud = layer.cloud
+        if cloud is not None:  # one row per ASPRS class the file has, with its count over the whole file
+            for code in cloud.classes:
+                node.children.append(
+                    _Node("class", code, class_name(code), layer, node, int(cloud.class_counts.get(code, 0)))
+                )
+        return node
     model = getattr(layer, "model", None)
     if model is None:
         return node
@@ -186,7 +198,7 @@ class LayerTreeModel(QAbstractItemModel):
 
         self._callbacks[id(layer)] = refresh
         ev = layer.events
-        for name in ("visible", "name", "hidden_types", "hidden_semantics"):
+        for name in WATCHED:
             sig = getattr(ev, name, None)
             if sig is not None:
                 sig.connect(refresh)
@@ -196,7 +208,7 @@ class LayerTreeModel(QAbstractItemModel):
         if refresh is None:
             return
         ev = layer.events
-        for name in ("visible", "name", "hidden_types", "hidden_semantics"):
+        for name in WATCHED:
             sig = getattr(ev, name, None)
             if sig is not None:
                 sig.disconnect(refresh)
@@ -259,6 +271,8 @@ class LayerTreeModel(QAbstractItemModel):
             return node.key not in layer.hidden_types
         if node.kind == "semantic":
             return node.key not in layer.hidden_semantics
+        if node.kind == "class":
+            return node.key not in layer.hidden_classes
         return True
 
     def data(self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
@@ -268,12 +282,23 @@ class LayerTreeModel(QAbstractItemModel):
         if role == Qt.ItemDataRole.DisplayRole:
             if node.kind in ("type",) and node.count:
                 return f"{node.label} ({node.count:,})"
+            if node.kind == "class":
+                code = "" if node.label.endswith(f" {node.key}") else f" ({node.key})"  # not "Reserved 26 (26)"
+                cloud = getattr(node.layer, "cloud", None)
+                loaded = "" if getattr(cloud, "class_counts_complete", True) else " loaded"
+                return f"{node.label}{code} — {node.count:,}{loaded} points"
             return node.label
         if role == Qt.ItemDataRole.CheckStateRole and node.kind != "group":
             return Qt.CheckState.Checked if self._checked(node) else Qt.CheckState.Unchecked
         if role == Qt.ItemDataRole.ToolTipRole:
+            if node.kind == "class":
+                cloud = getattr(node.layer, "cloud", None)
+                where = "in the file" if getattr(cloud, "class_counts_complete", True) else "loaded (of the whole file)"
+                return f"ASPRS class {node.key}: {node.count:,} points {where}"
             if node.kind == "layer":
                 model = getattr(node.layer, "model", None)
+                if model is None:
+                    model = getattr(node.layer, "cloud", None)
                 src = getattr(model, "source", None)
                 return str(src) if src is not None else node.label
             if node.kind == "type":
@@ -313,6 +338,11 @@ class LayerTreeModel(QAbstractItemModel):
             hidden.discard(node.key) if checked else hidden.add(node.key)
             if frozenset(hidden) != layer.hidden_semantics:
                 self.scene.set(layer, "hidden_semantics", frozenset(hidden))
+        elif node.kind == "class":
+            hidden = set(layer.hidden_classes)
+            hidden.discard(node.key) if checked else hidden.add(node.key)
+            if frozenset(hidden) != layer.hidden_classes:
+                self.scene.set(layer, "hidden_classes", frozenset(hidden))
 
     # ------------------------------------------------------------ helpers
     def layer_at(self, index: QModelIndex) -> Layer | None:

@@ -6,10 +6,13 @@ from typing import Any
 
 from PySide6.QtCore import QModelIndex, Qt, Signal
 from PySide6.QtWidgets import (
+    QCheckBox,
     QComboBox,
+    QDoubleSpinBox,
     QFormLayout,
     QHBoxLayout,
     QLabel,
+    QMenu,
     QPushButton,
     QSlider,
     QTreeView,
@@ -18,6 +21,7 @@ from PySide6.QtWidgets import (
 )
 
 from citytwin.model.layers import CityModelLayer, Layer
+from citytwin.model.pointcloud import PointCloudLayer
 from citytwin.model.scene import Scene
 from citytwin.model.semantics import lod_code, lod_name
 from citytwin.ui.layer_model import LayerTreeModel
@@ -27,6 +31,15 @@ COLOUR_MODE_LABELS = (
     ("single", "Single colour"),
     ("attribute", "By attribute"),
     ("texture", "Textures"),
+)
+
+#: Point-cloud colour modes: key, label, the cloud attribute it needs.
+POINT_COLOUR_MODE_LABELS = (
+    ("rgb", "RGB (the file's colours)", "rgb"),
+    ("intensity", "Intensity", "intensity"),
+    ("elevation", "Elevation", None),
+    ("classification", "Classification", "classification"),
+    ("return_number", "Return number", "return_number"),
 )
 
 #: Attribute presets offered first when a model has them.
@@ -44,9 +57,15 @@ class LayerPanel(QWidget):
     -------
     zoom_requested(layer)
         The user double-clicked a layer row.
+    make_terrain_requested(layer)
+        "Make terrain…" on a point-cloud layer's context menu.
+    save_terrain_requested(layer)
+        "Save terrain as…" on a terrain layer's context menu.
     """
 
     zoom_requested = Signal(object)
+    make_terrain_requested = Signal(object)
+    save_terrain_requested = Signal(object)
 
     def __init__(self, scene: Scene, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -57,6 +76,8 @@ class LayerPanel(QWidget):
         self.tree.setHeaderHidden(True)
         self.tree.setUniformRowHeights(True)
         self.tree.doubleClicked.connect(self._on_double_click)
+        self.tree.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.tree.customContextMenuRequested.connect(self._on_context_menu)
         self.tree.selectionModel().currentChanged.connect(self._on_current)
         self.model.rowsInserted.connect(self._on_rows_inserted)
         self.model.rowsRemoved.connect(lambda *_: self._sync_controls())
@@ -89,6 +110,26 @@ class LayerPanel(QWidget):
         self.attribute_combo.setToolTip("Colour the objects by this attribute")
         self.attribute_combo.activated.connect(self._on_attribute)
         form.addRow(self.attribute_label, self.attribute_combo)
+        # point clouds
+        self.point_colour_combo = QComboBox()
+        for key, label, _ in POINT_COLOUR_MODE_LABELS:
+            self.point_colour_combo.addItem(label, key)
+        self.point_colour_combo.setToolTip("Colour the points by")
+        self.point_colour_combo.activated.connect(self._on_point_colour_mode)
+        form.addRow("Colour", self.point_colour_combo)
+        self.point_size_spin = QDoubleSpinBox()
+        self.point_size_spin.setRange(1.0, 20.0)
+        self.point_size_spin.setSingleStep(1.0)
+        self.point_size_spin.setDecimals(0)
+        self.point_size_spin.setSuffix(" px")
+        self.point_size_spin.setToolTip("Size of each point on screen")
+        self.point_size_spin.valueChanged.connect(self._on_point_size)
+        form.addRow("Point size", self.point_size_spin)
+        self.edl_check = QCheckBox("Eye-dome lighting")
+        self.edl_check.setToolTip("Darken depth edges so the shape of the cloud reads (helps clouds without colour)")
+        self.edl_check.toggled.connect(self._on_edl)
+        form.addRow("", self.edl_check)
+        self._form = form
         buttons = QHBoxLayout()
         self.remove_button = QPushButton("Remove layer")
         self.remove_button.setToolTip("Close this file (Undo brings it back)")
@@ -97,7 +138,7 @@ class LayerPanel(QWidget):
         buttons.addWidget(self.remove_button)
         form.addRow(buttons)
         layout.addWidget(self.controls)
-        self._layer: CityModelLayer | None = None
+        self._layer: CityModelLayer | PointCloudLayer | None = None
         self._callbacks: list[tuple[Any, Any]] = []
         self._syncing = False
         self._sync_controls()
@@ -108,7 +149,7 @@ class LayerPanel(QWidget):
 
     # --------------------------------------------------------------- current
     @property
-    def current_layer(self) -> CityModelLayer | None:
+    def current_layer(self) -> CityModelLayer | PointCloudLayer | None:
         return self._layer
 
     def set_current_layer(self, layer: Layer | None) -> None:
@@ -129,14 +170,14 @@ class LayerPanel(QWidget):
         layer = self.model.layer_at(current)
         if layer is None and len(self.scene.layers):
             layer = None
-        self._bind(layer if isinstance(layer, CityModelLayer) else None)
+        self._bind(layer if isinstance(layer, (CityModelLayer, PointCloudLayer)) else None)
 
     def _on_double_click(self, index: QModelIndex) -> None:
         layer = self.model.layer_at(index)
         if layer is not None:
             self.zoom_requested.emit(layer)
 
-    def _bind(self, layer: CityModelLayer | None) -> None:
+    def _bind(self, layer: CityModelLayer | PointCloudLayer | None) -> None:
         if layer is self._layer:
             self._sync_controls()
             return
@@ -144,7 +185,12 @@ class LayerPanel(QWidget):
         self._layer = layer
         if layer is not None:
             ev = layer.events
-            for sig in (ev.opacity, ev.lod, ev.colour_mode, ev.colour_attribute):
+            names = (
+                ("opacity", "colour_mode", "point_size", "eye_dome_lighting")
+                if isinstance(layer, PointCloudLayer)
+                else ("opacity", "lod", "colour_mode", "colour_attribute")
+            )
+            for sig in (getattr(ev, name) for name in names):
                 cb = lambda *_: self._sync_controls()  # noqa: E731
                 sig.connect(cb)
                 self._callbacks.append((sig, cb))
@@ -164,6 +210,17 @@ class LayerPanel(QWidget):
         self._syncing = True
         try:
             self.controls.setEnabled(layer is not None)
+            is_cloud = isinstance(layer, PointCloudLayer)
+            for widget in (self.point_colour_combo, self.point_size_spin, self.edl_check):
+                self._form.setRowVisible(widget, is_cloud)
+            self._form.setRowVisible(self.colour_combo, not is_cloud)
+            if is_cloud:
+                self.lod_label.setVisible(False)
+                self.lod_combo.setVisible(False)
+                self.attribute_label.setVisible(False)
+                self.attribute_combo.setVisible(False)
+                self._sync_point_controls(layer)
+                return
             if layer is None or layer.model is None:
                 self.lod_label.setVisible(False)
                 self.lod_combo.setVisible(False)
@@ -197,6 +254,19 @@ class LayerPanel(QWidget):
         finally:
             self._syncing = False
 
+    def _sync_point_controls(self, layer: PointCloudLayer) -> None:
+        self.opacity.setValue(round(layer.opacity * 100))
+        cloud = layer.cloud
+        combo_model = self.point_colour_combo.model()
+        for row, (_key, _label, needs) in enumerate(POINT_COLOUR_MODE_LABELS):
+            has = needs is None or (cloud is not None and getattr(cloud, needs) is not None)
+            item = combo_model.item(row)
+            item.setEnabled(has)
+            item.setToolTip("" if has else "This file has no such values")
+        self.point_colour_combo.setCurrentIndex(max(self.point_colour_combo.findData(layer.colour_mode), 0))
+        self.point_size_spin.setValue(float(layer.point_size))
+        self.edl_check.setChecked(bool(layer.eye_dome_lighting))
+
     def _fill_attributes(self, layer: CityModelLayer) -> None:
         names = layer.model.objects.attribute_names()
         self.attribute_combo.clear()
@@ -216,8 +286,53 @@ class LayerPanel(QWidget):
             return
         self.scene.set(self._layer, "opacity", value / 100.0, merge=True)
 
+    def _on_point_colour_mode(self, row: int) -> None:
+        layer = self._layer
+        if not isinstance(layer, PointCloudLayer):
+            return
+        mode = self.point_colour_combo.itemData(row)
+        if mode != layer.colour_mode:
+            self.scene.set(layer, "colour_mode", mode)
+
+    def _on_point_size(self, value: float) -> None:
+        layer = self._layer
+        if self._syncing or not isinstance(layer, PointCloudLayer):
+            return
+        if float(value) != layer.point_size:
+            self.scene.set(layer, "point_size", float(value), merge=True)
+
+    def _on_edl(self, on: bool) -> None:
+        layer = self._layer
+        if self._syncing or not isinstance(layer, PointCloudLayer):
+            return
+        if bool(on) != layer.eye_dome_lighting:
+            self.scene.set(layer, "eye_dome_lighting", bool(on))
+
+    def _on_context_menu(self, pos) -> None:
+        index = self.tree.indexAt(pos)
+        layer = self.model.layer_at(index)
+        if layer is None:
+            return
+        menu = self.context_menu(layer)
+        menu.exec(self.tree.viewport().mapToGlobal(pos))
+
+    def context_menu(self, layer: Layer) -> QMenu:
+        """The menu a right-click on a layer's rows opens."""
+        menu = QMenu(self)
+        menu.addAction("Zoom to layer", lambda: self.zoom_requested.emit(layer))
+        if isinstance(layer, PointCloudLayer):
+            act = menu.addAction("Make terrain…", lambda: self.make_terrain_requested.emit(layer))
+            act.setToolTip("A terrain mesh (DTM) from the ground points of this cloud")
+            act.setEnabled(layer.cloud is not None and 2 in layer.cloud.class_counts)
+        elif isinstance(layer, CityModelLayer) and layer.model is not None and layer.model.mesh.n_triangles:
+            label = "Save terrain as…" if layer.model.format == "DTM" else "Save mesh as…"
+            menu.addAction(label, lambda: self.save_terrain_requested.emit(layer))
+        menu.addSeparator()
+        menu.addAction("Remove layer", lambda: self.scene.remove_layer(layer) if layer in self.scene.layers else None)
+        return menu
+
     def _on_lod(self, row: int) -> None:
-        if self._layer is None:
+        if not isinstance(self._layer, CityModelLayer):
             return
         value = self.lod_combo.itemData(row)
         if value != self._layer.lod:
@@ -225,7 +340,7 @@ class LayerPanel(QWidget):
 
     def _on_colour_mode(self, row: int) -> None:
         layer = self._layer
-        if layer is None:
+        if not isinstance(layer, CityModelLayer):
             return
         mode = self.colour_combo.itemData(row)
         if mode == "attribute" and not layer.colour_attribute:
@@ -240,7 +355,7 @@ class LayerPanel(QWidget):
 
     def _on_attribute(self, row: int) -> None:
         layer = self._layer
-        if layer is None:
+        if not isinstance(layer, CityModelLayer):
             return
         name = self.attribute_combo.itemData(row)
         if name != layer.colour_attribute:

@@ -23,12 +23,14 @@ from PySide6.QtWidgets import (
 )
 
 from citytwin.model.layers import CityModelLayer
+from citytwin.model.pointcloud import PointCloud, PointCloudLayer
 from citytwin.model.scene import Scene
+from citytwin.ui.coordinates import format_position, to_source
 from citytwin.ui.inspector import Inspector
 from citytwin.ui.layer_panel import LayerPanel
 from citytwin.ui.search_panel import SearchPanel
 from citytwin.ui.selection import SelectionTracker, select, selectable_object
-from citytwin.ui.workers import LoadWorker
+from citytwin.ui.workers import LoadWorker, TaskWorker
 
 if TYPE_CHECKING:
     from citytwin.ui.viewport import Viewport
@@ -42,9 +44,15 @@ ZOOM_SELECTION_FILL = 0.5
 LAYERS_DOCK_WIDTH = 270
 INSPECTOR_DOCK_WIDTH = 300
 FILE_FILTER = (
+    "All supported files (*.gml *.citygml *.xml *.json *.cityjson *.jsonl *.las *.laz"
+    " *.obj *.ply *.stl *.off *.glb *.gltf);;"
     "City models (*.gml *.citygml *.xml *.json *.cityjson *.city.json *.jsonl *.city.jsonl);;"
-    "CityGML (*.gml *.citygml *.xml);;CityJSON (*.json *.cityjson *.jsonl);;All files (*)"
+    "CityGML (*.gml *.citygml *.xml);;CityJSON (*.json *.cityjson *.jsonl);;"
+    "Point clouds (*.las *.laz *.copc.laz);;Meshes (*.obj *.ply *.stl *.off *.glb *.gltf);;All files (*)"
 )
+TERRAIN_FILTER = "PLY mesh (*.ply);;Wavefront OBJ (*.obj);;glTF binary (*.glb)"
+#: points kept per point-cloud file unless the user says otherwise (Preferences)
+DEFAULT_POINT_BUDGET = 5_000_000
 
 #: menu label → (render.camera preset, elevation override)
 PRESET_VIEWS = (
@@ -58,6 +66,15 @@ PRESET_VIEWS = (
 
 def settings() -> QSettings:
     return QSettings(ORGANISATION, APPLICATION)
+
+
+def point_budget() -> int:
+    """The point budget of point-cloud loads (Preferences), from the settings."""
+    try:
+        value = int(settings().value("point_budget", DEFAULT_POINT_BUDGET))
+    except (TypeError, ValueError):
+        value = DEFAULT_POINT_BUDGET
+    return max(value, 1000)
 
 
 class LoadProgress(QWidget):
@@ -111,6 +128,9 @@ class MainWindow(QMainWindow):
         self._worker: LoadWorker | None = None
         self._loading_path: Path | None = None
         self._closed = False
+        self._tasks: list[TaskWorker] = []
+        self.task_pool = QThreadPool(self)  # computations do not wait behind loads
+        self.task_pool.setMaxThreadCount(1)
         self.viewport: Viewport | None = None
         self._build_status_bar()
         if paths:
@@ -127,15 +147,19 @@ class MainWindow(QMainWindow):
         self.search_dock = self._dock("Search", self.search_panel, Qt.DockWidgetArea.LeftDockWidgetArea)
         self.inspector_dock = self._dock("Inspector", self.inspector, Qt.DockWidgetArea.RightDockWidgetArea)
         self.selection = SelectionTracker(self.scene, self)
-        self.selection.changed.connect(self.inspector.show_object)
+        self.selection.changed.connect(self._on_selection_changed)
 
         self._build_actions()
         self.viewport.picked.connect(self._on_picked)
+        self.viewport.point_picked.connect(self._on_point_picked)
+        self.layer_panel.make_terrain_requested.connect(self.make_terrain)
+        self.layer_panel.save_terrain_requested.connect(self.save_terrain)
         self.viewport.hovered.connect(self._on_hovered)
         self.viewport.stats_changed.connect(self._schedule_counts)
         self.layer_panel.zoom_requested.connect(self.zoom_to_layer)
         self.search_panel.activated.connect(self.fly_and_select)
         self.scene.undo_stack.changed.connect(self._update_undo_actions)
+        self.scene.layers.events.removed.connect(self._on_layer_removed)
         self._update_undo_actions()
         self._update_counts()
         self._restore_state()
@@ -184,6 +208,12 @@ class MainWindow(QMainWindow):
             "Clear Selection", lambda: select(self.scene, None, ()), QKeySequence("Escape")
         )
         edit_menu.addAction(self.clear_selection_action)
+        edit_menu.addSeparator()
+        self.preferences_action = self._action(
+            "&Preferences…", self.show_preferences, QKeySequence.StandardKey.Preferences
+        )
+        self.preferences_action.setMenuRole(QAction.MenuRole.PreferencesRole)
+        edit_menu.addAction(self.preferences_action)
 
         view_menu = mb.addMenu("&View")
         self.reset_action = self._action(
@@ -208,6 +238,16 @@ class MainWindow(QMainWindow):
         view_menu.addSeparator()
         for dock in (self.layers_dock, self.search_dock, self.inspector_dock):
             view_menu.addAction(dock.toggleViewAction())
+
+        tools_menu = mb.addMenu("&Tools")
+        self.make_terrain_action = self._action(
+            "Make &Terrain…", self.make_terrain, tip="Make a terrain mesh (DTM) from the ground points of a point cloud"
+        )
+        self.save_terrain_action = self._action(
+            "&Save Terrain As…", self.save_terrain, tip="Save a terrain layer as a PLY, OBJ or glTF mesh"
+        )
+        tools_menu.addAction(self.make_terrain_action)
+        tools_menu.addAction(self.save_terrain_action)
 
         help_menu = mb.addMenu("&Help")
         self.about_action = self._action("&About citytwin", self._about)
@@ -249,6 +289,12 @@ class MainWindow(QMainWindow):
         self.progress = LoadProgress()
         self.progress.cancel_button.clicked.connect(self.cancel_loading)
         self.progress.hide()
+        self.task_progress = LoadProgress()
+        self.task_progress.bar.setRange(0, 0)  # busy: the computation reports no steps
+        self.task_progress.cancel_button.setToolTip("Stop waiting for the result")
+        self.task_progress.cancel_button.clicked.connect(self.cancel_tasks)
+        self.task_progress.hide()
+        sb.addPermanentWidget(self.task_progress)
         sb.addPermanentWidget(self.progress)
         sb.addPermanentWidget(self.coords_label)
         sb.addPermanentWidget(self.crs_label)
@@ -262,8 +308,11 @@ class MainWindow(QMainWindow):
         if world is None:
             self.coords_label.setText("")
             return
-        x, y, z = (float(v) for v in world)
-        self.coords_label.setText(f"x {x:,.2f}  y {y:,.2f}  z {z:,.2f} m")
+        self.coords_label.setText(self.format_world(world))
+
+    def format_world(self, world) -> str:
+        """A point of the display CRS as text in the CRS of the file (degrees for latitude/longitude)."""
+        return format_position(to_source(world, self.scene), self.scene.crs)
 
     def _schedule_counts(self) -> None:
         self._counts_timer.start()
@@ -278,11 +327,20 @@ class MainWindow(QMainWindow):
             text = str(crs)
             name = crs.name if crs.name and crs.epsg is None else None
             self.crs_label.setText(name or text)
-            self.crs_label.setToolTip(crs.name or text)
+            tip = crs.name or text
+            shown = self.scene.display_crs
+            if shown is not None and shown.epsg is not None and shown.epsg != crs.epsg:
+                tip += f" (drawn in {shown.code}; the status bar shows the file's coordinates)"
+            self.crs_label.setToolTip(tip)
         if self.viewport is None:
             return
         n_obj, n_tri = self.viewport.shown_counts()
-        self.counts_label.setText(f"{n_obj:,} objects · {n_tri:,} triangles" if self.scene.layers else "")
+        parts = []
+        if any(isinstance(layer, CityModelLayer) for layer in self.scene.layers):
+            parts.append(f"{n_obj:,} objects · {n_tri:,} triangles")
+        if any(isinstance(layer, PointCloudLayer) for layer in self.scene.layers):
+            parts.append(f"{self.viewport.shown_points():,} points")
+        self.counts_label.setText(" · ".join(parts))
 
     # ------------------------------------------------------------- loading
     def open_dialog(self) -> None:
@@ -318,7 +376,9 @@ class MainWindow(QMainWindow):
         if self._worker is not None or not self._queue:
             return
         path = self._queue.popleft()
-        worker = LoadWorker(path)
+        from citytwin.io.options import LoadOptions
+
+        worker = LoadWorker(path, LoadOptions(point_budget=point_budget()))
         self._worker = worker
         self._loading_path = path
         sig = worker.signals
@@ -364,15 +424,13 @@ class MainWindow(QMainWindow):
             return
         from citytwin.errors import CityTwinError
 
-        if len(model.objects) == 0 and model.mesh.n_triangles == 0:
+        layer = self._layer_for(worker.path, model)
+        if layer is None:
             detail = f" ({model.warnings[0].rstrip('.')})" if getattr(model, "warnings", None) else ""
+            what = "points" if isinstance(model, PointCloud) else "city objects"
             self._finish_worker(worker, False)
-            self._error(f"{worker.path.name}: no city objects could be read from this file{detail}.")
+            self._error(f"{worker.path.name}: no {what} could be read from this file{detail}.")
             return
-        from citytwin.render.visuals import preferred_colour_mode
-
-        # textured / painted models start showing their appearance (not an undo step: part of opening)
-        layer = CityModelLayer(name=worker.path.name, model=model, colour_mode=preferred_colour_mode(model))
         try:
             # Opening a file is not an undo step; removing a layer is.
             self.scene.add_layer(layer, undoable=False)
@@ -391,6 +449,18 @@ class MainWindow(QMainWindow):
         if self.first_frame_seconds is None:
             self._watch_first_frame()
         self._finish_worker(worker, True)
+
+    @staticmethod
+    def _layer_for(path: Path, model) -> CityModelLayer | PointCloudLayer | None:
+        """The layer kind that shows what a reader returned (``None`` when there is nothing to show)."""
+        if isinstance(model, PointCloud):
+            return PointCloudLayer(name=path.name, cloud=model) if model.n_points else None
+        if len(model.objects) == 0 and model.mesh.n_triangles == 0:
+            return None
+        from citytwin.render.visuals import preferred_colour_mode
+
+        # textured / painted models start showing their appearance (not an undo step: part of opening)
+        return CityModelLayer(name=path.name, model=model, colour_mode=preferred_colour_mode(model))
 
     def _on_failed(self, worker: LoadWorker, message: str) -> None:
         self._finish_worker(worker, False)
@@ -444,7 +514,28 @@ class MainWindow(QMainWindow):
         self.recent_menu.addAction("Clear Menu").triggered.connect(lambda *_: settings().setValue("recent_files", []))
 
     # ------------------------------------------------------------- selection
+    def _on_selection_changed(self, layer, index: int) -> None:
+        if layer is not None:
+            self.viewport.highlight_point(None, -1)
+        if layer is not None or self.inspector.point is None:
+            self.inspector.show_object(layer, index)
+
+    def _on_layer_removed(self, index: int, layer) -> None:
+        if self.inspector.point is not None and self.inspector.layer is layer:
+            self.inspector.show_object(None, -1)
+
+    def _on_point_picked(self, layer: PointCloudLayer, hit) -> None:
+        """A click on a point: its card in the inspector (coordinates in the file's CRS) and a mark."""
+        select(self.scene, None, ())
+        self.viewport.highlight_point(layer, int(hit.index))
+        cloud = layer.cloud
+        source = cloud.xyz[int(hit.index)] if cloud is not None else hit.coordinates
+        self.inspector.show_point(layer, hit, format_position(source, layer.crs))
+
     def _on_picked(self, layer, index: int) -> None:
+        self.viewport.highlight_point(None, -1)
+        if self.inspector.point is not None:
+            self.inspector.show_object(None, -1)
         if layer is None or index < 0:
             select(self.scene, None, ())
             return
@@ -462,7 +553,7 @@ class MainWindow(QMainWindow):
         for layer in self.scene.layers:
             if isinstance(layer, CityModelLayer) and layer.selection and layer.model is not None:
                 for i in layer.selection[:5000]:
-                    b = object_bounds(layer.model, int(i), layer.lod)
+                    b = object_bounds(layer.display_model, int(i), layer.lod)
                     if b is not None:
                         boxes.append(b)
         if not boxes:
@@ -483,6 +574,142 @@ class MainWindow(QMainWindow):
 
     def view_preset(self, name: str, elevation: float | None = None) -> None:
         self.viewport.view_preset(name, elevation=elevation)
+
+    # ------------------------------------------------------------- terrain
+    def _point_cloud_layer(self) -> PointCloudLayer | None:
+        """The current layer when it is a point cloud, else the only point-cloud layer."""
+        current = self.layer_panel.current_layer
+        if isinstance(current, PointCloudLayer):
+            return current
+        clouds = [layer for layer in self.scene.layers if isinstance(layer, PointCloudLayer)]
+        return clouds[0] if len(clouds) == 1 else None
+
+    def make_terrain(self, layer: PointCloudLayer | None = None, resolution: float | None = None) -> TaskWorker | None:
+        """Make a terrain mesh from the ground points of a point-cloud layer, off the GUI thread.
+
+        Asks for the grid resolution when ``resolution`` is not given. The terrain arrives as a
+        new layer "Terrain from <file>" (an undoable step); returns the running worker.
+        """
+        from PySide6.QtWidgets import QInputDialog
+
+        layer = layer if isinstance(layer, PointCloudLayer) else self._point_cloud_layer()
+        if layer is None or layer.cloud is None:
+            self._error("Select a point-cloud layer first: the terrain is made from its ground points.")
+            return None
+        if resolution is None:
+            last = float(settings().value("terrain_resolution", 1.0))
+            prompt = f"Grid spacing of the terrain made from {layer.name} (metres):"
+            value, ok = QInputDialog.getDouble(self, "Make terrain", prompt, last, 0.1, 100.0, 2)
+            if not ok:
+                return None
+            resolution = value
+            settings().setValue("terrain_resolution", float(value))
+        from citytwin.model.terrain import make_dtm
+
+        worker = TaskWorker(make_dtm, layer.cloud, float(resolution), description="Making the terrain")
+        worker.source_layer = layer  # type: ignore[attr-defined]
+        worker.signals.finished.connect(self._on_terrain_made)
+        worker.signals.failed.connect(self._on_task_failed)
+        self._tasks.append(worker)
+        self.task_progress.label.setText(f"Making terrain from {layer.name}…")
+        self.task_progress.cancel_button.setEnabled(True)
+        self.task_progress.show()
+        self.task_pool.start(worker)
+        return worker
+
+    @property
+    def is_busy(self) -> bool:
+        """Whether a computation (terrain) is running."""
+        return bool(self._tasks)
+
+    def cancel_tasks(self) -> None:
+        """Stop waiting for running computations: their results are dropped when they arrive."""
+        for worker in self._tasks:
+            worker.cancelled = True
+        self.task_progress.label.setText("Cancelling…")
+        self.task_progress.cancel_button.setEnabled(False)
+
+    def _end_task(self, worker: TaskWorker) -> bool:
+        """Forget a finished worker; whether its result is still wanted."""
+        if worker in self._tasks:
+            self._tasks.remove(worker)
+        if not self._tasks:
+            self.task_progress.hide()
+        return not (worker.cancelled or self._closed)
+
+    def _on_terrain_made(self, worker: TaskWorker, model) -> None:
+        if not self._end_task(worker):
+            return
+        from citytwin.errors import CityTwinError
+
+        source = worker.source_layer  # type: ignore[attr-defined]
+        layer = CityModelLayer(name=f"Terrain from {source.name}", model=model, colour_mode="semantic")
+        try:
+            self.scene.add_layer(layer)  # undoable: Undo removes the terrain
+        except CityTwinError as exc:
+            self._error(str(exc))
+            return
+        n = model.mesh.n_triangles
+        secs = f" in {worker.seconds:.1f} s" if worker.seconds is not None else ""
+        msg = f"Made {layer.name}: {n:,} triangles{secs}."
+        if model.warnings:
+            msg += f" {model.warnings[0]}"
+        self.statusBar().showMessage(msg, 8000)
+        self.layer_panel.set_current_layer(layer)
+
+    def _on_task_failed(self, worker: TaskWorker, message: str) -> None:
+        if self._end_task(worker):
+            self._error(message)
+
+    def _terrain_layer(self) -> CityModelLayer | None:
+        """The current layer when it is a terrain, else the last terrain made, else the current mesh layer."""
+
+        def is_terrain(layer) -> bool:
+            return isinstance(layer, CityModelLayer) and layer.model is not None and layer.model.format == "DTM"
+
+        current = self.layer_panel.current_layer
+        if is_terrain(current):
+            return current
+        terrains = [layer for layer in self.scene.layers if is_terrain(layer)]
+        if terrains:
+            return terrains[-1]
+        if isinstance(current, CityModelLayer) and current.model is not None and current.model.mesh.n_triangles:
+            return current
+        return None
+
+    def save_terrain(self, layer: CityModelLayer | None = None, path: str | None = None) -> Path | None:
+        """Save a terrain layer (the current one, else the last made) as PLY, OBJ or GLB."""
+        from citytwin.errors import CityTwinError
+        from citytwin.io.mesh_write import save_mesh
+
+        layer = layer if isinstance(layer, CityModelLayer) else self._terrain_layer()
+        if layer is None or layer.model is None:
+            self._error("There is no terrain to save: make one from a point cloud first (Tools → Make Terrain).")
+            return None
+        if path is None:
+            start = Path(str(settings().value("last_dir", str(Path.home()))))
+            suggested = start / (Path(layer.name).stem.replace(" ", "_") + ".ply")
+            path, _ = QFileDialog.getSaveFileName(self, "Save terrain as", str(suggested), TERRAIN_FILTER)
+            if not path:
+                return None
+        target = Path(path)
+        if not target.suffix:
+            target = target.with_suffix(".ply")
+        try:
+            written = save_mesh(layer.model, target)
+        except CityTwinError as exc:
+            self._error(str(exc))
+            return None
+        self.statusBar().showMessage(f"Saved {layer.name} as {written.name}.", 8000)
+        return written
+
+    # ------------------------------------------------------------- preferences
+    def show_preferences(self) -> None:
+        from citytwin.ui.preferences import PreferencesDialog
+
+        dialog = PreferencesDialog(point_budget(), self)
+        if dialog.exec():
+            settings().setValue("point_budget", int(dialog.point_budget))
 
     # ------------------------------------------------------------- window
     def toggle_fullscreen(self) -> None:
@@ -524,11 +751,14 @@ class MainWindow(QMainWindow):
             return
         self._closed = True
         self.cancel_loading()
+        self.cancel_tasks()
         self.pool.waitForDone(5000)
+        self.task_pool.waitForDone(30000)
         s = settings()
         s.setValue("window/geometry", self.saveGeometry())
         s.setValue("window/state", self.saveState())
         self.selection.disconnect_scene()
+        self.scene.layers.events.removed.disconnect(self._on_layer_removed)
         self.layer_panel.shutdown()
         self.viewport.shutdown()
         super().closeEvent(event)

@@ -37,7 +37,7 @@ class ObjectStats:
     n_triangles
         Triangles counted.
     bounds
-        ``[xmin, ymin, zmin, xmax, ymax, zmax]`` in the source CRS.
+        ``[xmin, ymin, zmin, xmax, ymax, zmax]`` in the CRS of the model given (the display model in the window).
     """
 
     lod: str | None

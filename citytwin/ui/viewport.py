@@ -30,10 +30,12 @@ from PySide6.QtWidgets import QVBoxLayout, QWidget
 
 from citytwin.model.camera import CameraState
 from citytwin.model.layers import CityModelLayer, Layer
+from citytwin.model.pointcloud import PointCloudLayer
 from citytwin.model.scene import Scene
 from citytwin.render.camera import FILL, CameraPose, box_corners, direction_for, pose_for_points, preset_view
+from citytwin.render.pointcloud_visual import PointPickResult
 from citytwin.render.style import DEFAULT_STYLE, Style, apply_style
-from citytwin.render.visuals import CityModelVisual
+from citytwin.render.visuals import visual_class_for
 
 ANIMATION_SECONDS = 0.4
 CLICK_TOLERANCE_PX = 4
@@ -97,13 +99,17 @@ class Viewport(QWidget):
     -------
     picked(layer, object index)
         The user clicked on an object (the layer is ``None`` on empty sky).
+    point_picked(layer, PointPickResult)
+        The user clicked on a point of a point-cloud layer.
     hovered(world xyz or None)
-        Point under the cursor in the source CRS (float64 ``(3,)``), ``None`` off the model.
+        Point under the cursor in the scene's display CRS (float64 ``(3,)``, not relative to the
+        origin), ``None`` off the model.
     stats_changed()
         What is drawn changed (for the status bar counts).
     """
 
     picked = Signal(object, int)
+    point_picked = Signal(object, object)
     hovered = Signal(object)
     stats_changed = Signal()
 
@@ -190,11 +196,36 @@ class Viewport(QWidget):
         self.request_render()
 
     def _add_visual(self, layer: Layer) -> None:
-        if not isinstance(layer, CityModelLayer) or layer.model is None:
+        """Build the layer's visual from what it draws (``layer.display_model``) and follow its events.
+
+        The visual class comes from the render registry (``visual_class_for``): a city model or
+        mesh gets a :class:`CityModelVisual`, a point cloud a ``PointCloudVisual``.
+        """
+        model = getattr(layer, "display_model", None)
+        if model is None:
             return
-        # a model without triangles (attributes only, or nothing readable) still gets an (empty) visual
-        vis = CityModelVisual(layer.model, self.plotter, self.origin, self.style, lod=layer.lod)
+        try:
+            cls = visual_class_for(model)
+        except TypeError:
+            return
+        if isinstance(layer, PointCloudLayer):
+            vis = cls(model, self.plotter, self.origin, self.style, colour_mode=layer.colour_mode,
+                      point_size=layer.point_size)  # fmt: skip
+            conns = self._follow_point_cloud(layer, vis)
+        elif isinstance(layer, CityModelLayer):
+            # a model without triangles (attributes only, or nothing readable) still gets an (empty) visual
+            vis = cls(model, self.plotter, self.origin, self.style, lod=layer.lod)
+            conns = self._follow_city_model(layer, vis)
+        else:
+            return
         self.visuals[id(layer)] = vis
+        for sig, cb in conns:
+            sig.connect(cb)
+        self._callbacks[id(layer)] = conns
+        self.stats_changed.emit()
+        self._queue_warm_up(vis)
+
+    def _follow_city_model(self, layer: CityModelLayer, vis: Any) -> list[tuple[Any, Any]]:
         vis.set_visible(layer.visible)
         vis.set_opacity(layer.opacity)
         for code in layer.hidden_semantics:
@@ -204,7 +235,7 @@ class Viewport(QWidget):
         if layer.selection:
             vis.highlight(list(layer.selection))
         ev = layer.events
-        conns = [
+        return [
             (ev.visible, lambda v, *_, vis=vis: self._call(vis, vis.set_visible, v)),
             (ev.opacity, lambda v, *_, vis=vis: self._call(vis, vis.set_opacity, v)),
             (ev.lod, lambda v, *_, vis=vis: self._call(vis, vis.set_lod, v)),
@@ -218,11 +249,28 @@ class Viewport(QWidget):
             ),
             (ev.single_colour, lambda v, *_, layer=layer, vis=vis: self._call(vis, self._apply_colour, layer, vis)),
         ]
-        for sig, cb in conns:
-            sig.connect(cb)
-        self._callbacks[id(layer)] = conns
-        self.stats_changed.emit()
-        self._queue_warm_up(vis)
+
+    def _follow_point_cloud(self, layer: PointCloudLayer, vis: Any) -> list[tuple[Any, Any]]:
+        vis.apply_layer(layer)
+        ev = layer.events
+        return [
+            (ev.visible, lambda v, *_, vis=vis: self._call(vis, vis.set_visible, v)),
+            (ev.opacity, lambda v, *_, vis=vis: self._call(vis, vis.set_opacity, v)),
+            (ev.colour_mode, lambda v, *_, vis=vis: self._call(vis, vis.set_colour_mode, v)),
+            (ev.point_size, lambda v, *_, vis=vis: self._call(vis, vis.set_point_size, v)),
+            (ev.eye_dome_lighting, lambda v, *_, vis=vis: self._call(vis, vis.set_eye_dome_lighting, v)),
+            (ev.hidden_classes, lambda v, *_, vis=vis: self._call(vis, vis.set_hidden_classes, v)),
+        ]
+
+    def highlight_point(self, layer: Layer | None, index: int) -> None:
+        """Mark one point of a point-cloud layer (``None`` / -1 clears every point mark)."""
+        for other in self.scene.layers:
+            vis = self.visual(other)
+            if isinstance(other, PointCloudLayer) and vis is not None:
+                want = [index] if other is layer and index >= 0 else []
+                if len(vis.highlighted) or want:
+                    vis.highlight(want)
+        self.request_render()
 
     def _remove_visual(self, layer: Layer) -> None:
         for sig, cb in self._callbacks.pop(id(layer), []):
@@ -328,17 +376,25 @@ class Viewport(QWidget):
         return getattr(vis, "thematic", None)
 
     def shown_counts(self) -> tuple[int, int]:
-        """(top-level objects, triangles) drawn by the visible layers."""
+        """(top-level objects, triangles) drawn by the visible city-model layers."""
         n_obj = n_tri = 0
         for layer in self.scene.layers:
             vis = self.visual(layer)
-            if vis is None or not layer.visible:
+            if vis is None or not layer.visible or not hasattr(vis, "drawn_triangles"):
                 continue
             drawn = vis.drawn_triangles
             n_tri += len(drawn)
             if len(drawn):
                 n_obj += len(np.unique(vis.arrays.cell["root"][drawn]))
         return n_obj, n_tri
+
+    def shown_points(self) -> int:
+        """Points of shown classes in the visible point-cloud layers."""
+        return sum(
+            len(vis.shown_points)
+            for layer in self.scene.layers
+            if layer.visible and (vis := self.visual(layer)) is not None and hasattr(vis, "shown_points")
+        )
 
     def request_render(self) -> None:
         """Draw on the next event-loop turn (pyvistaqt's render() only emits a signal)."""
@@ -475,7 +531,7 @@ class Viewport(QWidget):
         self.fly_to(fitted, animate)
 
     def fit_world_bounds(self, world_bounds: np.ndarray, animate: bool = True, fill: float = FILL) -> None:
-        """Frame a box given in the source CRS."""
+        """Frame a box given in the scene's display CRS (not relative to the origin)."""
         b = np.asarray(world_bounds, float)
         o = self.origin
         self.fit_bounds(np.concatenate([b[:3] - o, b[3:] - o]), animate, fill)
@@ -530,7 +586,7 @@ class Viewport(QWidget):
         return qx * ratio, (self.plotter.height() - 1 - qy) * ratio
 
     def world_to_display(self, world: np.ndarray) -> tuple[float, float]:
-        """Display position (VTK convention) of a point in the source CRS."""
+        """Display position (VTK convention) of a point in the scene's display CRS."""
         p = np.asarray(world, float) - self.origin
         self.renderer.SetWorldPoint(float(p[0]), float(p[1]), float(p[2]), 1.0)
         self.renderer.WorldToDisplay()
@@ -538,7 +594,7 @@ class Viewport(QWidget):
         return x, y
 
     def world_to_qt(self, world: np.ndarray) -> tuple[float, float]:
-        """Qt widget position (logical pixels, origin top-left) of a point in the source CRS."""
+        """Qt widget position (logical pixels, origin top-left) of a point in the display CRS."""
         x, y = self.world_to_display(world)
         ratio = self.plotter.devicePixelRatioF()
         return x / ratio, self.plotter.height() - 1 - y / ratio
@@ -629,7 +685,10 @@ class Viewport(QWidget):
             return
         if not self._moved and mode == "rotate":
             layer, hit = self.pick(*self._press)
-            self.picked.emit(layer, -1 if hit is None else int(hit.object))
+            if isinstance(hit, PointPickResult):
+                self.point_picked.emit(layer, hit)
+            else:
+                self.picked.emit(layer, -1 if hit is None else int(hit.object))
         elif self._moved:
             self._end_interaction()
             self._publish_camera()

@@ -104,3 +104,48 @@ def _one_sentence(text: str) -> str:
     """Keep a message to one line (readers promise one sentence; be safe anyway)."""
     text = " ".join(text.split())
     return text if len(text) <= 400 else text[:397] + "…"
+
+
+class TaskSignals(QObject):
+    """Signals of one :class:`TaskWorker`: ``finished(worker, result)`` or ``failed(worker, message)``."""
+
+    finished = Signal(object, object)
+    failed = Signal(object, str)
+
+
+class TaskWorker(QRunnable):
+    """Run ``fn(*args, **kwargs)`` in a thread pool (terrain making and other long computations).
+
+    Errors come back as one sentence: the message of a :class:`ValueError` or
+    :class:`~citytwin.errors.CityTwinError` (written for a person), else the exception's name.
+    """
+
+    def __init__(self, fn, *args, description: str = "", **kwargs) -> None:
+        super().__init__()
+        self.fn = fn
+        self.args = args
+        self.kwargs = kwargs
+        self.description = description
+        self.signals = TaskSignals()
+        self.cancelled = False  # set by the window: the result is dropped when it arrives
+        self.seconds: float | None = None
+        self.setAutoDelete(False)
+
+    def run(self) -> None:  # runs in a pool thread
+        from citytwin.errors import CityTwinError
+
+        start = time.perf_counter()
+        try:
+            result = self.fn(*self.args, **self.kwargs)
+        except (CityTwinError, ValueError, NotImplementedError) as exc:
+            self.signals.failed.emit(self, _one_sentence(str(exc)))
+            return
+        except MemoryError:
+            self.signals.failed.emit(self, "There is not enough memory for this.")
+            return
+        except Exception as exc:  # a bug must not take the window down
+            what = self.description or "The task"
+            self.signals.failed.emit(self, f"{what} failed ({exc.__class__.__name__}: {exc}).")
+            return
+        self.seconds = time.perf_counter() - start
+        self.signals.finished.emit(self, result)
