@@ -7,6 +7,8 @@
     citytwin info FILE [--json]      what a file holds
     citytwin snapshot FILE ... -o out.png [--size 1920x1080] [--view oblique-ne] [--colour-by ATTR]
 
+    both take --crs EPSG:28992 --offset X Y Z to place a mesh given in local coordinates
+
 Importing this module stays cheap (no numpy, lxml, VTK or Qt): everything
 heavy is imported by the subcommand that needs it. Bad input ends with one
 sentence on stderr and exit status 2, never a traceback.
@@ -16,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import re
 import sys
 from collections.abc import Sequence
@@ -87,6 +90,16 @@ def _add_load_options(p: argparse.ArgumentParser) -> None:
     g.add_argument(
         "--types", default=None, metavar="T1,T2", help="keep only top-level objects of these types (Building,Road)"
     )
+    g = p.add_argument_group("georeferencing (meshes, which carry no CRS; wins over a <file>.crs.json sidecar)")
+    g.add_argument("--crs", default=None, metavar="CRS", help="CRS of the coordinates, e.g. EPSG:28992")
+    g.add_argument(
+        "--offset",
+        nargs=3,
+        type=float,
+        default=None,
+        metavar=("X", "Y", "Z"),
+        help="added to every vertex: places a mesh in local coordinates in --crs",
+    )
 
 
 def _load_options(args: argparse.Namespace) -> Any:
@@ -111,7 +124,31 @@ def _load_options(args: argparse.Namespace) -> Any:
         if not types:
             raise CityTwinError("--types needs at least one object type, for example Building,Road.")
         kwargs["types"] = types
+    crs = getattr(args, "crs", None)
+    if crs is not None:
+        kwargs["crs"] = _check_crs(crs)
+    offset = getattr(args, "offset", None)
+    if offset is not None:
+        if not all(math.isfinite(v) for v in offset):
+            raise CityTwinError("--offset needs three finite numbers X Y Z.")
+        kwargs["offset"] = tuple(offset)
     return LoadOptions(**kwargs)
+
+
+def _check_crs(text: str) -> str:
+    """``text`` if it names a CRS (an EPSG code citytwin reads, or anything pyproj parses), else CityTwinError."""
+    from citytwin.model.crs import CRS
+
+    text = text.strip()
+    if text and CRS.parse(text).epsg is not None:
+        return text
+    try:
+        from pyproj import CRS as ProjCRS
+
+        ProjCRS.from_user_input(text)
+    except Exception:
+        raise CityTwinError(f"--crs {text!r} is not a coordinate reference system (try EPSG:28992).") from None
+    return text
 
 
 def _read(path: str, options: Any) -> Any:

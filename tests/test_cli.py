@@ -264,3 +264,73 @@ def test_window_unavailable_says_so(monkeypatch, capsys):
     monkeypatch.setitem(sys.modules, "citytwin.ui.app", None)  # makes the import fail
     assert main([SAMPLE]) == 1
     assert_one_sentence(capsys.readouterr().err)
+
+
+# ---------------------------------------------------------------------- georeferencing meshes
+#: The 3dfier test area (RD New coordinates) moved by this to local coordinates.
+LOCAL_SHIFT = (85000.0, 447000.0, 0.5)
+
+
+@pytest.fixture
+def local_mesh(tmp_path) -> Path:
+    """A copy of 3dfier_testarea.obj in local coordinates (its material library left behind)."""
+    src = shared_file("mesh/3dfier_testarea.obj")
+    lines = []
+    for line in src.read_text().splitlines():
+        if line.startswith("v "):
+            xyz = [float(v) - s for v, s in zip(line.split()[1:4], LOCAL_SHIFT, strict=True)]
+            line = "v " + " ".join(f"{v:.3f}" for v in xyz)
+        lines.append(line)
+    path = tmp_path / "local.obj"
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def test_info_offset_and_crs_place_a_local_mesh(local_mesh, capsys):
+    path = local_mesh
+    capsys.readouterr()
+    assert main(["info", "--json", str(shared_file("mesh/3dfier_testarea.obj"))]) == 0
+    original = json.loads(capsys.readouterr().out)
+    assert main(["info", "--json", str(path)]) == 0
+    local = json.loads(capsys.readouterr().out)
+    assert local["bounds"][0] < 100 and local["crs"] is None
+    offset = [str(v) for v in LOCAL_SHIFT]
+    assert main(["info", "--json", str(path), "--crs", "EPSG:28992", "--offset", *offset]) == 0
+    placed = json.loads(capsys.readouterr().out)
+    np.testing.assert_allclose(placed["bounds"], original["bounds"], rtol=0, atol=1e-6)
+    assert placed["crs"] == "EPSG:28992" and placed["triangles"] == original["triangles"]
+    # Explicit options win over a sidecar file, item by item.
+    (path.parent / "local.obj.crs.json").write_text(json.dumps({"crs": "EPSG:3946", "offset": [1, 2, 3]}))
+    assert main(["info", "--json", str(path), "--offset", *offset]) == 0
+    mixed = json.loads(capsys.readouterr().out)
+    np.testing.assert_allclose(mixed["bounds"], original["bounds"], rtol=0, atol=1e-6)
+    assert mixed["crs"] == "EPSG:3946"
+    assert main(["info", "--json", str(path)]) == 0
+    sidecar = json.loads(capsys.readouterr().out)
+    np.testing.assert_allclose(sidecar["bounds"], np.array(local["bounds"]) + np.tile([1, 2, 3], 2), atol=1e-6)
+
+
+def test_snapshot_places_a_local_mesh(local_mesh, tmp_path, fake_render, capsys):
+    path = local_mesh
+    assert main(["info", "--json", str(shared_file("mesh/3dfier_testarea.obj"))]) == 0
+    original = json.loads(capsys.readouterr().out)
+    argv = ["snapshot", str(path), "-o", str(tmp_path / "a.png"), "--crs", "28992", "--offset",
+            *(str(v) for v in LOCAL_SHIFT)]  # fmt: skip
+    assert main(argv) == 0, capsys.readouterr().err
+    (model,) = fake_render[0]["models"]
+    np.testing.assert_allclose(model.bounds, original["bounds"], rtol=0, atol=1e-6)
+    assert model.crs.epsg == 28992
+
+
+@pytest.mark.parametrize(
+    "options",
+    [["--crs", "not a crs at all"], ["--offset", "1", "2"], ["--offset", "1", "2", "nan"], ["--offset", "a", "b", "c"]],
+    ids=["crs", "offset-two-numbers", "offset-nan", "offset-text"],
+)
+def test_georeferencing_bad_options(local_mesh, capsys, options):
+    path = local_mesh
+    capsys.readouterr()
+    assert main(["info", str(path), *options]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert_one_sentence(captured.err)

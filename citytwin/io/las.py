@@ -5,7 +5,11 @@ bounded by the point budget rather than by the file: every chunk adds to the
 whole-file facts (class counts, actual bounds, largest colour value) and then
 gives up a uniform random subset of its points (a fixed seed, so a file always
 loads the same way) sized so that the kept points never exceed
-:attr:`~citytwin.io.options.LoadOptions.point_budget`.
+:attr:`~citytwin.io.options.LoadOptions.point_budget`. Uncompressed LAS skips
+laspy's point parsing (its records are read straight into numpy), and a COPC
+file over budget loads only the coarse levels of its octree that fit, a fast
+and even preview whose class counts then cover the loaded points only
+(``PointCloud.class_counts_complete`` is false, with a warning).
 
 Damaged files end in one sentence (:class:`~citytwin.errors.ReaderError`) or,
 when some points could be read, in those points and a warning.
@@ -31,8 +35,10 @@ CHUNK_POINTS = 1_000_000
 MIN_CHUNK_POINTS = 100_000
 #: Seed of the subsampling generator: a file always loads the same subset.
 SUBSAMPLE_SEED = 0
-#: Records per block of the direct (uncompressed LAS) budget path.
-DIRECT_BLOCK_POINTS = 2_000_000
+#: Records per block of the direct (uncompressed LAS) path: small enough that a block
+#: (1.8 MB for 28-byte records) stays in cache while it is decoded, and that a fresh
+#: process does not page in a file-sized buffer.
+DIRECT_BLOCK_POINTS = 65_536
 
 _GEOKEY_PROJECTED = 3072
 _GEOKEY_GEOGRAPHIC = 2048
@@ -140,12 +146,21 @@ def _read_open(reader, path: Path, size: int, options: LoadOptions, progress, ca
     lo = np.full(3, np.iinfo(np.int64).max, np.int64)
     hi = np.full(3, np.iinfo(np.int64).min, np.int64)
     rgb_max = 0
-    rng = np.random.default_rng(SUBSAMPLE_SEED)
+    rng = None  # numpy.random costs ~4 ms to import: only the chunked budget path needs it
     chunk_size = int(min(max(total // 10, MIN_CHUNK_POINTS), CHUNK_POINTS))
     tracker = Progress(max(total, 1), progress, cancel)
     done = kept = 0
     tracker.update(0)
     read_path = "laspy chunks"
+    class_counts_complete = True
+    copc_levels: dict[str, Any] | None = None
+    if fmt == "COPC" and total > budget:
+        copc = _read_copc(path, header, total, budget, want, tracker)
+        if copc is not None:  # the coarse octree levels that fit the budget: skip the chunk loop below
+            parts, class_counts, lo, hi, rgb_max, copc_levels = copc
+            done, kept = total, sum(len(x) for x in parts["xyz"])
+            read_path = "COPC levels"
+            class_counts_complete = False
     if fmt == "LAS":
         direct = _read_direct(path, header, total, budget, want, tracker)
         if direct is not None:  # read straight from the file: skip laspy's chunk loop below
@@ -186,6 +201,7 @@ def _read_open(reader, path: Path, size: int, options: LoadOptions, progress, ca
         # Uniform subset: chunk [done, done + n) keeps its share of the budget.
         if total > budget:
             n_keep = (done + n) * budget // total - done * budget // total
+            rng = rng if rng is not None else np.random.default_rng(SUBSAMPLE_SEED)
             sel = np.sort(rng.choice(n, size=n_keep, replace=False)) if n_keep < n else None
         else:
             sel = None
@@ -234,6 +250,10 @@ def _read_open(reader, path: Path, size: int, options: LoadOptions, progress, ca
     warnings.extend(_crs_sanity(crs, wkt, bounds))
     if kept < done:
         warnings.append(f"{kept:,} of {done:,} points were loaded (point budget {budget:,}).")
+    if not class_counts_complete:
+        warnings.append(
+            f"The class counts are from the {kept:,} points loaded, not from all {done:,} points of the file."
+        )
     if declared == 0:
         warnings.append("The file holds no points.")
 
@@ -248,6 +268,8 @@ def _read_open(reader, path: Path, size: int, options: LoadOptions, progress, ca
         "rgb_bits": None if rgb is None else (16 if rgb_max > 255 else 8),
         "read_path": read_path,
     }
+    if copc_levels is not None:
+        metadata["copc_levels"] = copc_levels
     if wkt:
         metadata["crs_wkt"] = wkt
     return PointCloud(
@@ -264,6 +286,7 @@ def _read_open(reader, path: Path, size: int, options: LoadOptions, progress, ca
         point_format=int(pf.id),
         points_in_file=int(done),
         class_counts={int(c): int(class_counts[c]) for c in np.flatnonzero(class_counts)},
+        class_counts_complete=class_counts_complete,
         file_bounds=bounds,
         warnings=warnings,
         source=path,
@@ -292,15 +315,120 @@ def stratified_indices(total: int, budget: int, seed: int = SUBSAMPLE_SEED) -> n
     return bounds[:-1] + np.minimum(jitter, width - 1)
 
 
+def copc_level_counts(reader) -> list[int]:
+    """Points in each level of a COPC octree (index = level), from its hierarchy alone (no point is read)."""
+    from laspy.copc import load_octree_for_query
+
+    nodes = load_octree_for_query(reader.source, reader.copc_info, reader.root_page)
+    counts: list[int] = []
+    for node in nodes:
+        level = int(node.key.level)
+        counts.extend([0] * (level + 1 - len(counts)))
+        counts[level] += int(node.point_count)
+    return counts
+
+
+def _read_copc(path: Path, header, total: int, budget: int, want: dict[str, bool], tracker):
+    """COPC over budget: the octree's coarse levels that fit the budget, for a fast, even preview.
+
+    Every octree level spreads its points over the whole extent, each deeper
+    level at twice the density, so levels ``0 … L`` (``L`` the deepest whose
+    cumulative point count fits ``budget``) are a thinned copy of the whole
+    cloud that is read without decompressing the rest. When even the root level
+    holds more than ``budget`` points, a stratified subset of it is kept.
+    Class counts then describe the loaded points only (the header's bounds
+    still describe the file, when they hold the loaded points). Returns
+    ``None`` when laspy cannot read the file as COPC (the chunked reader takes over).
+    """
+    laspy = _laspy()
+    try:
+        with laspy.CopcReader.open(path) as reader:
+            counts = copc_level_counts(reader)
+            if not counts or sum(counts) <= 0:
+                return None
+            cumulative = np.cumsum(counts)
+            fits = np.flatnonzero(cumulative <= budget)
+            deepest = int(fits[-1]) if len(fits) else 0
+            tracker.update(0)
+            points = reader.query(level=range(0, deepest + 1))
+    except Exception:  # not a valid COPC after all, lazrs missing, damaged hierarchy …
+        return None
+    rec = points.array
+    n = len(rec)
+    if n == 0:
+        return None
+    sel = stratified_indices(n, budget) if n > budget else None
+    rows = rec if sel is None else rec[sel]
+    scales = np.asarray(header.scales, dtype=np.float64)
+    offsets = np.asarray(header.offsets, dtype=np.float64)
+    m = len(rows)
+    xyz = np.empty((m, 3), np.float64)
+    lo = np.empty(3, np.int64)
+    hi = np.empty(3, np.int64)
+    for k, c in enumerate(("X", "Y", "Z")):
+        col = rows[c]
+        lo[k], hi[k] = int(col.min()), int(col.max())
+        dst = xyz[:, k]
+        np.copyto(dst, col, casting="unsafe")
+        dst *= scales[k]
+        dst += offsets[k]
+    kept = points if sel is None else laspy.PackedPointRecord(rows, header.point_format)
+    parts: dict[str, list[np.ndarray]] = {k: [] for k in ("xyz", *want)}
+    parts["xyz"].append(xyz)
+    class_counts = np.zeros(256, np.int64)
+    rgb_max = 0
+    for name, dtype in (
+        ("classification", np.uint8),
+        ("intensity", np.uint16),
+        ("return_number", np.uint8),
+        ("number_of_returns", np.uint8),
+        ("gps_time", np.float64),
+    ):
+        if want[name]:
+            parts[name].append(np.asarray(kept[name]).astype(dtype, copy=False))
+    if want["classification"]:
+        class_counts += np.bincount(parts["classification"][0], minlength=256)[:256]
+    if want["rgb"]:
+        rgb = np.empty((m, 3), np.uint16)
+        for k, c in enumerate(("red", "green", "blue")):
+            rgb[:, k] = rows[c]
+        rgb_max = int(rgb.max()) if m else 0
+        parts["rgb"].append(rgb)
+    tracker.update(total)
+    levels = {
+        "points_per_level": [int(c) for c in counts],
+        "levels_loaded": deepest + 1,
+        "points_in_levels": int(cumulative[deepest]),
+    }
+    return parts, class_counts, lo, hi, rgb_max, levels
+
+
+def _bit_field(pf, name: str) -> tuple[str, int, int] | None:
+    """``(packed byte field, mask, shift)`` of a bit-packed LAS dimension (``return_number`` …), else ``None``."""
+    try:
+        from laspy.point.dims import COMPOSED_FIELDS
+
+        for packed, subs in COMPOSED_FIELDS[pf.id].items():
+            for sub in subs:
+                if sub.name == name:
+                    mask = int(sub.mask)
+                    return packed, mask, (mask & -mask).bit_length() - 1
+    except Exception:  # another laspy layout: let laspy unpack it
+        return None
+    return None
+
+
 def _read_direct(path: Path, header, total: int, budget: int, want: dict[str, bool], tracker):
     """Uncompressed LAS: read the point records as numpy records, without laspy's point parsing.
 
     One sequential pass in blocks of :data:`DIRECT_BLOCK_POINTS` records into one
-    reused buffer, so memory stays bounded by the block and the kept points, not
-    by the file: every block adds to the whole-file facts (class counts from the
-    classification byte, coordinate bounds, largest colour value) and gives up
-    the records kept from it (all of them, or :func:`stratified_indices` when the
-    file holds more than ``budget``), decoded straight into the output arrays.
+    reused, cache-sized buffer, so memory stays bounded by the block and the kept
+    points, not by the file: every block adds to the whole-file facts (class
+    counts from the classification byte, coordinate bounds, largest colour value)
+    and gives up the records kept from it (all of them, or
+    :func:`stratified_indices` when the file holds more than ``budget``), decoded
+    straight into the output arrays (scale and offset applied in place, bit
+    fields unpacked with masks: no whole-array temporaries).
     Returns ``None`` when the records do not match laspy's layout, so the caller
     falls back on the chunked reader.
     """
@@ -314,6 +442,7 @@ def _read_direct(path: Path, header, total: int, budget: int, want: dict[str, bo
     # Formats 6-10 store the class in a byte of its own; 0-5 in the low 5 bits of a flags byte.
     cls_field, cls_mask = ("classification", 0xFF) if "classification" in dtype.names else ("raw_classification", 0x1F)
     has_cls = want["classification"] and cls_field in dtype.names
+    bits = {name: _bit_field(pf, name) for name in ("return_number", "number_of_returns") if want[name]}
     keep = stratified_indices(total, budget) if total > budget else None
     n_out = total if keep is None else len(keep)
     out: dict[str, np.ndarray] = {"xyz": np.empty((n_out, 3), np.float64)}
@@ -335,6 +464,7 @@ def _read_direct(path: Path, header, total: int, budget: int, want: dict[str, bo
     block = int(max(min(DIRECT_BLOCK_POINTS, total), 1))
     buf = np.empty(block, dtype)
     raw = buf.view(np.uint8)
+    codes_buf = np.empty(block, np.uint8)
     try:
         fh = open(path, "rb", buffering=0)
     except OSError:
@@ -358,7 +488,9 @@ def _read_direct(path: Path, header, total: int, budget: int, want: dict[str, bo
                 hi[k] = max(hi[k], int(col.max()))
             codes = None
             if has_cls:
-                codes = rec[cls_field] & cls_mask if cls_mask != 0xFF else rec[cls_field]
+                codes = rec[cls_field]
+                if cls_mask != 0xFF:
+                    codes = np.bitwise_and(codes, cls_mask, out=codes_buf[:n])
                 class_counts += np.bincount(codes, minlength=256)[:256]
             if want["rgb"]:
                 rgb_max = max(rgb_max, *(int(rec[c].max()) for c in ("red", "green", "blue")))
@@ -372,8 +504,11 @@ def _read_direct(path: Path, header, total: int, budget: int, want: dict[str, bo
             sl = slice(pos, pos + m)
             xyz = out["xyz"][sl]
             for k, c in enumerate(("X", "Y", "Z")):
-                np.multiply(rows[c], scales[k], out=xyz[:, k])
-                xyz[:, k] += offsets[k]
+                # int32 → float64 once (a plain cast), then scale and offset in place: no temporaries.
+                dst = xyz[:, k]
+                np.copyto(dst, rows[c], casting="unsafe")
+                dst *= scales[k]
+                dst += offsets[k]
             if "classification" in out:
                 out["classification"][sl] = (
                     codes if codes is not None else np.asarray(laspy.PackedPointRecord(rows, pf)["classification"])
@@ -382,11 +517,15 @@ def _read_direct(path: Path, header, total: int, budget: int, want: dict[str, bo
                 out["intensity"][sl] = rows["intensity"]
             if "gps_time" in out:
                 out["gps_time"][sl] = rows["gps_time"]
-            if "return_number" in out or "number_of_returns" in out:
-                record = laspy.PackedPointRecord(rows, pf)
-                for name in ("return_number", "number_of_returns"):
-                    if name in out:
-                        out[name][sl] = np.asarray(record[name])
+            for name, spec in bits.items():
+                dst = out[name][sl]
+                if spec is None:
+                    dst[:] = np.asarray(laspy.PackedPointRecord(rows, pf)[name])
+                    continue
+                field, mask, shift = spec
+                np.bitwise_and(rows[field], mask, out=dst)
+                if shift:
+                    np.right_shift(dst, shift, out=dst)
             if "rgb" in out:
                 for k, c in enumerate(("red", "green", "blue")):
                     out["rgb"][sl, k] = rows[c]

@@ -16,7 +16,9 @@ mesh shares the city-model machinery (picking, per-polygon object index).
 Meshes carry no CRS. A sidecar file gives one: ``<file>.crs.json`` (or
 ``<stem>.crs.json``) holding ``{"crs": "EPSG:28992", "offset": [x, y, z]}``
 (the offset is added to every vertex), or a ``<file>.prj`` / ``<stem>.prj``
-holding WKT.
+holding WKT. :attr:`LoadOptions.crs <citytwin.io.options.LoadOptions.crs>` and
+``LoadOptions.offset`` (``citytwin info|snapshot --crs EPSG:28992 --offset X Y Z``)
+give them explicitly, each winning over the sidecar's.
 """
 
 from __future__ import annotations
@@ -86,6 +88,8 @@ def read(
     """
     trimesh = _trimesh()
     path = Path(path)
+    options = options or LoadOptions()
+    explicit_offset = _explicit_offset(options.offset)
     try:
         with open(path, "rb") as fh:
             head = fh.read(8192)
@@ -116,6 +120,10 @@ def read(
 
     crs, offset, sidecar_warnings = read_sidecar(path)
     warnings.extend(sidecar_warnings)
+    if options.crs:  # explicit georeferencing wins over the sidecar's, item by item
+        crs = _crs_from_text(options.crs)
+    if explicit_offset is not None:
+        offset = explicit_offset
     up = Y_UP_TO_Z_UP if fmt == "glTF" else None
     table = CityObjects()
     rows: dict[Any, int] = {}
@@ -379,6 +387,21 @@ def _json_sidecar(candidate: Path) -> tuple[CRS, np.ndarray | None, list[str]]:
                 "coordinates."
             ],
         )
+
+
+def _explicit_offset(value: Any) -> np.ndarray | None:
+    """``LoadOptions.offset`` as ``(3,)`` float64 (``(x, y)`` gets ``z = 0``); raises ReaderError when malformed."""
+    if value is None:
+        return None
+    try:
+        offset = np.asarray(value, dtype=np.float64).reshape(-1)
+    except (TypeError, ValueError):
+        offset = np.zeros(0)
+    if offset.size == 2:
+        offset = np.append(offset, 0.0)
+    if offset.size != 3 or not np.isfinite(offset).all():
+        raise ReaderError(f"The offset {value!r} is not three finite numbers x, y, z.")
+    return offset
 
 
 def _crs_from_text(text: Any) -> CRS:

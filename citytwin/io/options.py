@@ -31,7 +31,8 @@ class LoadOptions:
         and report what was skipped instead of failing.
     point_budget
         For point clouds: keep at most this many points, a uniform random subset
-        of the file (class counts and bounds still describe the whole file).
+        of the file (class counts and bounds still describe the whole file), or,
+        for COPC, its coarse octree levels (class counts then of those points).
     crs
         For files that carry no CRS (meshes): the CRS of their coordinates, as
         ``"EPSG:28992"``, a bare code or WKT. Wins over a sidecar file's.

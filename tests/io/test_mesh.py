@@ -11,6 +11,7 @@ import pytest
 import trimesh
 
 from citytwin.errors import ReaderError
+from citytwin.io.options import LoadOptions
 from citytwin.io.registry import pick_reader, read
 from citytwin.model.citymodel import CityModel
 from tests.conftest import shared_file
@@ -177,6 +178,23 @@ def test_sidecar_json_georeferences(tmp_path):
     assert geo.crs.code == "EPSG:3946"
     np.testing.assert_allclose(geo.bounds, plain.bounds + np.tile([1843000.5, 5175000, 170], 2))
     assert geo.summary()["crs"] == "EPSG:3946"
+
+
+def test_load_options_georeference_and_win_over_the_sidecar(tmp_path):
+    path = tmp_path / "tower.obj"
+    shutil.copy(shared_file("mesh/lyon_tour_part_dieu.obj"), path)
+    plain = read(path)
+    geo = read(path, LoadOptions(crs="EPSG:3946", offset=(1843000.5, 5175000.0, 170.0)))
+    assert geo.crs.epsg == 3946
+    np.testing.assert_allclose(geo.bounds, plain.bounds + np.tile([1843000.5, 5175000, 170], 2))
+    flat = read(path, LoadOptions(offset=(10.0, 20.0)))  # (x, y): z unchanged
+    np.testing.assert_allclose(flat.bounds, plain.bounds + np.tile([10, 20, 0], 2))
+    (tmp_path / "tower.obj.crs.json").write_text(json.dumps({"crs": "EPSG:2154", "offset": [1, 2, 3]}))
+    mixed = read(path, LoadOptions(crs="EPSG:3946"))  # the sidecar's offset, the option's CRS
+    assert mixed.crs.epsg == 3946
+    np.testing.assert_allclose(mixed.bounds, plain.bounds + np.tile([1, 2, 3], 2))
+    with pytest.raises(ReaderError, match="offset"):
+        read(path, LoadOptions(offset=(1.0, float("nan"), 0.0)))
 
 
 def test_sidecar_prj(tmp_path):

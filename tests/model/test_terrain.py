@@ -166,8 +166,6 @@ def test_far_gaps_are_left_out_unless_asked():
 
 def test_bad_requests():
     cloud = plane_cloud()
-    with pytest.raises(NotImplementedError, match="Delaunay"):
-        make_dtm(cloud, method="tin")
     with pytest.raises(ValueError, match="method"):
         make_dtm(cloud, method="kriging")
     with pytest.raises(ValueError, match="resolution"):
@@ -178,3 +176,58 @@ def test_bad_requests():
         make_dtm(PointCloud(xyz=np.zeros((3, 3))))
     # Other classes can stand in for ground.
     assert make_dtm(cloud, classes=(2, 6), resolution=2.0).mesh.vertices[:, 2].max() > plane(cloud.xyz[:, :2]).max()
+
+
+def tin_heights(mesh, xy: np.ndarray) -> np.ndarray:
+    """Height of a TIN mesh at ``xy`` (NaN outside), linear inside its triangles, from the triangles alone."""
+    from matplotlib.tri import LinearTriInterpolator, Triangulation
+
+    uv, inv = np.unique(mesh.vertices, axis=0, return_inverse=True)  # the mesh repeats each triangle's corners
+    o = uv[:, :2].min(0)
+    tri = Triangulation(uv[:, 0] - o[0], uv[:, 1] - o[1], inv.reshape(-1)[np.asarray(mesh.triangles)])
+    z = LinearTriInterpolator(tri, uv[:, 2])(xy[:, 0] - o[0], xy[:, 1] - o[1])
+    return np.ma.filled(z.astype(np.float64), np.nan)
+
+
+def test_tin_follows_the_ground_points(ahn3):
+    tin = make_dtm(ahn3, resolution=1.0, method="tin")
+    ground = ahn3.xyz[ahn3.classification == 2]
+    z = tin_heights(tin.mesh, ground[:, :2])
+    assert np.isfinite(z).mean() > 0.99  # all but the hull's concave fringes
+    dz = np.abs(z - ground[:, 2])
+    assert np.nanmedian(dz) < 0.05  # its vertices are real ground points
+    assert np.nanpercentile(dz, 95) < 0.3
+    roofs = ahn3.xyz[ahn3.classification == 6]
+    assert np.nanmedian(roofs[:, 2] - tin_heights(tin.mesh, roofs[:, :2])) > 3.0
+    # A terrain object facing up, one real ground point per 1 m cell as vertices.
+    assert tin.objects.types == ["TINRelief"] and tin.metadata["method"] == "tin"
+    assert (tin.mesh.poly_semantic == SurfaceClass.TERRAIN).all()
+    tri = tin.mesh.vertices[tin.mesh.triangles]
+    assert (np.cross(tri[:, 1] - tri[:, 0], tri[:, 2] - tri[:, 0])[:, 2] > 0).all()
+    vertices = np.unique(tin.mesh.vertices, axis=0)
+    assert len(vertices) == tin.metadata["tin_vertices"] < len(ground)
+    assert len(np.unique(np.floor(vertices[:, :2] - ground[:, :2].min(0)), axis=0)) == len(vertices)
+    # Every vertex is a ground point of the cloud.
+    keys = {tuple(p) for p in np.round(ground, 4)}
+    assert all(tuple(p) in keys for p in np.round(vertices[::97], 4))
+    # It covers about the grid DTM's area (whose nodes reach half a cell past the points, and fill gaps).
+    grid = make_dtm(ahn3, resolution=1.0)
+    assert 0.85 < tin.mesh.triangle_areas().sum() / grid.mesh.triangle_areas().sum() < 1.0
+
+
+def test_tin_drops_long_triangles_and_keeps_the_lowest_point():
+    cloud = plane_cloud(gap=True)
+    near = make_dtm(cloud, resolution=1.0, method="tin", max_gap=5.0)
+    every = make_dtm(cloud, resolution=1.0, method="tin", max_gap=None)
+    assert near.metadata["triangles_too_long"] > 0 and any("longer than 5" in w for w in near.warnings)
+    assert every.mesh.n_triangles > near.mesh.n_triangles and every.metadata["triangles_too_long"] == 0
+    edges = near.mesh.vertices[near.mesh.triangles][:, :, :2]
+    assert np.linalg.norm(edges - edges[:, [1, 2, 0]], axis=2).max() <= 5.0
+    np.testing.assert_allclose(near.mesh.vertices[:, 2], plane(near.mesh.vertices[:, :2]), atol=1e-9)
+    # "min" keeps each cell's lowest point: never above the median choice.
+    xyz = np.array([[0.2, 0.2, 1.0], [0.4, 0.4, 3.0], [0.6, 0.6, 2.0], [5.5, 0.5, 0.0], [0.5, 5.5, 0.0]])
+    two = PointCloud(xyz=xyz, classification=np.full(len(xyz), 2, np.uint8), crs=CRS("EPSG:28992", 28992))
+    assert 1.0 in make_dtm(two, resolution=1.0, method="tin", statistic="min").mesh.vertices[:, 2]
+    assert 2.0 in make_dtm(two, resolution=1.0, method="tin", statistic="median").mesh.vertices[:, 2]
+    few = make_dtm(PointCloud(xyz=xyz[:2], classification=np.full(2, 2, np.uint8)), method="tin")
+    assert few.mesh.n_triangles == 0 and any("too few" in w for w in few.warnings)
