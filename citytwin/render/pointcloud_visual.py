@@ -168,7 +168,10 @@ class PointCloudVisual(BaseVisual):
         cloud = model
         n = cloud.n_points
         self.n_points = n
-        self.local = np.ascontiguousarray(np.subtract(cloud.xyz, self.origin).astype(np.float32))
+        # Per column straight into float32: no full float64 temporary of the cloud.
+        self.local = np.empty((n, 3), np.float32)
+        for k in range(3):
+            np.subtract(cloud.xyz[:, k], self.origin[k], out=self.local[:, k], casting="same_kind")
         self.colours = np.empty((n, 3), np.uint8)
         self._vtk_points = vtkPoints()
         self._vtk_points.SetData(numpy_to_vtk(self.local, deep=False))
@@ -394,7 +397,7 @@ class PointCloudVisual(BaseVisual):
             self.colours[:] = _ramp(z - self.origin[2], (rng[0] - self.origin[2], rng[1] - self.origin[2]), lut)
             th = Thematic("Elevation (m)", "numeric", empty, np.zeros(0, bool), clim=rng, cmap=cmap)
         elif mode == "classification":
-            self.colours[:] = CLASSIFICATION_PALETTE[cloud.classification]
+            np.take(CLASSIFICATION_PALETTE, cloud.classification, axis=0, out=self.colours)
             counts = cloud.class_counts or {}
             codes = sorted(c for c, k in counts.items() if k)
             th = Thematic(
