@@ -132,18 +132,12 @@ def make_dtm(
         warnings.append(
             f"{n_far:,} of {nx * ny:,} grid nodes lie more than {max_gap:g} from any ground point and were left out."
         )
-    if cloud.subsampled:
-        warnings.append(
-            f"The DTM was made from the {cloud.n_points:,} loaded points of {cloud.points_in_file:,} (point budget)."
-        )
-    return CityModel(
-        format="DTM",
-        version="",
-        objects=objects,
-        mesh=mesh,
-        crs=cloud.crs,
-        source=cloud.source,
-        metadata={
+    return _dtm_model(
+        cloud,
+        objects,
+        mesh,
+        warnings,
+        {
             "resolution": resolution,
             "method": method,
             "statistic": statistic,
@@ -155,7 +149,6 @@ def make_dtm(
             "nodes_filled": int(n_filled),
             "cells": int(n_cells),
         },
-        warnings=warnings,
     )
 
 
@@ -214,6 +207,25 @@ def _make_tin(
     warnings.extend(f"{n:,} {reason} were dropped." for reason, n in sorted(builder.skipped.items()))
     if n_long:
         warnings.append(f"{n_long:,} triangles with an edge longer than {max_gap:g} were left out.")
+    return _dtm_model(
+        cloud,
+        objects,
+        mesh,
+        warnings,
+        {
+            "resolution": res,
+            "method": "tin",
+            "statistic": statistic,
+            "classes": codes.tolist(),
+            "ground_points": int(len(pts)),
+            "tin_vertices": int(len(kept)),
+            "triangles_too_long": n_long,
+        },
+    )
+
+
+def _dtm_model(cloud: PointCloud, objects, mesh, warnings: list[str], metadata: dict) -> CityModel:
+    """Wrap a DTM mesh as a city model in the cloud's CRS, noting a point budget."""
     if cloud.subsampled:
         warnings.append(
             f"The DTM was made from the {cloud.n_points:,} loaded points of {cloud.points_in_file:,} (point budget)."
@@ -225,15 +237,7 @@ def _make_tin(
         mesh=mesh,
         crs=cloud.crs,
         source=cloud.source,
-        metadata={
-            "resolution": res,
-            "method": "tin",
-            "statistic": statistic,
-            "classes": codes.tolist(),
-            "ground_points": int(len(pts)),
-            "tin_vertices": int(len(kept)),
-            "triangles_too_long": n_long,
-        },
+        metadata=metadata,
         warnings=warnings,
     )
 

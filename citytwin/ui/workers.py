@@ -137,7 +137,7 @@ class TaskWorker(QRunnable):
         start = time.perf_counter()
         try:
             result = self.fn(*self.args, **self.kwargs)
-        except (CityTwinError, ValueError, NotImplementedError) as exc:
+        except (CityTwinError, ValueError) as exc:
             self.signals.failed.emit(self, _one_sentence(str(exc)))
             return
         except MemoryError:
