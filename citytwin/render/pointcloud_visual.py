@@ -260,6 +260,12 @@ class PointCloudVisual(BaseVisual):
             else np.flatnonzero(mask).astype(self._offsets_all.dtype)
         )
         self._apply_drawn()
+        if self._mode == "classification":  # the legend lists only the classes shown
+            had_legend = self.legend is not None
+            self.thematic = self._classification_thematic()
+            self._remove_legend()
+            if had_legend:
+                self._add_legend(self.thematic)
 
     @property
     def hidden_classes(self) -> frozenset[int]:
@@ -398,17 +404,7 @@ class PointCloudVisual(BaseVisual):
             th = Thematic("Elevation (m)", "numeric", empty, np.zeros(0, bool), clim=rng, cmap=cmap)
         elif mode == "classification":
             np.take(CLASSIFICATION_PALETTE, cloud.classification, axis=0, out=self.colours)
-            counts = cloud.class_counts or {}
-            codes = sorted(c for c, k in counts.items() if k)
-            th = Thematic(
-                "Classification",
-                "categorical",
-                empty,
-                np.zeros(0, bool),
-                categories=[f"{c} {class_name(c)}" for c in codes],
-                category_colours=[tuple(int(v) for v in CLASSIFICATION_PALETTE[c]) for c in codes],  # type: ignore[misc]
-                category_counts=[int(counts[c]) for c in codes],
-            )
+            th = self._classification_thematic()
         else:  # return_number
             rn = np.asarray(cloud.return_number)
             pal = np.array(CATEGORY_PALETTE, np.uint8)
@@ -440,6 +436,20 @@ class PointCloudVisual(BaseVisual):
         self._remove_legend()
         if on and self.thematic is not None:
             self._add_legend(self.thematic)
+
+    def _classification_thematic(self) -> Thematic:
+        """The class legend: the classes present and shown, with their counts."""
+        counts = self.model.class_counts or {}
+        codes = sorted(c for c, k in counts.items() if k and c not in self._hidden)
+        return Thematic(
+            "Classification",
+            "categorical",
+            np.zeros((0, 3), np.uint8),
+            np.zeros(0, bool),
+            categories=[f"{c} {class_name(c)}" for c in codes],
+            category_colours=[tuple(int(v) for v in CLASSIFICATION_PALETTE[c]) for c in codes],  # type: ignore[misc]
+            category_counts=[int(counts[c]) for c in codes],
+        )
 
     def _remove_legend(self) -> None:
         if self.legend is not None:

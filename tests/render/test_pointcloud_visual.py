@@ -99,6 +99,8 @@ def test_classification_colours_then_class_hidden_without_rebuilding(scene):
     assert vis.polydata.GetPoints() is points  # only the vertex list changed
     np.testing.assert_array_equal(vis.colours, colours)
     assert vis.polydata.GetNumberOfVerts() == cloud.n_points - cloud.class_counts[6]
+    # the legend lists only the classes shown
+    assert vis.legend is not None and vis.thematic.categories == ["2 Ground", "5 High vegetation"]
     img_hidden = scene.render()
     vis.set_visible(False)
     background = scene.render()
@@ -107,6 +109,7 @@ def test_classification_colours_then_class_hidden_without_rebuilding(scene):
     assert np.abs(pixel(img_hidden, px["roof"]) - CLASSIFICATION_PALETTE[6]).max() > 40
     assert_colour(pixel(img_hidden, px["ground"]), CLASSIFICATION_PALETTE[2], tol=0)
     vis.set_hidden_classes(set())
+    assert vis.thematic.categories == ["2 Ground", "5 High vegetation", "6 Building"]
     assert_colour(pixel(scene.render(), px["roof"]), CLASSIFICATION_PALETTE[6], tol=0)
 
 
