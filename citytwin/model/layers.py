@@ -40,7 +40,7 @@ class Layer:
         raise NotImplementedError
 
 
-COLOUR_MODES = ("semantic", "single", "attribute", "texture")
+COLOUR_MODES = ("semantic", "single", "attribute", "texture", "elevation")
 
 
 @evented

@@ -37,7 +37,7 @@ from citytwin.model.pointcloud import (
     class_name,
 )
 from citytwin.render.camera import box_corners
-from citytwin.render.colormap import CATEGORY_PALETTE, Thematic, colormap_lut
+from citytwin.render.colormap import CATEGORY_PALETTE, Thematic, colormap_lut, ramp, robust_range
 from citytwin.render.style import DEFAULT_STYLE, Style
 from citytwin.render.visuals import BaseVisual, legend_actor, register_visual
 
@@ -94,31 +94,6 @@ def _vtk_array(arr: np.ndarray) -> Any:
     out = vtkTypeInt32Array() if arr.dtype == np.int32 else vtkTypeInt64Array()
     out.SetVoidArray(arr, arr.size, 1)
     return out
-
-
-def robust_range(values: np.ndarray, low: float = 2.0, high: float = 98.0) -> tuple[float, float]:
-    """The ``low``–``high`` percentile range of ``values`` (a histogram for 16-bit integers: exact and fast)."""
-    v = np.asarray(values)
-    if v.size == 0:
-        return (0.0, 1.0)
-    if v.dtype.kind == "u" and v.dtype.itemsize <= 2:
-        counts = np.bincount(v.ravel())
-        cdf = np.cumsum(counts)
-        lo = int(np.searchsorted(cdf, cdf[-1] * low / 100.0, side="left"))
-        hi = int(np.searchsorted(cdf, cdf[-1] * high / 100.0, side="left"))
-        return (float(lo), float(hi))
-    if v.size > 2_000_000:  # a uniform sample is plenty for a colour range
-        v = v[:: v.size // 1_000_000]
-    lo_f, hi_f = np.percentile(v, [low, high])
-    return (float(lo_f), float(hi_f))
-
-
-def _ramp(values: np.ndarray, clim: tuple[float, float], lut: np.ndarray) -> np.ndarray:
-    lo, hi = clim
-    scale = (len(lut) - 1) / (hi - lo) if hi > lo else 0.0
-    t = (np.asarray(values, np.float32) - np.float32(lo)) * np.float32(scale)
-    np.clip(t, 0, len(lut) - 1, out=t)
-    return lut[np.rint(t).astype(np.intp)]
 
 
 class PointCloudVisual(BaseVisual):
@@ -394,13 +369,13 @@ class PointCloudVisual(BaseVisual):
         elif mode == "intensity":
             rng = clim if clim is not None else robust_range(cloud.intensity)
             lut = colormap_lut("gray", 256)
-            self.colours[:] = _ramp(cloud.intensity, rng, lut)
+            self.colours[:] = ramp(cloud.intensity, rng, lut)
             th = Thematic("Intensity", "numeric", empty, np.zeros(0, bool), clim=rng, cmap="gray")
         elif mode == "elevation":
             z = cloud.xyz[:, 2]
             rng = clim if clim is not None else (robust_range(z, 1.0, 99.0) if n else (0.0, 1.0))
             lut = colormap_lut(cmap, 256)
-            self.colours[:] = _ramp(z - self.origin[2], (rng[0] - self.origin[2], rng[1] - self.origin[2]), lut)
+            self.colours[:] = ramp(z - self.origin[2], (rng[0] - self.origin[2], rng[1] - self.origin[2]), lut)
             th = Thematic("Elevation (m)", "numeric", empty, np.zeros(0, bool), clim=rng, cmap=cmap)
         elif mode == "classification":
             np.take(CLASSIFICATION_PALETTE, cloud.classification, axis=0, out=self.colours)

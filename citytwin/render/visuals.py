@@ -35,7 +35,14 @@ from vtkmodules.vtkRenderingCore import vtkCellPicker
 from citytwin.model.citymodel import CityModel
 from citytwin.model.semantics import SurfaceClass
 from citytwin.render.camera import box_corners
-from citytwin.render.colormap import Thematic, inherit_from_ancestors, thematic_colours
+from citytwin.render.colormap import (
+    Thematic,
+    colormap_lut,
+    inherit_from_ancestors,
+    ramp,
+    robust_range,
+    thematic_colours,
+)
 from citytwin.render.convert import cell_colour_actor, choose_origin, lod_mask, render_arrays, triangle_normals_z
 from citytwin.render.lod_proxy import InteractionLOD
 from citytwin.render.style import DEFAULT_STYLE, Style, apply_surface_lighting
@@ -49,7 +56,7 @@ from citytwin.render.textures import (
     material_colours,
 )
 
-ColourMode = Literal["semantic", "single", "attribute", "texture"]
+ColourMode = Literal["semantic", "single", "attribute", "texture", "elevation"]
 
 #: ``colour_mode="auto"`` shows appearances when at least this fraction of polygons has a material or texture
 AUTO_APPEARANCE_FRACTION = 0.5
@@ -416,13 +423,15 @@ class CityModelVisual(BaseVisual):
         Parameters
         ----------
         mode
-            ``"semantic"`` (the default look), ``"single"``, ``"attribute"`` or ``"texture"``
+            ``"semantic"`` (the default look), ``"single"``, ``"attribute"``, ``"texture"``
             (materials and texture images of an appearance theme; surfaces without one, or whose
-            image cannot be read, keep their semantic colour; see :attr:`warnings`).
+            image cannot be read, keep their semantic colour; see :attr:`warnings`) or
+            ``"elevation"`` (each triangle by the height of its centre, e.g. for terrain).
         colour
             RGB for ``"single"`` (default :attr:`Style.single_colour`).
         attribute, cmap, clim, kind
-            For ``"attribute"``: see :func:`~citytwin.render.colormap.thematic_colours`.
+            For ``"attribute"``: see :func:`~citytwin.render.colormap.thematic_colours`;
+            ``cmap`` and ``clim`` also for ``"elevation"`` (default range: 1st–99th percentile).
         legend
             Add a legend (scalar bar or category box) to the renderer in ``"attribute"`` mode.
         theme
@@ -474,6 +483,20 @@ class CityModelVisual(BaseVisual):
             self.thematic = th
             if legend:
                 self.legend = legend_actor(th, self.style)
+                self.renderer.AddViewProp(self.legend)
+        elif mode == "elevation":
+            mesh = self.model.mesh
+            z = mesh.vertices[:, 2][mesh.triangles].mean(axis=1) if mesh.n_triangles else np.zeros(0)
+            rng = clim if clim is not None else (robust_range(z, 1.0, 99.0) if len(z) else (0.0, 1.0))
+            rgba = np.empty_like(cell["colors"])
+            rgba[:, :3] = ramp(z - rng[0], (0.0, rng[1] - rng[0]), colormap_lut(cmap, 256))
+            rgba[:, 3] = 255
+            self._mode_colours = rgba
+            self.thematic = Thematic(
+                "Elevation (m)", "numeric", np.zeros((0, 3), np.uint8), np.zeros(0, bool), clim=rng, cmap=cmap
+            )
+            if legend:
+                self.legend = legend_actor(self.thematic, self.style)
                 self.renderer.AddViewProp(self.legend)
         else:
             raise ValueError(f"unknown colour mode {mode!r}")

@@ -31,6 +31,7 @@ COLOUR_MODE_LABELS = (
     ("single", "Single colour"),
     ("attribute", "By attribute"),
     ("texture", "Textures"),
+    ("elevation", "By elevation"),
 )
 
 #: Point-cloud colour modes: key, label, the cloud attribute it needs.

@@ -643,7 +643,7 @@ class MainWindow(QMainWindow):
         from citytwin.errors import CityTwinError
 
         source = worker.source_layer  # type: ignore[attr-defined]
-        layer = CityModelLayer(name=f"Terrain from {source.name}", model=model, colour_mode="semantic")
+        layer = CityModelLayer(name=f"Terrain from {source.name}", model=model, colour_mode="elevation")
         try:
             self.scene.add_layer(layer)  # undoable: Undo removes the terrain
         except CityTwinError as exc:

@@ -365,8 +365,8 @@ class Viewport(QWidget):
             vis.set_colour_mode("attribute", attribute=layer.colour_attribute)
         elif mode == "single":
             vis.set_colour_mode("single", colour=tuple(int(round(c * 255)) for c in layer.single_colour))
-        elif mode == "texture":  # materials and texture images; surfaces without keep their semantic colour
-            vis.set_colour_mode("texture")
+        elif mode in ("texture", "elevation"):  # texture: surfaces without one keep their semantic colour
+            vis.set_colour_mode(mode)
         else:  # semantic, attribute without a name
             vis.set_colour_mode("semantic")
 

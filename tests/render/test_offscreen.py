@@ -16,7 +16,7 @@ from citytwin.render.offscreen import OffscreenScene, render_image, snapshot
 from citytwin.render.style import SURFACE_COLOURS, Style
 from citytwin.render.visuals import CityModelVisual, visual_class_for
 from tests.conftest import shared_file
-from tests.render.conftest import BOXES, Z0, make_boxes
+from tests.render.conftest import BOXES, X0, Y0, Z0, make_boxes
 
 SIZE = (480, 270)
 FLAT = Style(lighting="flat")  # no shading: a pixel is exactly its cell colour
@@ -230,3 +230,23 @@ def test_real_file_renders_its_geometry(relative, view):
         # picking the centre pixel finds an object of the model
         hit = sc.pick(SIZE[0] / 2, SIZE[1] / 2)
         assert hit is not None and 0 <= hit[1].root < len(model.objects)
+
+
+def test_colour_by_elevation_ramps_triangle_heights(scene):
+    visual = scene.add(make_boxes(ground_plane=True))
+    z0 = Z0 - 0.05  # the terrain square, the lowest triangles
+    th = visual.set_colour_mode("elevation", clim=(z0, Z0 + 30.0))
+    assert th is not None and th.attribute == "Elevation (m)" and th.clim == (z0, Z0 + 30.0)
+    assert visual.legend is not None
+    scene.set_view("top")
+    px = scene.to_pixels(roof_centres())
+    img = scene.render()
+    lut = colormap_lut("viridis")
+    c_low, c_high = pixels_at(img, px)
+    assert_colour(c_high, lut[-1])  # the 30 m roof is the top of the range
+    assert_colour(c_low, lut[round(255 * 10.05 / 30.05)], tol=4)  # the 10 m roof, a third of the way up
+    (ground_px,) = scene.to_pixels(np.array([[X0, Y0 + 50.0, z0]]))
+    assert_colour(pixels_at(img, ground_px[None])[0], lut[0])  # the terrain beside the houses is the bottom
+    visual.set_colour_mode("semantic")
+    assert visual.legend is None
+    assert_colour(pixels_at(scene.render(), px)[0], ROOF)

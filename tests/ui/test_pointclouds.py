@@ -149,6 +149,10 @@ def test_make_terrain_and_save_it(qtbot, cloud_window, monkeypatch, tmp_path):
     assert model.metadata["resolution"] == 2.0 and model.mesh.n_triangles > 1000
     assert set(np.unique(model.mesh.tri_semantic)) == {int(SurfaceClass.TERRAIN)}
     assert window.viewport.visual(terrain) is not None
+    # terrain is coloured by elevation, with a legend bar
+    assert terrain.colour_mode == "elevation"
+    assert window.viewport.visual(terrain).colour_mode == "elevation"
+    assert window.viewport.visual(terrain).thematic.attribute == "Elevation (m)"
     # the node heights agree with the ground points around them
     v = model.mesh.vertices[model.mesh.triangles.ravel()]
     x0, y0 = model.metadata["grid_origin"]
