@@ -10,6 +10,13 @@ so a mesh is picked and inspected like a city object:
   ``_BATCHID`` vertex attribute gets one row per batch (per building);
 * PLY, STL, OFF: one row.
 
+Textures: a geometry with per-vertex uv and a material image (OBJ ``map_Kd``,
+glTF ``baseColorTexture``) gets its uv and a :class:`~citytwin.model.geometry.Texture`
+in the ``"default"`` theme. Image files (OBJ) are referenced where they are;
+images embedded in a glTF are written once as PNG to the per-user cache
+(``<user cache>/citytwin/textures/<sha1>.png``), never beside the user's file.
+A missing image becomes ``Texture(exists=False)`` and one warning.
+
 Each triangle is one polygon of one ring, added in one vectorised call, so the
 mesh shares the city-model machinery (picking, per-polygon object index).
 
@@ -23,9 +30,13 @@ give them explicitly, each winning over the sidecar's.
 
 from __future__ import annotations
 
+import hashlib
+import io
 import json
+import os
 import re
 import struct
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -36,7 +47,7 @@ from citytwin.io.options import CancelCheck, LoadOptions, Progress, ProgressCall
 from citytwin.model.citymodel import CityModel
 from citytwin.model.cityobjects import CityObjects
 from citytwin.model.crs import CRS
-from citytwin.model.geometry import Material, MeshBuilder, ThemeAppearance
+from citytwin.model.geometry import Material, MeshBuilder, Texture, ThemeAppearance
 
 #: Format name → trimesh file type, by extension.
 _EXTENSIONS = {".obj": "OBJ", ".ply": "PLY", ".stl": "STL", ".off": "OFF", ".glb": "glTF", ".gltf": "glTF"}
@@ -103,9 +114,11 @@ def read(
     warnings: list[str] = []
     kwargs: dict[str, Any] = {}
     obj_info: tuple[list[str], dict[str, str]] | None = None
+    mtl_maps: dict[str, str] = {}
     if fmt == "OBJ":
         text = path.read_bytes()
         warnings.extend(_missing_mtl(text, path))
+        mtl_maps = _mtl_texture_maps(text, path)
         obj_info = _obj_objects(text)
         kwargs = {"split_objects": True, "group_material": True}
     try:
@@ -144,6 +157,9 @@ def read(
     v_parts: list[np.ndarray] = []
     obj_parts: list[np.ndarray] = []
     mat_parts: list[np.ndarray] = []
+    textures = _TextureTable(path, mtl_maps)
+    tex_parts: list[np.ndarray] = []
+    uv_parts: list[np.ndarray] = []
     skipped: dict[str, int] = {}
     n_nodes = 0
     nodes = list(scene.graph.nodes_geometry)
@@ -188,10 +204,14 @@ def read(
                 key, ident = ("node", str(node)), path.stem
             obj_parts.append(np.full(len(faces), row(key, ident), np.int64))
         mat_parts.append(np.full(len(faces), _material(geom, materials, material_index), np.int64))
+        tex, uv = textures.of(geom, faces)
+        tex_parts.append(np.full(len(faces), tex, np.int64))
+        uv_parts.append(uv)
     tracker.update(90)
 
     builder = MeshBuilder()
     builder.materials.extend(materials)
+    builder.textures.extend(textures.textures)
     if v_parts:
         vertices = np.concatenate(v_parts)
         if offset is not None:
@@ -203,12 +223,20 @@ def read(
     else:
         poly_index = np.zeros(0, np.int64)
     mesh = builder.build()
-    if materials and len(poly_index):
-        tri_mat = np.concatenate(mat_parts)
+    if (materials or textures.textures) and len(poly_index):
         kept = poly_index >= 0
         material = np.full(mesh.n_polygons, -1, np.int32)
-        material[poly_index[kept]] = tri_mat[kept]
-        mesh.appearances[THEME] = ThemeAppearance(material, np.full(mesh.n_polygons, -1, np.int32))
+        material[poly_index[kept]] = np.concatenate(mat_parts)[kept]
+        texture = np.full(mesh.n_polygons, -1, np.int32)
+        uv = None
+        if textures.textures:
+            # a kept triangle keeps its 3 vertices, in order: the mesh vertices are the kept triangles'
+            tri_uv = np.concatenate(uv_parts).reshape(-1, 3, 2)[kept].reshape(-1, 2)
+            if len(tri_uv) == len(mesh.vertices):
+                texture[poly_index[kept]] = np.concatenate(tex_parts)[kept]
+                uv = tri_uv
+        mesh.appearances[THEME] = ThemeAppearance(material, texture, uv)
+    warnings.extend(textures.warnings())
     for reason, count in sorted(skipped.items()):
         warnings.append(f"{count:,} {reason} were skipped.")
     dropped: dict[str, int] = {}
@@ -297,6 +325,136 @@ def _material(geom, materials: list[Material], index: dict[tuple, int]) -> int:
             )
         )
     return index[key]
+
+
+class _TextureTable:
+    """Distinct texture images of a mesh file, with per-triangle uv."""
+
+    def __init__(self, path: Path, mtl_maps: dict[str, str]) -> None:
+        self.path = path
+        self.mtl_maps = mtl_maps
+        self.textures: list[Texture] = []
+        self._index: dict[Any, int] = {}
+        self._missing: list[str] = []
+        self._unwritable: list[str] = []
+
+    def of(self, geom: Any, faces: np.ndarray) -> tuple[int, np.ndarray]:
+        """Texture index of a geometry (-1 if none) and ``(3F, 2)`` float32 uv of its triangles (NaN if none)."""
+        none = np.full((3 * len(faces), 2), np.nan, np.float32)
+        visual = getattr(geom, "visual", None)
+        if getattr(visual, "kind", None) != "texture":
+            return -1, none
+        uv = getattr(visual, "uv", None)
+        if uv is None:
+            return -1, none
+        uv = np.asarray(uv, dtype=np.float32)
+        if uv.ndim != 2 or uv.shape[1] < 2 or len(uv) != len(geom.vertices):
+            return -1, none
+        tex = self._texture(getattr(visual, "material", None))
+        if tex < 0:
+            return -1, none
+        return tex, uv[faces.reshape(-1), :2]
+
+    def _add(self, key: Any, texture: Texture) -> int:
+        if key not in self._index:
+            self._index[key] = len(self.textures)
+            self.textures.append(texture)
+        return self._index[key]
+
+    def _texture(self, mat: Any) -> int:
+        if mat is None:
+            return -1
+        image = getattr(mat, "baseColorTexture", None)
+        if image is None:
+            image = getattr(mat, "image", None)
+        if image is None:  # an OBJ whose map_Kd image trimesh could not load
+            name = self.mtl_maps.get(str(getattr(mat, "name", None)))
+            if not name:
+                return -1
+            target = (self.path.parent / name).absolute()
+            if ("file", str(target)) not in self._index:
+                self._missing.append(Path(name).name)
+            return self._add(("file", str(target)), Texture(str(target), exists=target.is_file()))
+        file_path = (getattr(image, "info", None) or {}).get("file_path")
+        if isinstance(file_path, str) and file_path:
+            target = (self.path.parent / file_path).absolute()
+            if target.is_file():
+                return self._add(("file", str(target)), Texture(str(target), exists=True))
+        key = ("image", id(image))
+        if key in self._index:
+            return self._index[key]
+        try:
+            written = _cache_png(image)
+        except Exception as exc:  # an image PIL cannot encode, or an unwritable cache
+            self._unwritable.append(_describe(exc))
+            return self._add(key, Texture(f"<embedded image {len(self.textures) + 1}>", exists=False))
+        self._index[key] = self._add(("file", str(written)), Texture(str(written), exists=True))
+        return self._index[key]
+
+    def warnings(self) -> list[str]:
+        out = []
+        if self._missing:
+            names = ", ".join(repr(n) for n in self._missing[:5]) + (" …" if len(self._missing) > 5 else "")
+            out.append(f"{len(self._missing)} texture image(s) are missing ({names}); surfaces show without them.")
+        if self._unwritable:
+            out.append(
+                f"{len(self._unwritable)} embedded texture image(s) could not be stored "
+                f"({self._unwritable[0]}); surfaces show without them."
+            )
+        return out
+
+
+def texture_cache_dir() -> Path:
+    """The per-user folder where embedded texture images are written as PNG."""
+    from platformdirs import user_cache_dir
+
+    return Path(user_cache_dir("citytwin")) / "textures"
+
+
+def _cache_png(image: Any) -> Path:
+    """Write a PIL image once as ``<cache>/<sha1 of the PNG bytes>.png`` and return the path."""
+    if image.mode not in ("RGB", "RGBA", "L", "LA", "P"):
+        image = image.convert("RGBA")
+    buf = io.BytesIO()
+    image.save(buf, format="PNG")
+    data = buf.getvalue()
+    folder = texture_cache_dir()
+    target = folder / f"{hashlib.sha1(data).hexdigest()}.png"  # noqa: S324 - a content key, not security
+    if not target.is_file():
+        folder.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(suffix=".tmp", dir=folder)
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(data)
+            os.replace(tmp, target)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+    return target
+
+
+_MTL_TAGS = re.compile(rb"^[ \t]*(newmtl|map_Kd)[ \t]+([^\r\n]*?)[ \t]*$", re.M | re.I)
+
+
+def _mtl_texture_maps(text: bytes, path: Path) -> dict[str, str]:
+    """Material name → ``map_Kd`` file name (as written) in the OBJ's material libraries."""
+    out: dict[str, str] = {}
+    for m in _OBJ_TAGS.finditer(text):
+        if m.group(1) != b"mtllib":
+            continue
+        lib = path.parent / m.group(2).decode("utf-8", "replace")
+        try:
+            data = lib.read_bytes()
+        except OSError:
+            continue
+        current: str | None = None
+        for t in _MTL_TAGS.finditer(data):
+            value = t.group(2).decode("utf-8", "replace")
+            if t.group(1).lower() == b"newmtl":
+                current = value
+            elif current is not None and value:
+                out.setdefault(current, value)
+    return out
 
 
 _OBJ_TAGS = re.compile(rb"^[ \t]*(o|usemtl|mtllib)[ \t]+([^\r\n]*?)[ \t]*$", re.M)

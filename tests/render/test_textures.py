@@ -210,3 +210,19 @@ def test_lod3_building_without_its_images(tmp_path):
         hit = scene.pick(150, 150)
         assert hit is not None
         assert np.abs(img[150, 150].astype(int) - expected[hit[1].triangle].astype(int)).max() <= 3
+
+
+def test_textured_obj_quad_shows_its_image(tmp_path):
+    from tests.io.test_mesh import textured_quad
+
+    model = read(textured_quad(tmp_path))
+    with OffscreenScene((320, 200), FLAT) as scene:
+        visual = scene.add(model)
+        scene.set_view("top")
+        left, right = scene.to_pixels(np.array([[0.5, 0.5, 0.0], [1.5, 0.5, 0.0]]))
+        assert visual.preferred_colour_mode == "texture"
+        visual.set_colour_mode("texture")
+        assert len(visual.texture_actors) == 1 and visual.warnings == []
+        img = scene.render()
+        assert np.abs(_at(img, left) - (255, 0, 0)).max() <= 6, _at(img, left)
+        assert np.abs(_at(img, right) - (0, 0, 255)).max() <= 6, _at(img, right)
