@@ -124,7 +124,8 @@ class MainWindow(QMainWindow):
         # Start reading first: the reader runs while VTK and pyvista are imported below.
         self.pool = QThreadPool(self)
         self.pool.setMaxThreadCount(1)
-        self._queue: deque[Path] = deque()
+        #: files waiting to be read, each with its placement ``(crs, offset)`` or ``None``
+        self._queue: deque[tuple[Path, tuple[str | None, tuple[float, ...] | None] | None]] = deque()
         self._worker: LoadWorker | None = None
         self._loading_path: Path | None = None
         self._closed = False
@@ -189,6 +190,12 @@ class MainWindow(QMainWindow):
             "&Open…", self.open_dialog, QKeySequence.StandardKey.Open, "Open city model files"
         )
         file_menu.addAction(self.open_action)
+        self.open_placed_action = self._action(
+            "Open Mesh with &Placement…",
+            self.open_placement_dialog,
+            tip="Open a mesh in local coordinates, placed by a CRS and an offset",
+        )
+        file_menu.addAction(self.open_placed_action)
         self.recent_menu = file_menu.addMenu("Open &Recent")
         self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
         self.sample_action = self._action("Open &Sample District", self.open_sample)
@@ -365,8 +372,87 @@ class MainWindow(QMainWindow):
     def open_files(self, paths) -> None:
         """Queue files to open, one after the other, off the GUI thread."""
         for p in paths:
-            self._queue.append(Path(p))
+            self._queue.append((Path(p), None))
         self._start_next()
+
+    def open_placement_dialog(self) -> None:
+        """File → Open Mesh with Placement: pick a mesh, then ask for its CRS and offset."""
+        from citytwin.ui.placement_dialog import MESH_FILTER, PlacementDialog
+
+        start = settings().value("last_dir", str(Path.home()))
+        path, _ = QFileDialog.getOpenFileName(self, "Open mesh with placement", str(start), MESH_FILTER)
+        if not path:
+            return
+        settings().setValue("last_dir", str(Path(path).parent))
+        crs, offset = self.last_placement()
+        dialog = PlacementDialog(path, crs or "", offset, self)
+        try:
+            if dialog.exec():
+                self.open_with_placement(path, dialog.crs, dialog.offset, save_sidecar=dialog.save_sidecar)
+        finally:
+            dialog.deleteLater()
+
+    @staticmethod
+    def last_placement() -> tuple[str | None, tuple[float, float, float]]:
+        """The CRS and offset last used to place a mesh (from the settings)."""
+        s = settings()
+        crs = s.value("placement/crs", "") or None
+        value = s.value("placement/offset", [0.0, 0.0, 0.0])
+        if isinstance(value, str):
+            value = [value]
+        try:
+            offset = tuple(float(v) for v in (value or []))
+        except (TypeError, ValueError):
+            offset = ()
+        if len(offset) != 3 or not all(np.isfinite(offset)):
+            offset = (0.0, 0.0, 0.0)
+        return (str(crs) if crs else None), offset  # type: ignore[return-value]
+
+    def open_with_placement(self, path, crs: str | None, offset=None, save_sidecar: bool = False) -> bool:
+        """Open a mesh in local coordinates placed in ``crs`` with ``offset`` added to every vertex.
+
+        An invalid CRS is told in one sentence and nothing opens. With ``save_sidecar`` the
+        placement is also written to ``<file>.crs.json`` (an existing one only after asking).
+        Returns whether the file was queued.
+        """
+        from citytwin.ui.placement_dialog import crs_error, normalise_crs, sidecar_path, write_sidecar
+
+        error = crs_error(crs)
+        if error is not None:
+            self._error(error)
+            return False
+        crs = normalise_crs(crs)
+        if offset is not None:
+            offset = tuple(float(v) for v in offset)
+            if len(offset) == 2:
+                offset = (*offset, 0.0)
+            if len(offset) != 3 or not all(np.isfinite(offset)):
+                self._error(f"The offset {offset!r} is not three finite numbers x, y, z.")
+                return False
+        s = settings()
+        s.setValue("placement/crs", crs or "")
+        s.setValue("placement/offset", list(offset or (0.0, 0.0, 0.0)))
+        path = Path(path)
+        if save_sidecar:
+            target = sidecar_path(path)
+            write = True
+            if target.exists():
+                answer = QMessageBox.question(
+                    self,
+                    "citytwin",
+                    f"{target.name} already exists. Replace it with this placement?",
+                    QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+                    QMessageBox.StandardButton.No,
+                )
+                write = answer == QMessageBox.StandardButton.Yes
+            if write:
+                try:
+                    write_sidecar(path, crs, offset or (0.0, 0.0, 0.0))
+                except OSError as exc:
+                    self._error(f"The placement could not be saved as {target.name} ({exc.strerror or exc}).")
+        self._queue.append((path, (crs, offset)))
+        self._start_next()
+        return True
 
     @property
     def is_loading(self) -> bool:
@@ -375,10 +461,11 @@ class MainWindow(QMainWindow):
     def _start_next(self) -> None:
         if self._worker is not None or not self._queue:
             return
-        path = self._queue.popleft()
+        path, placement = self._queue.popleft()
         from citytwin.io.options import LoadOptions
 
-        worker = LoadWorker(path, LoadOptions(point_budget=point_budget()))
+        crs, offset = placement if placement is not None else (None, None)
+        worker = LoadWorker(path, LoadOptions(point_budget=point_budget(), crs=crs, offset=offset))
         self._worker = worker
         self._loading_path = path
         sig = worker.signals
