@@ -380,13 +380,7 @@ class GeometryFlattener:
                     acc = mat_acc.setdefault(theme, ([], []))
                     acc[0].extend(range(s0, s0 + n_s))
                     acc[1].extend(value)
-                for theme, entries in texs.items():
-                    acc_t = tex_acc.setdefault(theme, ([], [], [], []))
-                    for i, (ring_pos, tex, uv) in entries:
-                        acc_t[0].append(s0 + i)
-                        acc_t[1].append(ring_pos)
-                        acc_t[2].append(tex)
-                        acc_t[3].append(uv)
+                _add_textures(tex_acc, s0, texs)
                 n_surf_total += n_s
                 if pending_extra is not None:
                     extra.append(pending_extra)
@@ -624,13 +618,7 @@ class GeometryFlattener:
         tex_acc: dict[str, tuple[list, list, list, list]] = {}
         for gi, texs in tex_found:
             s0 = int(surf_start[gi])
-            for theme, entries in texs.items():
-                acc_t = tex_acc.setdefault(theme, ([], [], [], []))
-                for i, (ring_pos, tex_index, uv) in entries:
-                    acc_t[0].append(s0 + i)
-                    acc_t[1].append(ring_pos)
-                    acc_t[2].append(tex_index)
-                    acc_t[3].append(uv)
+            _add_textures(tex_acc, s0, texs)
         # commit: from here on, the chunk is read the way the slow path reads it
         if bad[0]:
             skipped[BAD_MATERIAL] += bad[0]
@@ -816,3 +804,14 @@ class GeometryFlattener:
             counts[good],
             uv[np.repeat(good, counts)],
         )
+
+
+def _add_textures(tex_acc: dict[str, tuple[list, list, list, list]], s0: int, texs: dict) -> None:
+    """Append one geometry's texture entries (surface, ring position, texture, uv) under their theme."""
+    for theme, entries in texs.items():
+        surfaces, rings, textures, uvs = tex_acc.setdefault(theme, ([], [], [], []))
+        for i, (ring_pos, tex, uv) in entries:
+            surfaces.append(s0 + i)
+            rings.append(ring_pos)
+            textures.append(tex)
+            uvs.append(uv)

@@ -45,6 +45,16 @@ _GEOKEY_GEOGRAPHIC = 2048
 _GEOKEY_VERTICAL = 4096
 
 
+#: Per-point attributes kept besides xyz and RGB, with the dtype the model stores.
+_ATTRIBUTE_DTYPES = (
+    ("classification", np.uint8),
+    ("intensity", np.uint16),
+    ("return_number", np.uint8),
+    ("number_of_returns", np.uint8),
+    ("gps_time", np.float64),
+)
+
+
 def _laspy():
     try:
         import laspy
@@ -377,13 +387,7 @@ def _read_copc(path: Path, header, total: int, budget: int, want: dict[str, bool
     parts["xyz"].append(xyz)
     class_counts = np.zeros(256, np.int64)
     rgb_max = 0
-    for name, dtype in (
-        ("classification", np.uint8),
-        ("intensity", np.uint16),
-        ("return_number", np.uint8),
-        ("number_of_returns", np.uint8),
-        ("gps_time", np.float64),
-    ):
+    for name, dtype in _ATTRIBUTE_DTYPES:
         if want[name]:
             parts[name].append(np.asarray(kept[name]).astype(dtype, copy=False))
     if want["classification"]:
@@ -446,13 +450,7 @@ def _read_direct(path: Path, header, total: int, budget: int, want: dict[str, bo
     keep = stratified_indices(total, budget) if total > budget else None
     n_out = total if keep is None else len(keep)
     out: dict[str, np.ndarray] = {"xyz": np.empty((n_out, 3), np.float64)}
-    for name, out_dtype in (
-        ("classification", np.uint8),
-        ("intensity", np.uint16),
-        ("return_number", np.uint8),
-        ("number_of_returns", np.uint8),
-        ("gps_time", np.float64),
-    ):
+    for name, out_dtype in _ATTRIBUTE_DTYPES:
         if want[name]:
             out[name] = np.empty(n_out, out_dtype)
     if want["rgb"]:

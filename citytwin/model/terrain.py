@@ -109,24 +109,7 @@ def make_dtm(
     known = np.isfinite(filled)
     mesh_vertices, n_cells = _triangulate_grid(filled, known, x0, y0, resolution)
 
-    builder = MeshBuilder()
-    n_tri = len(mesh_vertices) // 3
-    builder.add_polygons(
-        mesh_vertices,
-        np.full(n_tri, 3, np.int64),
-        np.ones(n_tri, np.int64),
-        obj=0,
-        semantic=int(SurfaceClass.TERRAIN),
-        lod=DTM_LOD,
-    )
-    mesh = builder.build()
-    objects = CityObjects()
-    objects.add(
-        "DTM",
-        "TINRelief",
-        attributes={"resolution": resolution, "method": method, "statistic": statistic, "classes": codes.tolist()},
-    )
-    warnings = [f"{n:,} {reason} were dropped." for reason, n in sorted(builder.skipped.items())]
+    warnings: list[str] = []
     n_far = int((~known).sum())
     if n_far:
         warnings.append(
@@ -134,8 +117,8 @@ def make_dtm(
         )
     return _dtm_model(
         cloud,
-        objects,
-        mesh,
+        mesh_vertices,
+        {"resolution": resolution, "method": method, "statistic": statistic, "classes": codes.tolist()},
         warnings,
         {
             "resolution": resolution,
@@ -187,30 +170,12 @@ def _make_tin(
     if not len(triangles):
         warnings.append("The ground points are too few or too far apart to form a single triangle.")
 
-    builder = MeshBuilder()
-    n_tri = len(triangles)
-    builder.add_polygons(
-        kept[triangles.reshape(-1)].reshape(-1, 3),
-        np.full(n_tri, 3, np.int64),
-        np.ones(n_tri, np.int64),
-        obj=0,
-        semantic=int(SurfaceClass.TERRAIN),
-        lod=DTM_LOD,
-    )
-    mesh = builder.build()
-    objects = CityObjects()
-    objects.add(
-        "DTM",
-        "TINRelief",
-        attributes={"resolution": res, "method": "tin", "statistic": statistic, "classes": codes.tolist()},
-    )
-    warnings.extend(f"{n:,} {reason} were dropped." for reason, n in sorted(builder.skipped.items()))
     if n_long:
         warnings.append(f"{n_long:,} triangles with an edge longer than {max_gap:g} were left out.")
     return _dtm_model(
         cloud,
-        objects,
-        mesh,
+        kept[triangles.reshape(-1)].reshape(-1, 3),
+        {"resolution": res, "method": "tin", "statistic": statistic, "classes": codes.tolist()},
         warnings,
         {
             "resolution": res,
@@ -224,8 +189,24 @@ def _make_tin(
     )
 
 
-def _dtm_model(cloud: PointCloud, objects, mesh, warnings: list[str], metadata: dict) -> CityModel:
-    """Wrap a DTM mesh as a city model in the cloud's CRS, noting a point budget."""
+def _dtm_model(
+    cloud: PointCloud, corners: np.ndarray, attributes: dict, warnings: list[str], metadata: dict
+) -> CityModel:
+    """A DTM city model in the cloud's CRS from triangle corners (``(3T, 3)``, three rows per triangle)."""
+    builder = MeshBuilder()
+    n_tri = len(corners) // 3
+    builder.add_polygons(
+        corners,
+        np.full(n_tri, 3, np.int64),
+        np.ones(n_tri, np.int64),
+        obj=0,
+        semantic=int(SurfaceClass.TERRAIN),
+        lod=DTM_LOD,
+    )
+    mesh = builder.build()
+    objects = CityObjects()
+    objects.add("DTM", "TINRelief", attributes=attributes)
+    warnings = [f"{n:,} {reason} were dropped." for reason, n in sorted(builder.skipped.items())] + warnings
     if cloud.subsampled:
         warnings.append(
             f"The DTM was made from the {cloud.n_points:,} loaded points of {cloud.points_in_file:,} (point budget)."
