@@ -17,6 +17,13 @@ images embedded in a glTF are written once as PNG to the per-user cache
 (``<user cache>/citytwin/textures/<sha1>.png``), never beside the user's file.
 A missing image becomes ``Texture(exists=False)`` and one warning.
 
+Vertex colours (PLY ``red/green/blue[/alpha]``, OBJ ``v x y z r g b``, glTF ``COLOR_0``
+as float, normalized ubyte or normalized ushort) and face colours become
+:attr:`MeshData.vertex_colours <citytwin.model.geometry.MeshData.vertex_colours>`
+(uint8 RGBA, one per triangle corner). In a file where only some geometries are
+coloured the others take their material colour (grey without one); colours that
+are not numbers or do not match the vertices are reported in a warning.
+
 Each triangle is one polygon of one ring, added in one vectorised call, so the
 mesh shares the city-model machinery (picking, per-polygon object index).
 
@@ -47,7 +54,7 @@ from citytwin.io.options import CancelCheck, LoadOptions, Progress, ProgressCall
 from citytwin.model.citymodel import CityModel
 from citytwin.model.cityobjects import CityObjects
 from citytwin.model.crs import CRS
-from citytwin.model.geometry import Material, MeshBuilder, Texture, ThemeAppearance
+from citytwin.model.geometry import DEFAULT_VERTEX_COLOUR, Material, MeshBuilder, Texture, ThemeAppearance
 
 #: Format name → trimesh file type, by extension.
 _EXTENSIONS = {".obj": "OBJ", ".ply": "PLY", ".stl": "STL", ".off": "OFF", ".glb": "glTF", ".gltf": "glTF"}
@@ -122,7 +129,10 @@ def read(
         obj_info = _obj_objects(text)
         kwargs = {"split_objects": True, "group_material": True}
     try:
-        scene = trimesh.load(str(path), file_type=file_type, force="scene", process=False, **kwargs)
+        if fmt == "glTF":
+            scene = _load_gltf(trimesh, path, file_type)
+        else:
+            scene = trimesh.load(str(path), file_type=file_type, force="scene", process=False, **kwargs)
     except IndexError as exc:
         raise ReaderError(
             f"The {fmt} file has faces that refer to vertices it does not have ({_describe(exc)}).", path
@@ -160,6 +170,10 @@ def read(
     textures = _TextureTable(path, mtl_maps)
     tex_parts: list[np.ndarray] = []
     uv_parts: list[np.ndarray] = []
+    # per geometry: (3F, 4) uint8 corner colours, or the RGBA to fill its corners with when it has none
+    rgba_parts: list[np.ndarray] = []
+    any_colours = False
+    colour_problems: dict[str, int] = {}
     skipped: dict[str, int] = {}
     n_nodes = 0
     nodes = list(scene.graph.nodes_geometry)
@@ -174,6 +188,7 @@ def read(
         vertices = np.asarray(geom.vertices, dtype=np.float64).reshape(-1, 3)
         faces = np.asarray(geom.faces, dtype=np.int64).reshape(-1, 3)
         bad = ((faces < 0) | (faces >= len(vertices))).any(axis=1)
+        kept_faces = np.flatnonzero(~bad)
         if bad.any():
             skipped["triangles with vertex indices out of range"] = skipped.get(
                 "triangles with vertex indices out of range", 0
@@ -203,7 +218,14 @@ def read(
             else:
                 key, ident = ("node", str(node)), path.stem
             obj_parts.append(np.full(len(faces), row(key, ident), np.int64))
-        mat_parts.append(np.full(len(faces), _material(geom, materials, material_index), np.int64))
+        mat = _material(geom, materials, material_index)
+        mat_parts.append(np.full(len(faces), mat, np.int64))
+        corner_rgba = _corner_colours(geom, kept_faces, fmt == "glTF", colour_problems)
+        if corner_rgba is None:
+            rgba_parts.append(_material_rgba(materials[mat]) if mat >= 0 else np.array(DEFAULT_VERTEX_COLOUR, np.uint8))
+        else:
+            any_colours = True
+            rgba_parts.append(corner_rgba)
         tex, uv = textures.of(geom, faces)
         tex_parts.append(np.full(len(faces), tex, np.int64))
         uv_parts.append(uv)
@@ -217,8 +239,16 @@ def read(
         if offset is not None:
             vertices += offset
         n_tri = len(vertices) // 3
+        colours = None
+        if any_colours:
+            colours = np.concatenate(
+                [
+                    c if c.ndim == 2 else np.broadcast_to(c, (len(v), 4))
+                    for c, v in zip(rgba_parts, v_parts, strict=True)
+                ]
+            )
         poly_index, _ = builder.add_polygons(
-            vertices, np.full(n_tri, 3, np.int64), np.ones(n_tri, np.int64), np.concatenate(obj_parts)
+            vertices, np.full(n_tri, 3, np.int64), np.ones(n_tri, np.int64), np.concatenate(obj_parts), colours=colours
         )
     else:
         poly_index = np.zeros(0, np.int64)
@@ -237,6 +267,8 @@ def read(
                 uv = tri_uv
         mesh.appearances[THEME] = ThemeAppearance(material, texture, uv)
     warnings.extend(textures.warnings())
+    for reason, count in sorted(colour_problems.items()):
+        warnings.append(f"{count:,} {reason}.")
     for reason, count in sorted(skipped.items()):
         warnings.append(f"{count:,} {reason} were skipped.")
     dropped: dict[str, int] = {}
@@ -266,6 +298,108 @@ _BUILDER_REASONS = {
     "polygons with zero area": "degenerate triangles (zero area)",
     "NaN or infinite coordinates": "triangles with NaN or infinite coordinates",
 }
+
+
+def _load_gltf(trimesh: Any, path: Path, file_type: str) -> Any:
+    """A glTF/GLB file as a trimesh scene, keeping each primitive's ``COLOR_0`` as stored.
+
+    trimesh turns ``COLOR_0`` into uint8 with a plain cast, which wraps normalized
+    unsigned shorts (``30000`` becomes 48, not 117). The parsed primitives therefore
+    keep the accessor's values as the vertex attribute ``"color"`` (where trimesh
+    already puts them for primitives with a material), for :func:`_corner_colours`.
+    """
+    from trimesh.exchange import gltf
+    from trimesh.resolvers import FilePathResolver
+
+    loader = gltf.load_glb if file_type == "glb" else gltf.load_gltf
+    with open(path, "rb") as fh:
+        parsed = loader(fh, resolver=FilePathResolver(str(path)), process=False)
+    for geom in (parsed.get("geometry") or {}).values():
+        if isinstance(geom, dict) and geom.get("vertex_colors") is not None:
+            attributes = dict(geom.get("vertex_attributes") or {})
+            attributes["color"] = geom.pop("vertex_colors")
+            geom["vertex_attributes"] = attributes
+    return trimesh.load(parsed, force="scene", process=False)
+
+
+def _colours_uint8(values: Any, n: int) -> tuple[np.ndarray | None, np.ndarray | None, str | None]:
+    """``(n, 4)`` uint8 RGBA of stored colours, with the rows that are not numbers; or why not.
+
+    Floats are 0–1 (as in glTF and trimesh), unsigned shorts 0–65535 (normalized glTF
+    ``COLOR_0``), other integers 0–255; RGB gets an opaque alpha.
+
+    Returns
+    -------
+    rgba, bad, problem
+        ``rgba`` and ``bad`` (``(n,)`` bool, rows with NaN or infinity, made opaque black) or
+        ``None`` and a short reason.
+    """
+    arr = np.asarray(values)
+    if arr.ndim != 2 or arr.shape[1] not in (3, 4) or arr.dtype.kind not in "uif":
+        return None, None, "colour arrays that are not RGB or RGBA were ignored"
+    if len(arr) != n:
+        return None, None, "colour arrays that do not match their vertices or faces were ignored"
+    bad = np.zeros(n, bool)
+    if arr.dtype == np.uint8:
+        rgba = arr
+    elif arr.dtype.kind == "f":
+        finite = np.isfinite(arr)
+        bad = ~finite.all(axis=1)
+        rgba = np.round(np.clip(np.where(finite, arr, 0.0), 0.0, 1.0) * 255).astype(np.uint8)
+        rgba[bad] = 0
+    elif arr.dtype == np.uint16:
+        rgba = np.round(arr.astype(np.float64) / 257.0).astype(np.uint8)
+    else:
+        rgba = np.clip(arr, 0, 255).astype(np.uint8)
+    if rgba.shape[1] == 3:
+        rgba = np.column_stack([rgba, np.full(n, 255, np.uint8)])
+    elif bad.any():
+        rgba[bad, 3] = 255
+    return rgba, bad, None
+
+
+def _corner_colours(geom: Any, kept_faces: np.ndarray, gltf: bool, problems: dict[str, int]) -> np.ndarray | None:
+    """``(3F, 4)`` uint8 RGBA of each corner of the faces ``kept_faces`` of a geometry, ``None`` without colours.
+
+    Vertex colours are taken where the geometry really has them (trimesh's
+    ``ColorVisuals`` of kind ``"vertex"``, or glTF ``COLOR_0`` kept by
+    :func:`_load_gltf`); face colours are given to the three corners of their face.
+    trimesh's default colour is not a colour of the file. Problems are counted in
+    ``problems`` (reason → count).
+    """
+    visual = getattr(geom, "visual", None)
+    kind = getattr(visual, "kind", None)
+    raw: Any = None
+    if gltf:
+        for attributes in (getattr(geom, "vertex_attributes", None), getattr(visual, "vertex_attributes", None)):
+            if attributes is not None and "color" in attributes:
+                raw = attributes["color"]
+                break
+    per_face = False
+    if raw is None and kind == "vertex":
+        raw = visual.vertex_colors
+    elif raw is None and kind == "face":
+        raw, per_face = visual.face_colors, True
+    if raw is None:
+        return None
+    rgba, bad, problem = _colours_uint8(raw, len(geom.faces) if per_face else len(geom.vertices))
+    if rgba is None or bad is None:
+        reason = problem or "colour arrays that could not be read were ignored"
+        problems[reason] = problems.get(reason, 0) + 1
+        return None
+    if bad.any():
+        reason = "vertex colours that are not numbers were shown black"
+        problems[reason] = problems.get(reason, 0) + int(bad.sum())
+    if per_face:
+        return np.repeat(rgba[kept_faces], 3, axis=0)
+    faces = np.asarray(geom.faces, dtype=np.int64).reshape(-1, 3)[kept_faces]
+    return rgba[faces.reshape(-1)]
+
+
+def _material_rgba(material: Material) -> np.ndarray:
+    """``(4,)`` uint8 RGBA of a material: diffuse colour, ``1 - transparency`` as alpha."""
+    rgba = np.array([*material.diffuse, 1.0 - float(material.transparency or 0.0)], np.float64)
+    return np.round(np.clip(rgba, 0.0, 1.0) * 255).astype(np.uint8)
 
 
 def _describe(exc: BaseException) -> str:

@@ -12,6 +12,10 @@ imported mesh, a city model's surfaces) to a plain mesh file:
   projected coordinates to the millimetre, so vertices are written relative to
   an offset (by default the model's lower corner rounded to the metre).
 
+Vertex colours (:attr:`MeshData.vertex_colours <citytwin.model.geometry.MeshData.vertex_colours>`)
+are written along: PLY ``uchar red/green/blue/alpha``, OBJ ``v x y z r g b`` (no alpha),
+glTF ``COLOR_0`` (normalized unsigned bytes).
+
 Whenever there is an offset or the model has a CRS, a sidecar
 ``<file>.crs.json`` holds ``{"crs": "EPSG:…", "offset": [x, y, z]}``, which
 :mod:`citytwin.io.mesh` reads back (adding the offset), so a saved mesh opens
@@ -92,11 +96,14 @@ def save_mesh(
             raise ValueError("offset must be [x, y, z]")
 
     groups = _groups(model)
+    colours = mesh.vertex_colours
+    if colours is not None and np.shape(colours) != (len(mesh.vertices), 4):
+        colours = None  # not one RGBA per vertex: the geometry is written without them
     if fmt == "PLY":
-        vertices, faces = _compact(mesh.vertices, mesh.triangles)
-        data = _ply_bytes(vertices - shift, faces)
+        used, faces = _compact(mesh.triangles)
+        data = _ply_bytes(mesh.vertices[used] - shift, faces, None if colours is None else colours[used])
     else:
-        data = _trimesh_bytes(mesh.vertices, mesh.triangles, groups, shift, fmt)
+        data = _trimesh_bytes(mesh.vertices, mesh.triangles, groups, shift, fmt, colours)
 
     sidecar = path.with_name(path.name + ".crs.json")
     doc = {}
@@ -128,27 +135,41 @@ def _groups(model: CityModel) -> list[tuple[str, np.ndarray]]:
     return [(objects.ids[r] or f"object {r}", order[a:b]) for r, a, b in zip(roots.tolist(), starts, ends, strict=True)]
 
 
-def _compact(vertices: np.ndarray, triangles: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The vertices the triangles use, and the triangles renumbered to them."""
+def _compact(triangles: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The indices of the vertices the triangles use, and the triangles renumbered to them."""
     used, inverse = np.unique(triangles.ravel(), return_inverse=True)
-    return vertices[used], inverse.reshape(-1, 3).astype(np.int32)
+    return used, inverse.reshape(-1, 3).astype(np.int32)
 
 
-def _ply_bytes(vertices: np.ndarray, faces: np.ndarray) -> bytes:
-    """Binary little-endian PLY with ``double`` vertices."""
+def _ply_bytes(vertices: np.ndarray, faces: np.ndarray, colours: np.ndarray | None = None) -> bytes:
+    """Binary little-endian PLY with ``double`` vertices and, when given, ``uchar`` RGBA per vertex."""
+    fields = [("xyz", "<f8", (3,))]
+    props = "property double x\nproperty double y\nproperty double z\n"
+    if colours is not None:
+        fields.append(("rgba", "u1", (4,)))
+        props += "property uchar red\nproperty uchar green\nproperty uchar blue\nproperty uchar alpha\n"
     header = (
         "ply\nformat binary_little_endian 1.0\ncomment written by citytwin\n"
-        f"element vertex {len(vertices)}\nproperty double x\nproperty double y\nproperty double z\n"
+        f"element vertex {len(vertices)}\n{props}"
         f"element face {len(faces)}\nproperty list uchar int vertex_indices\nend_header\n"
     ).encode("ascii")
+    vertex_rec = np.empty(len(vertices), dtype=fields)
+    vertex_rec["xyz"] = vertices
+    if colours is not None:
+        vertex_rec["rgba"] = colours
     face_rec = np.empty(len(faces), dtype=[("n", "u1"), ("v", "<i4", (3,))])
     face_rec["n"] = 3
     face_rec["v"] = faces
-    return header + np.ascontiguousarray(vertices, dtype="<f8").tobytes() + face_rec.tobytes()
+    return header + vertex_rec.tobytes() + face_rec.tobytes()
 
 
 def _trimesh_bytes(
-    vertices: np.ndarray, triangles: np.ndarray, groups: list[tuple[str, np.ndarray]], shift: np.ndarray, fmt: str
+    vertices: np.ndarray,
+    triangles: np.ndarray,
+    groups: list[tuple[str, np.ndarray]],
+    shift: np.ndarray,
+    fmt: str,
+    colours: np.ndarray | None = None,
 ) -> bytes:
     try:
         import trimesh
@@ -156,11 +177,13 @@ def _trimesh_bytes(
         raise CityTwinError("Saving OBJ and glTF needs the trimesh package (pip install trimesh).") from exc
     scene = trimesh.Scene()
     for name, tris in groups:
-        v, f = _compact(vertices, triangles[tris])
-        v = v - shift
+        used, f = _compact(triangles[tris])
+        v = vertices[used] - shift
         if fmt == "GLB":
             v = v @ Z_UP_TO_Y_UP.T
-        geom = trimesh.Trimesh(vertices=v, faces=f, process=False)
+        geom = trimesh.Trimesh(
+            vertices=v, faces=f, vertex_colors=None if colours is None else colours[used], process=False
+        )
         scene.add_geometry(geom, node_name=name, geom_name=name)
     if fmt == "OBJ":
         text = trimesh.exchange.obj.export_obj(scene, include_normals=False, include_texture=False, digits=8)

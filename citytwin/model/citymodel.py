@@ -79,7 +79,7 @@ class CityModel:
         return out
 
     def summary(self) -> dict[str, Any]:
-        """The facts ``citytwin info --json`` prints."""
+        """The facts ``citytwin info --json`` prints (``"vertex_colours": true`` for a coloured mesh)."""
         out = base_summary(self.format, self.version, self.crs, self.bounds, self.warnings)
         out.update(
             objects=self.objects.type_counts(),
@@ -88,4 +88,6 @@ class CityModel:
             triangles=self.mesh.n_triangles,
             attributes=self.objects.attribute_names(),
         )
+        if self.mesh.vertex_colours is not None:
+            out["vertex_colours"] = True
         return out

@@ -17,6 +17,10 @@ import numpy as np
 from citytwin.model.semantics import SurfaceClass, lod_name
 from citytwin.model.triangulate import newell_normals, triangulate
 
+#: RGBA given to the vertices of polygons added without colours when other vertices have one
+#: (:class:`Material`'s default diffuse grey).
+DEFAULT_VERTEX_COLOUR = (204, 204, 204, 255)
+
 
 @dataclass
 class ThemeAppearance:
@@ -89,6 +93,10 @@ class MeshData:
         Appearance themes by name.
     materials, textures
         Tables indexed by :class:`ThemeAppearance`.
+    vertex_colours
+        ``(V, 4)`` uint8 RGBA of each vertex (a coloured photogrammetry mesh), aligned with
+        :attr:`vertices`; ``None`` when the source has no vertex colours. Vertices are per ring,
+        so every vertex belongs to one polygon and a colour never bleeds into a neighbour.
     """
 
     vertices: np.ndarray
@@ -103,6 +111,7 @@ class MeshData:
     appearances: dict[str, ThemeAppearance] = field(default_factory=dict)
     materials: list[Material] = field(default_factory=list)
     textures: list[Texture] = field(default_factory=list)
+    vertex_colours: np.ndarray | None = None
 
     # ----------------------------------------------------------------- sizes
     @property
@@ -198,6 +207,7 @@ class MeshData:
             appearances=appearances,
             materials=self.materials,
             textures=self.textures,
+            vertex_colours=None if self.vertex_colours is None else self.vertex_colours[vert_keep],
         )
 
     @classmethod
@@ -217,8 +227,8 @@ class MeshBuilder:
 
     def __init__(self) -> None:
         self._rings: list[np.ndarray] = []
-        # (position in _rings, vertices, ring counts) of blocks added by add_polygons
-        self._blocks: list[tuple[int, np.ndarray, np.ndarray]] = []
+        # (position in _rings, vertices, ring counts, RGBA or None) of blocks added by add_polygons
+        self._blocks: list[tuple[int, np.ndarray, np.ndarray, np.ndarray | None]] = []
         self._ring_uv: dict[int, np.ndarray] = {}
         self._poly_nrings: list[int] = []
         self._poly_object: list[int] = []
@@ -311,6 +321,7 @@ class MeshBuilder:
         obj: np.ndarray | int,
         semantic: np.ndarray | int = 0,
         lod: np.ndarray | int = 0,
+        colours: np.ndarray | None = None,
     ) -> tuple[np.ndarray, np.ndarray]:
         """Add many polygons at once, cleaned like :meth:`add_polygon` but vectorised.
 
@@ -324,6 +335,10 @@ class MeshBuilder:
             ``(P,)`` number of rings of each polygon (exterior first); sums to ``R``.
         obj, semantic, lod
             Per polygon ``(P,)`` arrays, or one value for all.
+        colours
+            ``(V, 4)`` uint8 RGBA of each vertex, or ``None``. They follow the vertices
+            kept (the built mesh gets :attr:`MeshData.vertex_colours`; vertices added
+            without colours then get :data:`DEFAULT_VERTEX_COLOUR`).
 
         Returns
         -------
@@ -339,6 +354,10 @@ class MeshBuilder:
         n_poly, n_ring = len(poly_nrings), len(ring_counts)
         if int(poly_nrings.sum()) != n_ring or int(ring_counts.sum()) != len(vertices):
             raise ValueError("add_polygons: ring_counts and poly_nrings do not match the vertices")
+        if colours is not None:
+            colours = np.asarray(colours)
+            if colours.shape != (len(vertices), 4) or colours.dtype != np.uint8:
+                raise ValueError("add_polygons: colours must be (V, 4) uint8, one row per vertex")
         offsets = np.zeros(n_ring + 1, np.int64)
         np.cumsum(ring_counts, out=offsets[1:])
         starts, last = offsets[:-1], offsets[1:] - 1
@@ -378,7 +397,8 @@ class MeshBuilder:
         kept_vertices = vertices[keep_vertex]
         kept_counts = counts[ring_keep]
         if len(kept_counts):
-            self._blocks.append((len(self._rings), kept_vertices, kept_counts))
+            kept_colours = None if colours is None else colours[keep_vertex]
+            self._blocks.append((len(self._rings), kept_vertices, kept_counts, kept_colours))
         base_poly, base_ring = len(self._poly_nrings), self._n_rings
         self._n_rings += len(kept_counts)
         self._poly_nrings.extend(kept_nrings.tolist())
@@ -420,23 +440,34 @@ class MeshBuilder:
         for k, uv in ring_uvs.items():
             uvs[self.ring_index(polygon, k)] = np.asarray(uv, dtype=np.float32)
 
-    def _gather_rings(self) -> tuple[np.ndarray, np.ndarray]:
-        """Ring sizes and vertices of single rings and bulk blocks, in the order they were added."""
+    def _gather_rings(self) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+        """Ring sizes, vertices and vertex colours (``None`` if no block has any) in the order added."""
         v_parts: list[np.ndarray] = []
         c_parts: list[np.ndarray] = []
+        rgba_parts: list[np.ndarray | None] = []
         prev = 0
-        for pos, block_vertices, block_counts in [*self._blocks, (len(self._rings), None, None)]:
+        for pos, block_vertices, block_counts, block_rgba in [*self._blocks, (len(self._rings), None, None, None)]:
             singles = self._rings[prev:pos]
             if singles:
                 v_parts.extend(singles)
                 c_parts.append(np.fromiter(map(len, singles), dtype=np.int64, count=len(singles)))
+                rgba_parts.extend([None] * len(singles))
             if block_vertices is not None:
                 v_parts.append(block_vertices)
                 c_parts.append(block_counts)
+                rgba_parts.append(block_rgba)
             prev = pos
         if not v_parts:
-            return np.zeros(0, np.int64), np.zeros((0, 3))
-        return np.concatenate(c_parts).astype(np.int64), np.concatenate(v_parts)
+            return np.zeros(0, np.int64), np.zeros((0, 3)), None
+        colours = None
+        if any(c is not None for c in rgba_parts):
+            colours = np.concatenate(
+                [
+                    np.broadcast_to(np.array(DEFAULT_VERTEX_COLOUR, np.uint8), (len(v), 4)) if c is None else c
+                    for v, c in zip(v_parts, rgba_parts, strict=True)
+                ]
+            )
+        return np.concatenate(c_parts).astype(np.int64), np.concatenate(v_parts), colours
 
     def build(self, axis_scale: tuple[float, float, float] | None = None) -> MeshData:
         """Concatenate, triangulate and return the mesh.
@@ -445,7 +476,7 @@ class MeshBuilder:
         in different units (see :func:`~citytwin.model.triangulate.triangulate`); the
         stored vertices stay exactly as added.
         """
-        counts, vertices = self._gather_rings()
+        counts, vertices, colours = self._gather_rings()
         ring_offsets = np.zeros(len(counts) + 1, dtype=np.int64)
         np.cumsum(counts, out=ring_offsets[1:])
         polygon_rings = np.zeros(len(self._poly_nrings) + 1, dtype=np.int64)
@@ -485,6 +516,7 @@ class MeshBuilder:
             appearances=appearances,
             materials=self.materials,
             textures=self.textures,
+            vertex_colours=colours,
         )
 
 

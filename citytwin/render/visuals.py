@@ -9,7 +9,8 @@ building). Everything a user toggles works without re-converting the model:
   skipped with VTK's ghost-cell flags: the OpenGL mapper still draws them);
 * colour modes and selection overwrite the per-cell ``colors`` array in place;
 * the ``"texture"`` colour mode shows materials as cell colours and texture images
-  on one extra actor per image (:mod:`citytwin.render.textures`);
+  on one extra actor per image (:mod:`citytwin.render.textures`), and a mesh's vertex
+  colours as per-point colours of the same merged mesh, interpolated across each triangle;
 * while the camera moves, :meth:`CityModelVisual.set_interactive` swaps a big layer
   for a light box proxy (:mod:`citytwin.render.lod_proxy`).
 
@@ -26,7 +27,7 @@ from typing import Any, Literal
 
 import numpy as np
 import pyvista as pv
-from vtkmodules.util.numpy_support import vtk_to_numpy
+from vtkmodules.util.numpy_support import numpy_to_vtk, vtk_to_numpy
 from vtkmodules.vtkCommonCore import vtkLookupTable, vtkPoints
 from vtkmodules.vtkCommonDataModel import vtkStaticCellLocator
 from vtkmodules.vtkRenderingAnnotation import vtkLegendBoxActor, vtkScalarBarActor
@@ -60,17 +61,24 @@ ColourMode = Literal["semantic", "single", "attribute", "texture", "elevation"]
 
 #: ``colour_mode="auto"`` shows appearances when at least this fraction of polygons has a material or texture
 AUTO_APPEARANCE_FRACTION = 0.5
+#: name of the per-point RGB array drawn for vertex colours
+POINT_COLOURS = "point_colors"
 
 
 def preferred_colour_mode(model: Any) -> ColourMode:
-    """``"texture"`` when most polygons of a city model have a material or a texture, else ``"semantic"``.
+    """``"texture"`` for a mesh with vertex colours or when most polygons have a material or a texture.
 
-    The colour mode a newly opened layer starts in (a textured LoD3 building shows its façade images).
-    Texture images the file names but that are missing on disk do not count: a model whose
-    images were not shipped keeps its semantic colours.
+    The colour mode a newly opened layer starts in (a textured LoD3 building shows its façade
+    images, a coloured photogrammetry mesh its colours); ``"semantic"`` otherwise. Texture
+    images the file names but that are missing on disk do not count: a model whose images
+    were not shipped keeps its semantic colours.
     """
     mesh = getattr(model, "mesh", None)
-    if mesh is None or not getattr(mesh, "appearances", None) or mesh.n_polygons == 0:
+    if mesh is None or mesh.n_polygons == 0:
+        return "semantic"
+    if np.shape(getattr(mesh, "vertex_colours", None)) == (len(mesh.vertices), 4) and mesh.n_triangles:
+        return "texture"
+    if not getattr(mesh, "appearances", None):
         return "semantic"
     name = choose_theme(mesh)
     if name is None:
@@ -183,8 +191,8 @@ class CityModelVisual(BaseVisual):
     lod
         Initial LoD code; ``None`` shows each top-level object at its highest LoD.
     colour_mode
-        Initial colour mode; ``"auto"`` is ``"texture"`` when most polygons have a material or
-        texture (:attr:`preferred_colour_mode`), else ``"semantic"``.
+        Initial colour mode; ``"auto"`` is ``"texture"`` for a mesh with vertex colours or when
+        most polygons have a material or texture (:attr:`preferred_colour_mode`), else ``"semantic"``.
 
     Attributes
     ----------
@@ -235,6 +243,14 @@ class CityModelVisual(BaseVisual):
         self._proxy_key: tuple[int, int] | None = None
         self._tri_up: np.ndarray | None = None
         self._bounds: np.ndarray | None = None
+        vc = getattr(model.mesh, "vertex_colours", None)
+        # (V, 3) uint8 vertex RGB of the mesh; the per-point array drawn from it is made on first use
+        self._vertex_rgb: np.ndarray | None = (
+            np.ascontiguousarray(np.asarray(vc)[:, :3], dtype=np.uint8)
+            if vc is not None and np.shape(vc) == (len(self.arrays.points), 4)
+            else None
+        )
+        self._point_colours: Any | None = None
 
         self.polydata = pv.PolyData()
         self.mapper, self.actor = cell_colour_actor(self.polydata)
@@ -269,6 +285,10 @@ class CityModelVisual(BaseVisual):
     def _texture_mode_on(self) -> bool:
         return self._mode == "texture" and self._texture_actors is not None
 
+    def _point_colours_on(self) -> bool:
+        """Whether the main mesh is drawn with its vertex colours (``"texture"`` mode on a coloured mesh)."""
+        return self._mode == "texture" and self._vertex_rgb is not None
+
     def _apply_drawn(self, idx: np.ndarray) -> None:
         """Draw the triangles ``idx``: the main mesh, the texture actors, and mark the proxy stale."""
         cell = self.arrays.cell
@@ -284,8 +304,17 @@ class CityModelVisual(BaseVisual):
         sub["tri_index"] = main.astype(np.int32)
         sub["colors"] = self._display_colours(main)
         pd = cells_polydata(self.arrays.triangles[main], sub, self._vtk_points)
+        if self._point_colours_on():
+            pd.GetPointData().AddArray(self._point_colour_array())
+            self.mapper.SetScalarModeToUsePointFieldData()
+            self.mapper.SelectColorArray(POINT_COLOURS)
+        else:
+            self.mapper.SetScalarModeToUseCellFieldData()
+            self.mapper.SelectColorArray("colors")
         self.polydata.ShallowCopy(pd)
         self.polydata.GetCellData().SetActiveScalars("colors")
+        if self._point_colours_on():
+            self._update_point_colours()
         self.polydata.Modified()
         self._locator = None
         self._texture_locators = {}
@@ -297,7 +326,7 @@ class CityModelVisual(BaseVisual):
         """Catch up when a subclass rebuilt :attr:`polydata` itself (it only sets ``_drawn``)."""
         if self._drawn is self._synced_drawn:
             return
-        if self._texture_mode_on():
+        if self._texture_mode_on() or self._point_colours_on():
             self._apply_drawn(self._drawn)
         else:  # the subclass built the same mesh this class would
             self._synced_drawn = self._drawn
@@ -319,6 +348,33 @@ class CityModelVisual(BaseVisual):
             colours[sel] = np.round(colours[sel].astype(np.float32) * (1 - m) + tint * m).astype(np.uint8)
         return colours
 
+    def _point_colour_array(self) -> Any:
+        """The ``(V, 3)`` uint8 per-point colour array of the layer's shared points (made once)."""
+        if self._point_colours is None:
+            assert self._vertex_rgb is not None
+            arr = numpy_to_vtk(self._vertex_rgb, deep=True)
+            arr.SetName(POINT_COLOURS)
+            self._point_colours = arr
+        return self._point_colours
+
+    def _update_point_colours(self) -> None:
+        """Vertex colours into the per-point array, tinted on the selected triangles drawn.
+
+        Vertices are per ring, so tinting a selected triangle's corners never tints a neighbour.
+        """
+        assert self._vertex_rgb is not None
+        arr = self._point_colour_array()
+        view = vtk_to_numpy(arr)
+        view[:] = self._vertex_rgb
+        main = self._main_idx
+        sel = main[self._selected_tris[main]]
+        if len(sel):
+            corners = self.arrays.triangles[sel].ravel()
+            m = float(self.style.selection_mix)
+            tint = np.array(self.style.selection, np.float32)
+            view[corners] = np.round(self._vertex_rgb[corners].astype(np.float32) * (1 - m) + tint * m).astype(np.uint8)
+        arr.Modified()
+
     def _refresh_colours(self) -> None:
         self._ensure_synced()
         self._colour_version += 1
@@ -326,6 +382,8 @@ class CityModelVisual(BaseVisual):
         view = vtk_to_numpy(arr)
         view[:] = self._display_colours(self._main_idx)
         arr.Modified()
+        if self._point_colours_on():
+            self._update_point_colours()
         if self._texture_actors is not None:
             self._texture_actors.refresh_colours(self._display_colours)
 
@@ -424,8 +482,9 @@ class CityModelVisual(BaseVisual):
         ----------
         mode
             ``"semantic"`` (the default look), ``"single"``, ``"attribute"``, ``"texture"``
-            (materials and texture images of an appearance theme; surfaces without one, or whose
-            image cannot be read, keep their semantic colour; see :attr:`warnings`) or
+            (materials and texture images of an appearance theme, and a mesh's vertex colours,
+            smoothly interpolated; surfaces without any, or whose image cannot be read, keep
+            their semantic colour; see :attr:`warnings`) or
             ``"elevation"`` (each triangle by the height of its centre, e.g. for terrain).
         colour
             RGB for ``"single"`` (default :attr:`Style.single_colour`).
@@ -446,10 +505,15 @@ class CityModelVisual(BaseVisual):
         self._remove_legend()
         self.thematic = None
         cell = self.arrays.cell
-        was_texture = self._texture_mode_on()
+        was_texture = self._texture_mode_on() or self._point_colours_on()
         if mode == "texture":
             textures = self._load_textures(theme)
             rgba = material_colours(self.model.mesh, textures.theme, cell["colors"])
+            if self._vertex_rgb is not None and len(rgba):
+                # a triangle's cell colour (what the interaction proxy shows) is the mean of its corners
+                vc, tri = np.asarray(self.model.mesh.vertex_colours), self.arrays.triangles
+                total = vc[tri[:, 0]].astype(np.uint16) + vc[tri[:, 1]] + vc[tri[:, 2]]
+                rgba[:] = ((total + 1) // 3).astype(np.uint8)
             rgba[textures.textured] = TEXTURE_WHITE
             self._mode_colours = rgba
         elif mode == "semantic":
@@ -501,7 +565,8 @@ class CityModelVisual(BaseVisual):
         else:
             raise ValueError(f"unknown colour mode {mode!r}")
         self._mode = mode
-        if was_texture or self._texture_mode_on():  # textured triangles move between actors
+        # textured triangles move between actors; vertex colours switch the mapper to point colours
+        if was_texture or self._texture_mode_on() or self._point_colours_on():
             self._ensure_synced()
             self._colour_version += 1
             self._apply_drawn(self._drawn)

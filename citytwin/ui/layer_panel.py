@@ -240,12 +240,13 @@ class LayerPanel(QWidget):
             self.lod_combo.setCurrentIndex(max(self.lod_combo.findData(layer.lod), 0))
             mesh = layer.model.mesh
             has_appearance = bool(getattr(mesh, "appearances", None))
+            has_appearance |= getattr(mesh, "vertex_colours", None) is not None
             item = self.colour_combo.model().item(self.colour_combo.findData("texture"))
             item.setEnabled(has_appearance)
             item.setToolTip(
-                "Materials and texture images of the file"
+                "Materials, texture images and vertex colours of the file"
                 if has_appearance
-                else "This file has no textures or materials"
+                else "This file has no textures, materials or vertex colours"
             )
             self.colour_combo.setCurrentIndex(max(self.colour_combo.findData(layer.colour_mode), 0))
             by_attr = layer.colour_mode == "attribute"

@@ -416,3 +416,232 @@ def test_lyon_glb_has_no_textures(loaded):
     else:
         assert model.mesh.textures == [] and model.mesh.appearances["default"].uv is None
         assert (model.mesh.appearances["default"].texture == -1).all()
+
+
+# ---------------------------------------------------------------- vertex colours
+def coloured_glb(vertices, faces, colours, material: bool = False, normalized: bool = True) -> bytes:
+    """A one-node GLB with ``COLOR_0`` stored as given (uint8, uint16 or float32; RGB or RGBA).
+
+    trimesh only writes uint8 colours, so the accessor is written here by hand.
+    """
+    import struct
+
+    blobs = [np.asarray(vertices, "<f4"), np.asarray(faces, "<u4"), np.ascontiguousarray(colours)]
+    binary, views = b"", []
+    for blob in blobs:
+        data = blob.tobytes()
+        views.append({"buffer": 0, "byteOffset": len(binary), "byteLength": len(data)})
+        binary += data + b"\0" * (-len(data) % 4)
+    colours = np.asarray(colours)
+    colour_accessor = {
+        "bufferView": 2,
+        "componentType": {"uint8": 5121, "uint16": 5123, "float32": 5126}[colours.dtype.name],
+        "count": len(colours),
+        "type": f"VEC{colours.shape[1]}",
+    }
+    if colours.dtype.kind == "u":
+        colour_accessor["normalized"] = normalized
+    primitive = {"attributes": {"POSITION": 0, "COLOR_0": 2}, "indices": 1, "mode": 4}
+    v = np.asarray(vertices, np.float32)
+    doc = {
+        "asset": {"version": "2.0"},
+        "scene": 0,
+        "scenes": [{"nodes": [0]}],
+        "nodes": [{"mesh": 0, "name": "coloured"}],
+        "meshes": [{"primitives": [primitive]}],
+        "accessors": [
+            {"bufferView": 0, "componentType": 5126, "count": len(v), "type": "VEC3",
+             "min": v.min(axis=0).tolist(), "max": v.max(axis=0).tolist()},
+            {"bufferView": 1, "componentType": 5125, "count": int(np.size(faces)), "type": "SCALAR"},
+            colour_accessor,
+        ],
+        "bufferViews": views,
+        "buffers": [{"byteLength": len(binary)}],
+    }  # fmt: skip
+    if material:  # trimesh keeps COLOR_0 of a primitive with a material elsewhere (vertex attribute "color")
+        primitive["material"] = 0
+        doc["materials"] = [{"pbrMetallicRoughness": {"baseColorFactor": [1.0, 1.0, 1.0, 1.0]}}]
+    text = json.dumps(doc).encode()
+    text += b" " * (-len(text) % 4)
+    return (
+        struct.pack("<4sII", b"glTF", 2, 12 + 8 + len(text) + 8 + len(binary))
+        + struct.pack("<I4s", len(text), b"JSON")
+        + text
+        + struct.pack("<I4s", len(binary), b"BIN\0")
+        + binary
+    )
+
+
+QUAD_V = np.array([[0, 0, 0], [2, 0, 0], [2, 1, 0], [0, 1, 0]], float)
+QUAD_F = np.array([[0, 1, 2], [0, 2, 3]])
+#: RGBA of the quad's corners as uint8
+QUAD_RGBA = np.array([[255, 0, 0, 255], [0, 255, 0, 255], [0, 0, 255, 128], [117, 4, 201, 255]], np.uint8)
+
+
+def _corners(colours: np.ndarray, faces: np.ndarray) -> np.ndarray:
+    """What MeshData holds: one colour per triangle corner, in face order."""
+    return np.asarray(colours)[np.asarray(faces).reshape(-1)]
+
+
+def test_ply_vertex_colours_are_read_exactly(tmp_path):
+    sphere = trimesh.creation.icosphere(subdivisions=2)
+    rgba = np.random.default_rng(7).integers(0, 256, (len(sphere.vertices), 4), dtype=np.uint8)
+    sphere.visual = trimesh.visual.ColorVisuals(sphere, vertex_colors=rgba)
+    path = tmp_path / "sphere.ply"
+    sphere.export(path)
+    assert b"property uchar red" in path.read_bytes()[:400]
+    model = read(path)
+    mesh = model.mesh
+    assert model.warnings == [] and mesh.vertex_colours is not None
+    assert mesh.vertex_colours.dtype == np.uint8 and mesh.vertex_colours.shape == (len(mesh.vertices), 4)
+    np.testing.assert_array_equal(mesh.vertex_colours, _corners(rgba, sphere.faces))
+    np.testing.assert_allclose(mesh.vertices, _corners(sphere.vertices, sphere.faces), atol=1e-6)
+    assert model.summary()["vertex_colours"] is True
+    # an uncoloured mesh has none, and says nothing about them
+    plain = tmp_path / "plain.ply"
+    trimesh.creation.icosphere(subdivisions=1).export(plain)
+    assert read(plain).mesh.vertex_colours is None and "vertex_colours" not in read(plain).summary()
+
+
+def test_ply_face_colours_colour_their_corners(tmp_path):
+    path = tmp_path / "faces.ply"
+    path.write_text(
+        "ply\nformat ascii 1.0\nelement vertex 4\nproperty float x\nproperty float y\nproperty float z\n"
+        "element face 2\nproperty list uchar int vertex_indices\nproperty uchar red\nproperty uchar green\n"
+        "property uchar blue\nend_header\n0 0 0\n2 0 0\n2 1 0\n0 1 0\n3 0 1 2 250 10 20\n3 0 2 3 5 6 7\n"
+    )
+    mesh = read(path).mesh
+    np.testing.assert_array_equal(mesh.vertex_colours, [[250, 10, 20, 255]] * 3 + [[5, 6, 7, 255]] * 3)
+
+
+@pytest.mark.parametrize("material", [False, True])
+@pytest.mark.parametrize("storage", ["uint8", "uint16", "float32", "float32-rgb"])
+def test_gltf_color_0_in_every_storage_is_uint8(tmp_path, storage, material):
+    if storage == "uint8":
+        stored, expected = QUAD_RGBA, QUAD_RGBA
+    elif storage == "uint16":
+        # not multiples of 257: a plain cast to uint8 (keeping the low byte) would be wrong
+        stored = np.array(
+            [[65535, 0, 300, 65535], [1000, 65535, 0, 65535], [0, 128, 65535, 33000], [30000, 1027, 51657, 65535]],
+            np.uint16,
+        )
+        expected = np.round(stored / 257.0).astype(np.uint8)
+        assert not np.array_equal(expected, stored.astype(np.uint8))
+    else:
+        stored = (QUAD_RGBA / 255.0).astype(np.float32)
+        expected = QUAD_RGBA.copy()
+        if storage == "float32-rgb":
+            stored = stored[:, :3]
+            expected[:, 3] = 255
+    path = tmp_path / "quad.glb"
+    path.write_bytes(coloured_glb(QUAD_V, QUAD_F, stored, material=material))
+    model = read(path)
+    assert model.warnings == []
+    np.testing.assert_array_equal(model.mesh.vertex_colours, _corners(expected, QUAD_F))
+    if material:  # the white material is kept beside the colours
+        assert model.mesh.materials and model.mesh.materials[0].diffuse == (1.0, 1.0, 1.0)
+
+
+def test_gltf_exported_by_trimesh_keeps_its_colours(tmp_path):
+    box = trimesh.creation.box()
+    rgba = np.random.default_rng(3).integers(0, 256, (len(box.vertices), 4), dtype=np.uint8)
+    box.visual = trimesh.visual.ColorVisuals(box, vertex_colors=rgba)
+    path = tmp_path / "box.glb"
+    box.export(path)
+    mesh = read(path).mesh
+    np.testing.assert_array_equal(mesh.vertex_colours, _corners(rgba, box.faces))
+
+
+def test_obj_v_x_y_z_r_g_b(tmp_path):
+    path = tmp_path / "coloured.obj"
+    lines = [
+        f"v {x:g} {y:g} {z:g} {r / 255:.8f} {g / 255:.8f} {b / 255:.8f}"
+        for (x, y, z), (r, g, b, _) in zip(QUAD_V, QUAD_RGBA, strict=True)
+    ]
+    path.write_text("o quad\n" + "\n".join(lines) + "\nf 1 2 3\nf 1 3 4\n")
+    model = read(path)
+    expected = QUAD_RGBA.copy()
+    expected[:, 3] = 255  # OBJ has no alpha
+    np.testing.assert_array_equal(model.mesh.vertex_colours, _corners(expected, QUAD_F))
+    assert model.objects.ids == ["quad"]
+
+
+def test_real_mesh_coloured_by_height_round_trips_through_ply(tmp_path):
+    """The Part-Dieu tower, coloured from its own coordinates, written as PLY and read back."""
+    tower = trimesh.load(shared_file("mesh/lyon_tour_part_dieu.obj"), force="mesh", process=False)
+    v = tower.vertices
+    span = np.ptp(v, axis=0)
+    unit = (v - v.min(axis=0)) / np.where(span > 0, span, 1.0)
+    rgba = np.column_stack([np.round(255 * unit), np.full(len(v), 255)]).astype(np.uint8)
+    assert len(np.unique(rgba, axis=0)) > 100  # many colours, so a misaligned corner shows
+    tower.visual = trimesh.visual.ColorVisuals(tower, vertex_colors=rgba)
+    path = tmp_path / "tower.ply"
+    tower.export(path)
+    model = read(path)
+    mesh = model.mesh
+    original = read(shared_file("mesh/lyon_tour_part_dieu.obj")).mesh
+    assert original.vertex_colours is None
+    assert mesh.n_triangles == original.n_triangles == len(tower.faces)
+    np.testing.assert_array_equal(mesh.vertex_colours, _corners(rgba, tower.faces))
+    # each corner's colour is still the colour of where it is (red, green, blue from x, y, z)
+    where = np.round(255 * (mesh.vertices - v.min(axis=0)) / span)
+    assert np.abs(mesh.vertex_colours[:, :3].astype(float) - where).max() <= 1
+
+
+def test_colours_of_some_geometries_only(tmp_path):
+    """A coloured node beside an uncoloured one with a material: the other takes its material colour."""
+    coloured = trimesh.Trimesh(QUAD_V, QUAD_F, process=False)
+    coloured.visual = trimesh.visual.ColorVisuals(coloured, vertex_colors=QUAD_RGBA)
+    plain = trimesh.Trimesh(QUAD_V + [5, 0, 0], QUAD_F, process=False)
+    plain.visual = trimesh.visual.TextureVisuals(
+        material=trimesh.visual.material.PBRMaterial(baseColorFactor=[0.2, 0.4, 0.6, 1.0])
+    )
+    scene = trimesh.Scene()
+    scene.add_geometry(coloured, node_name="coloured")
+    scene.add_geometry(plain, node_name="plain")
+    path = tmp_path / "two.glb"
+    path.write_bytes(scene.export(file_type="glb"))
+    model = read(path)
+    mesh = model.mesh
+    assert model.warnings == []
+    by_object = {model.objects.ids[o]: mesh.vertex_colours[mesh.triangles[mesh.tri_object == o]].reshape(-1, 4)
+                 for o in range(len(model.objects))}  # fmt: skip
+    assert sorted(by_object) == ["coloured", "plain"]
+    np.testing.assert_array_equal(np.unique(by_object["plain"], axis=0), [[51, 102, 153, 255]])
+    np.testing.assert_array_equal(np.sort(np.unique(by_object["coloured"], axis=0), axis=0), np.sort(QUAD_RGBA, axis=0))
+    # an OBJ where only some vertices have colours: trimesh drops them, the mesh reads without
+    obj = tmp_path / "some.obj"
+    obj.write_text("v 0 0 0 1 0 0\nv 1 0 0\nv 0 1 0 0 0 1\nf 1 2 3\n")
+    some = read(obj)
+    assert some.mesh.n_triangles == 1 and some.mesh.vertex_colours is None
+
+
+def test_nan_and_mismatched_colours_do_not_crash(tmp_path):
+    stored = (QUAD_RGBA / 255.0).astype(np.float32)
+    stored[1, 0] = np.nan
+    stored[3, 2] = np.inf
+    path = tmp_path / "nan.glb"
+    path.write_bytes(coloured_glb(QUAD_V, QUAD_F, stored))
+    model = read(path)
+    assert model.warnings == ["2 vertex colours that are not numbers were shown black."]
+    expected = QUAD_RGBA.copy()
+    expected[[1, 3]] = (0, 0, 0, 255)
+    np.testing.assert_array_equal(model.mesh.vertex_colours, _corners(expected, QUAD_F))
+    # COLOR_0 with fewer rows than vertices: ignored, the mesh reads without colours
+    short = tmp_path / "short.glb"
+    short.write_bytes(coloured_glb(QUAD_V, QUAD_F, QUAD_RGBA[:3]))
+    model = read(short)
+    assert model.mesh.n_triangles == 2 and model.mesh.vertex_colours is None
+
+
+def test_colour_arrays_that_do_not_fit_are_one_warning():
+    from citytwin.io.mesh import _corner_colours
+
+    geom = trimesh.Trimesh(QUAD_V, QUAD_F, process=False)
+    geom.vertex_attributes["color"] = QUAD_RGBA[:3]
+    problems: dict[str, int] = {}
+    assert _corner_colours(geom, np.arange(2), True, problems) is None
+    assert problems == {"colour arrays that do not match their vertices or faces were ignored": 1}
+    geom.vertex_attributes["color"] = np.zeros(4)
+    assert _corner_colours(geom, np.arange(2), True, problems) is None
+    assert problems["colour arrays that are not RGB or RGBA were ignored"] == 1

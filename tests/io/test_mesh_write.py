@@ -21,7 +21,7 @@ from tests.conftest import shared_file
 def dtm():
     """A real DTM (AHN3 Delft, RD New coordinates ~85 km / 447 km from the origin)."""
     cloud = read(shared_file("lidar/ahn3_cropped_1.laz"))
-    cloud = dataclasses.replace(cloud, crs=CRS("EPSG:28992", 28992))
+    cloud.crs = CRS("EPSG:28992", 28992)  # the file declares none
     model = make_dtm(cloud, resolution=2.0)
     # Grid nodes fall on whole metres, which float32 holds exactly; move them off it.
     mesh = dataclasses.replace(model.mesh, vertices=model.mesh.vertices + [0.1234567, 0.7654321, 0.0])
@@ -160,3 +160,54 @@ def test_atomic_writes_keep_normal_permissions_and_never_leave_half_a_file(tmp_p
         write_atomic(target, chunks())
     assert target.read_bytes() == b"original"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a.city.json", "keep.txt"]
+
+
+@pytest.fixture(scope="module")
+def coloured_tower(tmp_path_factory):
+    """The Part-Dieu tower with vertex colours from its coordinates, read from a PLY (projected-sized offset)."""
+    import trimesh
+
+    tower = trimesh.load(shared_file("mesh/lyon_tour_part_dieu.obj"), force="mesh", process=False)
+    v = tower.vertices
+    unit = (v - v.min(axis=0)) / np.ptp(v, axis=0)
+    alpha = np.where(unit[:, 2] > 0.5, 255, 128)  # some translucency, for the formats that keep it
+    rgba = np.column_stack([np.round(255 * unit), alpha]).astype(np.uint8)
+    tower.visual = trimesh.visual.ColorVisuals(tower, vertex_colors=rgba)
+    path = tmp_path_factory.mktemp("tower") / "tower.ply"
+    tower.export(path)
+    model = read(path)
+    assert model.mesh.vertex_colours is not None and len(np.unique(model.mesh.vertex_colours, axis=0)) > 100
+    return model
+
+
+def corner_colours(model) -> np.ndarray:
+    """``(T, 3, 4)`` RGBA of every triangle corner, ordered like :func:`triangle_corners`."""
+    tri = model.mesh.vertices[model.mesh.triangles]
+    rgba = model.mesh.vertex_colours[model.mesh.triangles]
+    key = tri[:, :, 0] * 1e7 + tri[:, :, 1]
+    roll = (np.argmin(key, axis=1)[:, None] + np.arange(3)) % 3
+    tri = np.take_along_axis(tri, roll[:, :, None], axis=1)
+    rgba = np.take_along_axis(rgba, roll[:, :, None], axis=1)
+    return rgba[np.lexsort(tri.reshape(len(tri), -1).T[::-1])]
+
+
+@pytest.mark.parametrize("suffix", [".ply", ".glb", ".obj"])
+def test_vertex_colours_round_trip(tmp_path, coloured_tower, suffix):
+    back = read(save_mesh(coloured_tower, tmp_path / f"tower{suffix}"))
+    assert back.mesh.n_triangles == coloured_tower.mesh.n_triangles
+    assert np.abs(triangle_corners(back) - triangle_corners(coloured_tower)).max() < 1e-3
+    got, want = corner_colours(back), corner_colours(coloured_tower)
+    if suffix == ".obj":  # OBJ colours are RGB: the alpha comes back opaque
+        assert (got[..., 3] == 255).all()
+        got, want = got[..., :3], want[..., :3]
+    np.testing.assert_array_equal(got, want)
+
+
+def test_mesh_without_usable_colours_is_written_without(tmp_path, coloured_tower):
+    wrong = dataclasses.replace(coloured_tower.mesh, vertex_colours=coloured_tower.mesh.vertex_colours[:5])
+    model = dataclasses.replace(coloured_tower, mesh=wrong)
+    for suffix in (".ply", ".glb"):
+        back = read(save_mesh(model, tmp_path / f"t{suffix}"))
+        assert back.mesh.n_triangles == model.mesh.n_triangles and back.mesh.vertex_colours is None
+    plain = dataclasses.replace(coloured_tower, mesh=dataclasses.replace(coloured_tower.mesh, vertex_colours=None))
+    assert b"red" not in save_mesh(plain, tmp_path / "plain.ply").read_bytes()[:400]

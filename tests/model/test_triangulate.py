@@ -104,3 +104,35 @@ def test_lod_codes_round_trip():
     assert [lod_name(lod_code(x)) for x in ("0", "1", 2, "2.2", "3.1", 4)] == ["0", "1", "2", "2.2", "3.1", "4"]
     with pytest.raises(ValueError):
         lod_code("7")
+
+
+def test_vertex_colours_follow_the_vertices_kept():
+    from citytwin.model.geometry import DEFAULT_VERTEX_COLOUR
+
+    b = MeshBuilder()
+    b.add_polygon([SQUARE + [0, 0, 9]], obj=0)  # added without colours
+    closed = np.vstack([SQUARE, SQUARE[:1]])  # the closing vertex goes, and its colour with it
+    nan_ring = SQUARE + [0, 0, 1]
+    nan_ring[2, 0] = np.nan  # a dropped polygon drops its colours
+    hole = 0.25 * SQUARE + [0.3, 0.3, 0]
+    vertices = np.vstack([closed, nan_ring, SQUARE + [0, 0, 2], hole])
+    rgba = np.zeros((len(vertices), 4), np.uint8)
+    rgba[:, 0] = np.arange(len(vertices))  # each row tells which input vertex it was
+    rgba[:, 3] = 255
+    index, _ = b.add_polygons(vertices, [5, 4, 4, 4], [1, 1, 2], obj=[1, 2, 3], colours=rgba)
+    assert index.tolist() == [1, -1, 2]
+    mesh = b.build()
+    assert mesh.vertex_colours is not None and mesh.vertex_colours.shape == (len(mesh.vertices), 4)
+    np.testing.assert_array_equal(mesh.vertex_colours[:4], [DEFAULT_VERTEX_COLOUR] * 4)
+    assert mesh.vertex_colours[4:, 0].tolist() == [0, 1, 2, 3, 9, 10, 11, 12, 13, 14, 15, 16]
+    # the colours stay on their vertices
+    np.testing.assert_array_equal(mesh.vertices[4:], vertices[[0, 1, 2, 3, 9, 10, 11, 12, 13, 14, 15, 16]])
+    sub = mesh.select_polygons(mesh.poly_object == 3)
+    assert sub.vertex_colours[:, 0].tolist() == [9, 10, 11, 12, 13, 14, 15, 16]
+    assert mesh.select_polygons(np.zeros(mesh.n_polygons, bool)).vertex_colours.shape == (0, 4)
+    # without colours nothing is made up
+    plain = MeshBuilder()
+    plain.add_polygons(SQUARE, [4], [1], obj=0)
+    assert plain.build().vertex_colours is None and MeshBuilder().build().vertex_colours is None
+    with pytest.raises(ValueError, match="colours"):
+        MeshBuilder().add_polygons(SQUARE, [4], [1], obj=0, colours=rgba[:3])
