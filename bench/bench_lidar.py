@@ -8,10 +8,8 @@
     once to the work folder with laspy's chunked writer, one x/y offset per tile; not
     timed) opened through the default point budget (5 M points): read (which also
     counts every point's class, checked against the tiling) plus the display arrays,
-    and, apart, a ``pyvista.PolyData`` of the kept points with one vertex cell each
-    (citytwin/render has no point-cloud visual yet, so that is the stand-in for
-    "building the visual"). Targets: first view in under 10 s; peak RSS bounded
-    (under 1 GiB for a ~2.8 GB file).
+    and, apart, the viewer's ``PointCloudVisual`` of the kept points. Targets: first
+    view in under 10 s; peak RSS bounded (under 1 GiB for a ~2.8 GB file).
 
 Each measurement is a fresh interpreter (this module run with ``--task``), imports
 before the clock, peak RSS from ``VmHWM``, like ``bench/_worker.py``.
@@ -43,35 +41,24 @@ BIG_PEAK_TARGET_MB = 1024.0
 
 
 # --------------------------------------------------------------------------- worker side
-def _display_arrays(cloud, fused: bool = False) -> dict[str, Any]:
-    """What a point-cloud visual needs: float32 points about a local origin and RGB colours.
+def _display_arrays(cloud) -> dict[str, Any]:
+    """What a point-cloud visual draws, built as ``citytwin/render/pointcloud_visual.py`` builds it.
 
-    By default the way ``citytwin/render/pointcloud_visual.py`` builds them today
-    (``(xyz - origin).astype(float32)``, a float64 temporary of the whole cloud;
-    ``PALETTE[classification]``). ``fused``: the cheaper way proposed for it, a
-    float64 → float32 subtraction per column straight into the output, and
-    ``np.take`` for the palette (no temporaries).
+    Float32 points about a local origin (straight from the undecoded integer
+    records) and the default colouring as RGBA (the file's colours, else class
+    colours looked up from the records' class byte), in the visual's own buffers.
     """
     import numpy as np
 
-    from citytwin.model.pointcloud import CLASSIFICATION_PALETTE
+    from citytwin.render.pointcloud_visual import classification_rgba, display_buffers
 
     b = cloud.bounds
     origin = np.floor((b[:3] + b[3:]) / 2) if np.isfinite(b).all() else np.zeros(3)
-    if fused:
-        points = np.empty((cloud.n_points, 3), np.float32)
-        for k in range(3):
-            np.subtract(cloud.xyz[:, k], origin[k], out=points[:, k], casting="same_kind")
-    else:
-        points = np.ascontiguousarray(np.subtract(cloud.xyz, origin).astype(np.float32))
-    if cloud.rgb is not None:
-        colours = cloud.rgb
-    elif cloud.classification is None:
-        colours = cloud.classification_colours()
-    elif fused:
-        colours = np.take(CLASSIFICATION_PALETTE, cloud.classification, axis=0)
-    else:
-        colours = CLASSIFICATION_PALETTE[cloud.classification]
+    points, colours = display_buffers(cloud, origin)
+    if cloud.has_rgb:
+        colours[:, :3] = cloud.rgb
+    elif cloud.has("classification"):
+        classification_rgba(cloud, out=colours)
     return {"points": points, "colours": colours, "origin": origin}
 
 
@@ -112,11 +99,12 @@ def task_laspy_arrays(args: dict[str, Any]) -> dict[str, Any]:
 
 def task_citytwin(args: dict[str, Any]) -> dict[str, Any]:
     import laspy  # noqa: F401  (imported before the clock, as for the laspy side)
-    import numpy as np
+    import numpy  # noqa: F401
 
     import citytwin.io as cio
     from citytwin.io import las as _las  # noqa: F401  (the reader module, imported before the clock)
     from citytwin.io.options import LoadOptions
+    from citytwin.render import pointcloud_visual  # noqa: F401  (the colour code, imported before the clock)
 
     try:
         import lazrs  # noqa: F401  (laspy imports its LAZ backend on first use; so does laspy.read)
@@ -128,7 +116,7 @@ def task_citytwin(args: dict[str, Any]) -> dict[str, Any]:
     t0, c0 = time.perf_counter(), time.process_time()
     cloud = cio.read(args["path"], options)
     read_s = time.perf_counter() - t0
-    arrays = _display_arrays(cloud, fused=bool(args.get("fused")))
+    arrays = _display_arrays(cloud)
     op_s, cpu_s = time.perf_counter() - t0, time.process_time() - c0
     peak = peak_rss_mb()
     out: dict[str, Any] = {
@@ -144,15 +132,16 @@ def task_citytwin(args: dict[str, Any]) -> dict[str, Any]:
         "display_dtype": str(arrays["points"].dtype),
         "warnings": [w for w in cloud.warnings if "point budget" not in w][:3],
     }
-    if args.get("polydata"):
-        import pyvista as pv
+    if args.get("visual"):
+        from vtkmodules.vtkRenderingCore import vtkRenderer
+
+        from citytwin.render.pointcloud_visual import PointCloudVisual
 
         t1 = time.perf_counter()
-        pd = pv.PolyData(arrays["points"])  # one vertex cell per point
-        pd.point_data["colours"] = np.ascontiguousarray(arrays["colours"])
-        out["polydata_s"] = time.perf_counter() - t1
-        out["polydata_cells"] = int(pd.n_cells)
-        out["peak_rss_with_polydata_mb"] = peak_rss_mb()
+        visual = PointCloudVisual(cloud, vtkRenderer(), origin=arrays["origin"])  # what the viewer adds
+        out["visual_s"] = time.perf_counter() - t1
+        out["visual_points"] = int(visual.n_points)
+        out["peak_rss_with_visual_mb"] = peak_rss_mb()
     return out
 
 
@@ -271,13 +260,10 @@ def run(
     # (a) citytwin vs bare laspy.read, alternating
     for path in (laz, las):
         log(f"[lidar] {path.name} ({path.stat().st_size / 1e6:.1f} MB), {repeat} runs each")
-        runs: dict[str, list[dict[str, Any]]] = {"laspy": [], "laspy_arrays": [], "citytwin": [], "citytwin_fused": []}
+        runs: dict[str, list[dict[str, Any]]] = {"laspy": [], "laspy_arrays": [], "citytwin": []}
         for i in range(repeat):
             for label in runs:
-                if label == "citytwin_fused":
-                    res = measure("citytwin", {"path": str(path), "fused": True})
-                else:
-                    res = measure(label, {"path": str(path)})
+                res = measure(label, {"path": str(path)})
                 runs[label].append(res)
                 log(f"  {label} run {i + 1}: " + (res["error"] if "error" in res else f"{res['op_s']:.3f} s"))
         lp, ct = _median(runs["laspy"], "op_s"), _median(runs["citytwin"], "op_s")
@@ -285,7 +271,6 @@ def run(
         n_points = ok_runs[-1]["points"] if ok_runs else None
         ratio = ct / lp if lp and ct else None
         la = _median(runs["laspy_arrays"], "op_s")
-        ctf = _median(runs["citytwin_fused"], "op_s")
         targets.append(
             {
                 "target": f"{path.name}: citytwin read + display arrays ≤ {RATIO_TARGET}× laspy.read",
@@ -305,7 +290,6 @@ def run(
                 fmt_mb(_median(runs["citytwin"], "peak_rss_mb")),
                 "—" if ratio is None else f"{ratio:.2f}×",
                 "—" if not (ct and n_points) else f"{n_points / ct / 1e6:.1f} M/s",
-                "—" if not (ctf and lp) else f"{fmt_s(ctf)} ({ctf / lp:.2f}×)",
             ]
         )
         data[path.name] = runs
@@ -317,7 +301,7 @@ def run(
         expected = _make_big(laz, big, big_points, log)
         base = measure("imports", {"modules": ["numpy", "laspy", "citytwin.io", "citytwin.io.las"]})
         log(f"[lidar] {big.name} ({big.stat().st_size / 1e9:.2f} GB), budget {budget:,}")
-        res = measure("citytwin", {"path": str(big), "budget": budget, "polydata": True})
+        res = measure("citytwin", {"path": str(big), "budget": budget, "visual": True})
         data["big"] = {"result": res, "expected": expected, "baseline": base}
         if "error" in res:
             log(f"  ERROR {res['error']}")
@@ -325,17 +309,17 @@ def run(
         else:
             counts_ok = res["class_counts"] == expected["class_counts"] and res["points"] == expected["points"]
             first = res["op_s"]
-            with_pd = first + res.get("polydata_s", 0.0)
+            with_pd = first + res.get("visual_s", 0.0)
             log(
-                f"  read {res['read_s']:.2f} s, + arrays {first:.2f} s, + polydata {with_pd:.2f} s; "
-                f"peak {res['peak_rss_mb']:.0f} MiB ({res.get('peak_rss_with_polydata_mb', 0):.0f} with polydata); "
+                f"  read {res['read_s']:.2f} s, + arrays {first:.2f} s, + visual {with_pd:.2f} s; "
+                f"peak {res['peak_rss_mb']:.0f} MiB ({res.get('peak_rss_with_visual_mb', 0):.0f} with the visual); "
                 f"class counts {'match' if counts_ok else 'DIFFER'}"
             )
             targets += [
                 {
                     "target": f"{big_points / 1e6:.0f} M point LAS, budget {budget / 1e6:.0f} M: first view "
                     f"(read + display arrays) < {FIRST_VIEW_TARGET_S:.0f} s",
-                    "measured": f"{first:.2f} s ({with_pd:.2f} s with a vtkPolyData of the points)",
+                    "measured": f"{first:.2f} s ({with_pd:.2f} s with the point-cloud visual)",
                     "pass": first < FIRST_VIEW_TARGET_S,
                 },
                 {
@@ -366,10 +350,9 @@ def run(
                                 fmt_mb(res["peak_rss_mb"]),
                             ],
                             [
-                                "+ `pyvista.PolyData` with a vertex cell per point (no point-cloud visual in "
-                                "citytwin/render yet)",
+                                "+ the viewer's `PointCloudVisual` (VTK points, colours, vertex cells)",
                                 fmt_s(with_pd),
-                                fmt_mb(res.get("peak_rss_with_polydata_mb")),
+                                fmt_mb(res.get("peak_rss_with_visual_mb")),
                             ],
                         ],
                     ),
@@ -385,9 +368,9 @@ def run(
             f"Median of {repeat} runs each, alternating; `citytwin` = `citytwin.io.read` + float32 local points + "
             "colours (what a point visual draws), `laspy` = a bare `laspy.read` (LAZ: lazrs, parallel; LAS: the "
             "records in one structured array, nothing decoded or scaled yet), and for reference `laspy.read` followed "
-            "by the same arrays and class counts in numpy. The last column builds the display arrays without "
-            "temporaries (per-column float64 → float32 subtraction into the output, `np.take` for the palette), "
-            "as proposed for `render/pointcloud_visual.py`; the target uses the render's current way.",
+            "by the same arrays and class counts in numpy. citytwin keeps the records undecoded and writes the "
+            "float32 points straight from their integers (`PointCloud.local_points`, as the point visual does); "
+            "other attributes are decoded when first asked for.",
             "",
             table(
                 [
@@ -401,7 +384,6 @@ def run(
                     "citytwin peak",
                     "ratio",
                     "citytwin points/s",
-                    "citytwin, fused display arrays (proposed for render)",
                 ],
                 rows,
             ),

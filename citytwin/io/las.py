@@ -1,14 +1,17 @@
 """LAS 1.0–1.4, LAZ and COPC point clouds, read in chunks with laspy (+ lazrs).
 
-The file is read chunk by chunk (``LasReader.read_points``), so memory stays
-bounded by the point budget rather than by the file: every chunk adds to the
-whole-file facts (class counts, actual bounds, largest colour value) and then
-gives up a uniform random subset of its points (a fixed seed, so a file always
-loads the same way) sized so that the kept points never exceed
-:attr:`~citytwin.io.options.LoadOptions.point_budget`. Uncompressed LAS skips
-laspy's point parsing (its records are read straight into numpy), and a COPC
-file over budget loads only the coarse levels of its octree that fit, a fast
-and even preview whose class counts then cover the loaded points only
+The point records are kept as they are stored (one numpy structured array,
+:class:`~citytwin.model.point_records.PointRecords`) and decoded only when
+something asks for an attribute, so reading costs little more than the bytes:
+uncompressed LAS is read straight into the array, LAZ within the budget is
+decompressed by lazrs straight into it. The file is read chunk by chunk, so
+memory stays bounded by the point budget rather than by the file: every chunk
+adds to the whole-file facts (class counts, actual bounds, largest colour
+value) and then gives up a uniform random subset of its records (a fixed seed,
+so a file always loads the same way) sized so that the kept points never
+exceed :attr:`~citytwin.io.options.LoadOptions.point_budget`. A COPC file over
+budget loads only the coarse levels of its octree that fit, a fast and even
+preview whose class counts then cover the loaded points only
 (``PointCloud.class_counts_complete`` is false, with a warning).
 
 Damaged files end in one sentence (:class:`~citytwin.errors.ReaderError`) or,
@@ -28,7 +31,8 @@ import numpy as np
 from citytwin.errors import ReaderError
 from citytwin.io.options import CancelCheck, LoadOptions, Progress, ProgressCallback
 from citytwin.model.crs import CRS
-from citytwin.model.pointcloud import PointCloud, normalise_rgb
+from citytwin.model.point_records import ATTRIBUTE_DTYPES, FieldSpec, PointRecords
+from citytwin.model.pointcloud import PointCloud
 
 #: Points read per chunk (bounded below so LAZ's parallel decompressor has work).
 CHUNK_POINTS = 1_000_000
@@ -43,16 +47,6 @@ DIRECT_BLOCK_POINTS = 65_536
 _GEOKEY_PROJECTED = 3072
 _GEOKEY_GEOGRAPHIC = 2048
 _GEOKEY_VERTICAL = 4096
-
-
-#: Per-point attributes kept besides xyz and RGB, with the dtype the model stores.
-_ATTRIBUTE_DTYPES = (
-    ("classification", np.uint8),
-    ("intensity", np.uint16),
-    ("return_number", np.uint8),
-    ("number_of_returns", np.uint8),
-    ("gps_time", np.float64),
-)
 
 
 def _laspy():
@@ -117,7 +111,6 @@ def _read_open(reader, path: Path, size: int, options: LoadOptions, progress, ca
     header = reader.header
     warnings: list[str] = []
     pf = header.point_format
-    dims = set(pf.dimension_names)
     declared = int(header.point_count)
     compressed = bool(header.are_points_compressed)
     is_copc = any(getattr(v, "user_id", "") == "copc" and getattr(v, "record_id", 0) == 1 for v in header.vlrs)
@@ -143,44 +136,177 @@ def _read_open(reader, path: Path, size: int, options: LoadOptions, progress, ca
     budget = max(int(options.point_budget), 0)
     scales = np.asarray(header.scales, dtype=np.float64)
     offsets = np.asarray(header.offsets, dtype=np.float64)
-    want = {
-        "classification": "classification" in dims,
-        "intensity": "intensity" in dims,
-        "return_number": "return_number" in dims,
-        "number_of_returns": "number_of_returns" in dims,
-        "gps_time": "gps_time" in dims,
-        "rgb": {"red", "green", "blue"} <= dims,
-    }
-    parts: dict[str, list[np.ndarray]] = {k: [] for k in ("xyz", *want)}
-    class_counts = np.zeros(256, np.int64)
-    lo = np.full(3, np.iinfo(np.int64).max, np.int64)
-    hi = np.full(3, np.iinfo(np.int64).min, np.int64)
-    rgb_max = 0
-    rng = None  # numpy.random costs ~4 ms to import: only the chunked budget path needs it
-    chunk_size = int(min(max(total // 10, MIN_CHUNK_POINTS), CHUNK_POINTS))
+    layout = _RecordLayout.of(pf)
+    facts = _FileFacts(layout)
     tracker = Progress(max(total, 1), progress, cancel)
-    done = kept = 0
     tracker.update(0)
+    records: np.ndarray | None = None
     read_path = "laspy chunks"
-    class_counts_complete = True
+    done = total
     copc_levels: dict[str, Any] | None = None
     if fmt == "COPC" and total > budget:
-        copc = _read_copc(path, header, total, budget, want, tracker)
+        copc = _read_copc(path, total, budget, facts, tracker)
         if copc is not None:  # the coarse octree levels that fit the budget: skip the chunk loop below
-            parts, class_counts, lo, hi, rgb_max, copc_levels = copc
-            done, kept = total, sum(len(x) for x in parts["xyz"])
+            records, copc_levels = copc
             read_path = "COPC levels"
-            class_counts_complete = False
-    if fmt == "LAS":
-        direct = _read_direct(path, header, total, budget, want, tracker)
-        if direct is not None:  # read straight from the file: skip laspy's chunk loop below
-            parts, class_counts, lo, hi, rgb_max = direct
-            done, kept = total, sum(len(x) for x in parts["xyz"])
+    if records is None and fmt == "LAS":
+        records = _read_direct(path, header, total, budget, facts, tracker)
+        if records is not None:
             read_path = "direct records"
+    if records is None:
+        records, done, read_path = _read_chunks(reader, path, total, budget, facts, tracker, warnings)
+    tracker.finish()
+    kept = len(records)
+
+    crs, crs_warnings, wkt = _crs(header)
+    warnings.extend(crs_warnings)
+    bounds = _bounds(header, facts.lo, facts.hi, scales, offsets, done, warnings)
+    warnings.extend(_crs_sanity(crs, wkt, bounds))
+    if kept < done:
+        warnings.append(f"{kept:,} of {done:,} points were loaded (point budget {budget:,}).")
+    if copc_levels is not None:
+        warnings.append(
+            f"The class counts are from the {kept:,} points loaded, not from all {done:,} points of the file."
+        )
+    if declared == 0:
+        warnings.append("The file holds no points.")
+
+    fields = {name: spec for name, spec in layout.fields.items() if spec is not None}
+    point_records = PointRecords(
+        records, scales, offsets, fields, layout.rgb, rgb_shift=8 if facts.rgb_max > 255 else 0
+    )
+    # A bit field laspy lays out in a way we do not know: let laspy unpack it, eagerly.
+    unpacked = {
+        name: np.asarray(_laspy().PackedPointRecord(records, pf)[name]).astype(ATTRIBUTE_DTYPES[name])
+        for name, spec in layout.fields.items()
+        if spec is None
+    }
+    class_counts = {int(c): int(facts.class_counts[c]) for c in np.flatnonzero(facts.class_counts)}
+    metadata: dict[str, Any] = {
+        "points_declared": declared,
+        "scales": scales.tolist(),
+        "offsets": offsets.tolist(),
+        "generating_software": _clean(header.generating_software),
+        "system_identifier": _clean(header.system_identifier),
+        "creation_date": None if header.creation_date is None else header.creation_date.isoformat(),
+        "dimensions": list(pf.dimension_names),
+        "rgb_bits": None if layout.rgb is None else (16 if facts.rgb_max > 255 else 8),
+        "read_path": read_path,
+    }
+    if copc_levels is not None:
+        metadata["copc_levels"] = copc_levels
+    if wkt:
+        metadata["crs_wkt"] = wkt
+    return PointCloud(
+        records=point_records,
+        **unpacked,
+        crs=crs,
+        format=fmt,
+        version=str(header.version),
+        point_format=int(pf.id),
+        points_in_file=int(done),
+        class_counts=class_counts,
+        class_counts_complete=copc_levels is None,
+        file_bounds=bounds,
+        warnings=warnings,
+        source=path,
+        metadata=metadata,
+    )
+
+
+class _RecordLayout:
+    """Where the attributes citytwin keeps live in the records of one point format."""
+
+    def __init__(self, dtype: np.dtype, fields: dict[str, FieldSpec | None], rgb: tuple[str, str, str] | None):
+        self.dtype = dtype
+        #: attribute → its field; ``None``: present, but only laspy knows how to unpack it
+        self.fields = fields
+        self.rgb = rgb
+
+    @classmethod
+    def of(cls, pf) -> _RecordLayout:
+        dtype = np.dtype(pf.dtype())
+        names = set(dtype.names or ())
+        dims = set(pf.dimension_names)
+        fields: dict[str, FieldSpec | None] = {}
+        if "classification" in names:  # formats 6-10: a byte of its own
+            fields["classification"] = FieldSpec("classification")
+        elif "classification" in dims:  # formats 0-5: the low 5 bits of a flags byte
+            fields["classification"] = _bit_field(pf, "classification")
+        for name in ("intensity", "gps_time"):
+            if name in names:
+                fields[name] = FieldSpec(name)
+        for name in ("return_number", "number_of_returns"):
+            if name in dims:
+                fields[name] = _bit_field(pf, name)
+        rgb = ("red", "green", "blue") if {"red", "green", "blue"} <= names else None
+        return cls(dtype, fields, rgb)
+
+    def codes(self, rec: np.ndarray, out: np.ndarray | None = None) -> np.ndarray | None:
+        """The class codes of ``rec`` (``out``: a uint8 buffer to unpack them into), or ``None``."""
+        spec = self.fields.get("classification")
+        if spec is None:
+            return None
+        col = rec[spec.field]
+        if not spec.mask:
+            return col
+        return np.bitwise_and(col, spec.mask, out=out)
+
+
+class _FileFacts:
+    """Whole-file facts gathered as the records go by: class counts, integer bounds, largest colour value."""
+
+    def __init__(self, layout: _RecordLayout) -> None:
+        self.layout = layout
+        self.class_counts = np.zeros(256, np.int64)
+        self.lo = np.full(3, np.iinfo(np.int64).max, np.int64)
+        self.hi = np.full(3, np.iinfo(np.int64).min, np.int64)
+        self.rgb_max = 0
+        self._codes = np.empty(0, np.uint8)
+
+    def add(self, rec: np.ndarray) -> None:
+        if len(rec) == 0:
+            return
+        for k, c in enumerate(("X", "Y", "Z")):
+            col = rec[c]
+            self.lo[k] = min(self.lo[k], int(col.min()))
+            self.hi[k] = max(self.hi[k], int(col.max()))
+        if len(self._codes) < len(rec):
+            self._codes = np.empty(len(rec), np.uint8)
+        codes = self.layout.codes(rec, self._codes[: len(rec)])
+        if codes is not None:
+            self.class_counts += np.bincount(codes, minlength=256)[:256]
+        if self.layout.rgb is not None:
+            self.rgb_max = max(self.rgb_max, *(int(rec[c].max()) for c in self.layout.rgb))
+
+
+def _read_chunks(
+    reader, path: Path, total: int, budget: int, facts: _FileFacts, tracker, warnings: list[str]
+) -> tuple[np.ndarray, int, str]:
+    """Records through laspy's chunked reader (LAZ, and LAS that numpy cannot take directly).
+
+    Returns the records kept (all, or a uniform subset of each chunk so that
+    they fit ``budget``), the number of points read (less than ``total``
+    when the data ends early) and how they were read.
+    """
+    chunk_size = int(min(max(total // 10, MIN_CHUNK_POINTS), CHUNK_POINTS))
+    out: np.ndarray | None = None
+    decompressor = _lazrs_decompressor(reader, facts.layout.dtype) if total <= budget else None
+    if decompressor is not None:
+        # Whole LAZ chunks per call (lazrs decompresses them in parallel), straight into the output.
+        decompressor, laz_chunk = decompressor
+        chunk_size = max(-(-chunk_size // laz_chunk), os.cpu_count() or 1) * laz_chunk
+        out = np.empty(total, facts.layout.dtype)
+    rng = None  # numpy.random costs ~4 ms to import: only the over-budget path needs it
+    done = pos = 0
     while done < total:
         n_req = min(chunk_size, total - done)
         try:
-            points = reader.read_points(n_req)
+            if decompressor is not None:
+                rec = out[done : done + n_req]  # type: ignore[index]
+                decompressor.decompress_many(rec.view(np.uint8))
+            else:
+                rec = reader.read_points(n_req).array
         except Exception as exc:  # lazrs / numpy errors on damaged or truncated data
             if done == 0:
                 raise ReaderError(
@@ -190,118 +316,96 @@ def _read_open(reader, path: Path, size: int, options: LoadOptions, progress, ca
                 f"The point data is damaged or truncated after {done:,} of {total:,} points; "
                 f"the remaining {total - done:,} were skipped."
             )
-            total = done
             break
-        n = len(points)
+        n = len(rec)
         if n == 0:
             warnings.append(
                 f"The point data ends after {done:,} of {total:,} points; the remaining {total - done:,} were skipped."
             )
-            total = done
             break
-        raw = [np.asarray(points[c]) for c in ("X", "Y", "Z")]
-        for k in range(3):
-            lo[k] = min(lo[k], int(raw[k].min()))
-            hi[k] = max(hi[k], int(raw[k].max()))
-        cls = np.asarray(points["classification"]) if want["classification"] else None
-        if cls is not None:
-            class_counts += np.bincount(cls, minlength=256)[:256]
-        if want["rgb"]:
-            rgb_max = max(rgb_max, *(int(np.asarray(points[c]).max()) for c in ("red", "green", "blue")))
-        # Uniform subset: chunk [done, done + n) keeps its share of the budget.
-        if total > budget:
+        facts.add(rec)
+        if total > budget:  # chunk [done, done + n) keeps its share of the budget
             n_keep = (done + n) * budget // total - done * budget // total
             rng = rng if rng is not None else np.random.default_rng(SUBSAMPLE_SEED)
-            sel = np.sort(rng.choice(n, size=n_keep, replace=False)) if n_keep < n else None
-        else:
-            sel = None
-
-        def take(a: np.ndarray, sel: np.ndarray | None = sel) -> np.ndarray:
-            return a if sel is None else a[sel]
-
-        xyz = np.empty((n if sel is None else len(sel), 3), np.float64)
-        for k in range(3):
-            np.multiply(take(raw[k]), scales[k], out=xyz[:, k])
-            xyz[:, k] += offsets[k]
-        parts["xyz"].append(xyz)
-        if cls is not None:
-            parts["classification"].append(take(cls).astype(np.uint8, copy=False))
-        for name, dtype in (
-            ("intensity", np.uint16),
-            ("return_number", np.uint8),
-            ("number_of_returns", np.uint8),
-            ("gps_time", np.float64),
-        ):
-            if want[name]:
-                parts[name].append(take(np.asarray(points[name])).astype(dtype, copy=False))
-        if want["rgb"]:
-            parts["rgb"].append(np.column_stack([take(np.asarray(points[c])) for c in ("red", "green", "blue")]))
-        kept += len(xyz)
+            if n_keep < n:
+                rec = rec[np.sort(rng.choice(n, size=n_keep, replace=False))]
+        if out is None:
+            out = np.empty(min(total, budget), rec.dtype)
+        if decompressor is None:
+            out[pos : pos + len(rec)] = rec
+        pos += len(rec)
         done += n
         tracker.update(done)
-    tracker.finish()
+    if out is None:
+        out = np.empty(0, facts.layout.dtype)
+    return out[:pos], done, "laspy chunks" if decompressor is None else "lazrs into records"
 
-    def cat(name: str, empty_shape: tuple[int, ...], dtype) -> np.ndarray | None:
-        if not want.get(name, True):
+
+def _lazrs_decompressor(reader, dtype: np.dtype) -> tuple[Any, int] | None:
+    """laspy's lazrs decompressor and LAZ chunk size, to decompress straight into numpy; else ``None``.
+
+    laspy decompresses into a new ``bytearray`` per call, which the caller then
+    copies; lazrs can fill the caller's array directly. Only when laspy reads
+    with lazrs and its record size is ``dtype``'s.
+    """
+    try:
+        source = reader.point_source  # built on first use: a damaged LAZ fails here, and again in read_points
+        decompressor = getattr(source, "decompressor", None)
+        vlr = getattr(source, "vlr", None)
+        if decompressor is None or vlr is None or int(vlr.item_size()) != dtype.itemsize:
             return None
-        chunks = parts[name]
-        if not chunks:
-            return np.zeros(empty_shape, dtype)
-        return chunks[0] if len(chunks) == 1 else np.concatenate(chunks)
+        chunk = int(vlr.chunk_size())
+    except Exception:  # a damaged file, another backend or laspy version: laspy's reader reports or reads it
+        return None
+    if not hasattr(decompressor, "decompress_many") or chunk <= 0 or chunk >= 2**32 - 1:
+        return None  # variable-size chunks (chunk size 2**32 - 1): let laspy size the reads
+    return decompressor, chunk
 
-    xyz = cat("xyz", (0, 3), np.float64)
-    rgb = cat("rgb", (0, 3), np.uint16)
-    if rgb is not None:
-        rgb = normalise_rgb(rgb, rgb_max)
 
-    crs, crs_warnings, wkt = _crs(header)
-    warnings.extend(crs_warnings)
-    bounds = _bounds(header, lo, hi, scales, offsets, done, warnings)
-    warnings.extend(_crs_sanity(crs, wkt, bounds))
-    if kept < done:
-        warnings.append(f"{kept:,} of {done:,} points were loaded (point budget {budget:,}).")
-    if not class_counts_complete:
-        warnings.append(
-            f"The class counts are from the {kept:,} points loaded, not from all {done:,} points of the file."
-        )
-    if declared == 0:
-        warnings.append("The file holds no points.")
+def _read_direct(path: Path, header, total: int, budget: int, facts: _FileFacts, tracker) -> np.ndarray | None:
+    """Uncompressed LAS: the point records read straight into numpy, without laspy's point parsing.
 
-    metadata: dict[str, Any] = {
-        "points_declared": declared,
-        "scales": scales.tolist(),
-        "offsets": offsets.tolist(),
-        "generating_software": _clean(header.generating_software),
-        "system_identifier": _clean(header.system_identifier),
-        "creation_date": None if header.creation_date is None else header.creation_date.isoformat(),
-        "dimensions": list(pf.dimension_names),
-        "rgb_bits": None if rgb is None else (16 if rgb_max > 255 else 8),
-        "read_path": read_path,
-    }
-    if copc_levels is not None:
-        metadata["copc_levels"] = copc_levels
-    if wkt:
-        metadata["crs_wkt"] = wkt
-    return PointCloud(
-        xyz=xyz,
-        classification=cat("classification", (0,), np.uint8),
-        intensity=cat("intensity", (0,), np.uint16),
-        rgb=rgb,
-        return_number=cat("return_number", (0,), np.uint8),
-        number_of_returns=cat("number_of_returns", (0,), np.uint8),
-        gps_time=cat("gps_time", (0,), np.float64),
-        crs=crs,
-        format=fmt,
-        version=str(header.version),
-        point_format=int(pf.id),
-        points_in_file=int(done),
-        class_counts={int(c): int(class_counts[c]) for c in np.flatnonzero(class_counts)},
-        class_counts_complete=class_counts_complete,
-        file_bounds=bounds,
-        warnings=warnings,
-        source=path,
-        metadata=metadata,
-    )
+    One sequential pass in blocks of :data:`DIRECT_BLOCK_POINTS` records, each
+    adding to the whole-file facts while it is in cache. Within the budget the
+    blocks are read straight into the returned array; over it, into one reused
+    buffer from which the :func:`stratified_indices` records are copied, so
+    memory stays bounded by the kept points, not by the file. Nothing is
+    decoded: :class:`~citytwin.model.point_records.PointRecords` does that on
+    demand. Returns ``None`` when the records do not match laspy's layout (the
+    caller falls back on the chunked reader).
+    """
+    dtype = _record_dtype(header.point_format)
+    if dtype is None or dtype != facts.layout.dtype:
+        return None
+    keep = stratified_indices(total, budget) if total > budget else None
+    out = np.empty(total if keep is None else len(keep), dtype)
+    block = int(max(min(DIRECT_BLOCK_POINTS, total), 1))
+    buf = np.empty(block, dtype) if keep is not None else None
+    try:
+        fh = open(path, "rb", buffering=0)
+    except OSError:
+        return None
+    with fh:
+        fh.seek(int(header.offset_to_point_data))
+        start = pos = 0
+        while start < total:
+            n = min(block, total - start)
+            rec = out[start : start + n] if buf is None else buf[:n]
+            view = rec.view(np.uint8)
+            got = 0
+            while got < len(view):  # readinto may return less than asked
+                step = fh.readinto(view[got:]) or 0
+                if step == 0:
+                    return None  # the file shrank under us: let the chunked reader report it
+                got += step
+            facts.add(rec)
+            if keep is not None:
+                a, b = np.searchsorted(keep, [start, start + n])
+                out[pos : pos + b - a] = rec[keep[a:b] - start]
+                pos += b - a
+            start += n
+            tracker.update(start)
+    return out
 
 
 def _record_dtype(pf) -> np.dtype | None:
@@ -338,7 +442,7 @@ def copc_level_counts(reader) -> list[int]:
     return counts
 
 
-def _read_copc(path: Path, header, total: int, budget: int, want: dict[str, bool], tracker):
+def _read_copc(path: Path, total: int, budget: int, facts: _FileFacts, tracker):
     """COPC over budget: the octree's coarse levels that fit the budget, for a fast, even preview.
 
     Every octree level spreads its points over the whole extent, each deeper
@@ -347,8 +451,9 @@ def _read_copc(path: Path, header, total: int, budget: int, want: dict[str, bool
     cloud that is read without decompressing the rest. When even the root level
     holds more than ``budget`` points, a stratified subset of it is kept.
     Class counts then describe the loaded points only (the header's bounds
-    still describe the file, when they hold the loaded points). Returns
-    ``None`` when laspy cannot read the file as COPC (the chunked reader takes over).
+    still describe the file, when they hold the loaded points). Returns the
+    records kept and a description of the levels, or ``None`` when laspy cannot
+    read the file as COPC (the chunked reader takes over).
     """
     laspy = _laspy()
     try:
@@ -365,50 +470,21 @@ def _read_copc(path: Path, header, total: int, budget: int, want: dict[str, bool
         return None
     rec = points.array
     n = len(rec)
-    if n == 0:
+    if n == 0 or rec.dtype != facts.layout.dtype:
         return None
-    sel = stratified_indices(n, budget) if n > budget else None
-    rows = rec if sel is None else rec[sel]
-    scales = np.asarray(header.scales, dtype=np.float64)
-    offsets = np.asarray(header.offsets, dtype=np.float64)
-    m = len(rows)
-    xyz = np.empty((m, 3), np.float64)
-    lo = np.empty(3, np.int64)
-    hi = np.empty(3, np.int64)
-    for k, c in enumerate(("X", "Y", "Z")):
-        col = rows[c]
-        lo[k], hi[k] = int(col.min()), int(col.max())
-        dst = xyz[:, k]
-        np.copyto(dst, col, casting="unsafe")
-        dst *= scales[k]
-        dst += offsets[k]
-    kept = points if sel is None else laspy.PackedPointRecord(rows, header.point_format)
-    parts: dict[str, list[np.ndarray]] = {k: [] for k in ("xyz", *want)}
-    parts["xyz"].append(xyz)
-    class_counts = np.zeros(256, np.int64)
-    rgb_max = 0
-    for name, dtype in _ATTRIBUTE_DTYPES:
-        if want[name]:
-            parts[name].append(np.asarray(kept[name]).astype(dtype, copy=False))
-    if want["classification"]:
-        class_counts += np.bincount(parts["classification"][0], minlength=256)[:256]
-    if want["rgb"]:
-        rgb = np.empty((m, 3), np.uint16)
-        for k, c in enumerate(("red", "green", "blue")):
-            rgb[:, k] = rows[c]
-        rgb_max = int(rgb.max()) if m else 0
-        parts["rgb"].append(rgb)
+    rows = rec if n <= budget else rec[stratified_indices(n, budget)]
+    facts.add(rows)
     tracker.update(total)
     levels = {
         "points_per_level": [int(c) for c in counts],
         "levels_loaded": deepest + 1,
         "points_in_levels": int(cumulative[deepest]),
     }
-    return parts, class_counts, lo, hi, rgb_max, levels
+    return rows, levels
 
 
-def _bit_field(pf, name: str) -> tuple[str, int, int] | None:
-    """``(packed byte field, mask, shift)`` of a bit-packed LAS dimension (``return_number`` …), else ``None``."""
+def _bit_field(pf, name: str) -> FieldSpec | None:
+    """Where a bit-packed LAS dimension (``return_number`` …) lives in a record, else ``None``."""
     try:
         from laspy.point.dims import COMPOSED_FIELDS
 
@@ -416,122 +492,10 @@ def _bit_field(pf, name: str) -> tuple[str, int, int] | None:
             for sub in subs:
                 if sub.name == name:
                     mask = int(sub.mask)
-                    return packed, mask, (mask & -mask).bit_length() - 1
+                    return FieldSpec(packed, mask, (mask & -mask).bit_length() - 1)
     except Exception:  # another laspy layout: let laspy unpack it
         return None
     return None
-
-
-def _read_direct(path: Path, header, total: int, budget: int, want: dict[str, bool], tracker):
-    """Uncompressed LAS: read the point records as numpy records, without laspy's point parsing.
-
-    One sequential pass in blocks of :data:`DIRECT_BLOCK_POINTS` records into one
-    reused, cache-sized buffer, so memory stays bounded by the block and the kept
-    points, not by the file: every block adds to the whole-file facts (class
-    counts from the classification byte, coordinate bounds, largest colour value)
-    and gives up the records kept from it (all of them, or
-    :func:`stratified_indices` when the file holds more than ``budget``), decoded
-    straight into the output arrays (scale and offset applied in place, bit
-    fields unpacked with masks: no whole-array temporaries).
-    Returns ``None`` when the records do not match laspy's layout, so the caller
-    falls back on the chunked reader.
-    """
-    laspy = _laspy()
-    pf = header.point_format
-    dtype = _record_dtype(pf)
-    if dtype is None:
-        return None
-    scales = np.asarray(header.scales, dtype=np.float64)
-    offsets = np.asarray(header.offsets, dtype=np.float64)
-    # Formats 6-10 store the class in a byte of its own; 0-5 in the low 5 bits of a flags byte.
-    cls_field, cls_mask = ("classification", 0xFF) if "classification" in dtype.names else ("raw_classification", 0x1F)
-    has_cls = want["classification"] and cls_field in dtype.names
-    bits = {name: _bit_field(pf, name) for name in ("return_number", "number_of_returns") if want[name]}
-    keep = stratified_indices(total, budget) if total > budget else None
-    n_out = total if keep is None else len(keep)
-    out: dict[str, np.ndarray] = {"xyz": np.empty((n_out, 3), np.float64)}
-    for name, out_dtype in _ATTRIBUTE_DTYPES:
-        if want[name]:
-            out[name] = np.empty(n_out, out_dtype)
-    if want["rgb"]:
-        out["rgb"] = np.empty((n_out, 3), np.uint16)
-    class_counts = np.zeros(256, np.int64)
-    lo = np.full(3, np.iinfo(np.int64).max, np.int64)
-    hi = np.full(3, np.iinfo(np.int64).min, np.int64)
-    rgb_max = 0
-    block = int(max(min(DIRECT_BLOCK_POINTS, total), 1))
-    buf = np.empty(block, dtype)
-    raw = buf.view(np.uint8)
-    codes_buf = np.empty(block, np.uint8)
-    try:
-        fh = open(path, "rb", buffering=0)
-    except OSError:
-        return None
-    with fh:
-        fh.seek(int(header.offset_to_point_data))
-        start = pos = 0
-        while start < total:
-            n = min(block, total - start)
-            got = 0
-            view = raw[: n * dtype.itemsize]
-            while got < len(view):  # readinto may return less than asked
-                step = fh.readinto(view[got:]) or 0
-                if step == 0:
-                    return None  # the file shrank under us: let the chunked reader report it
-                got += step
-            rec = buf[:n]
-            for k, c in enumerate(("X", "Y", "Z")):
-                col = rec[c]
-                lo[k] = min(lo[k], int(col.min()))
-                hi[k] = max(hi[k], int(col.max()))
-            codes = None
-            if has_cls:
-                codes = rec[cls_field]
-                if cls_mask != 0xFF:
-                    codes = np.bitwise_and(codes, cls_mask, out=codes_buf[:n])
-                class_counts += np.bincount(codes, minlength=256)[:256]
-            if want["rgb"]:
-                rgb_max = max(rgb_max, *(int(rec[c].max()) for c in ("red", "green", "blue")))
-            if keep is None:
-                rows = rec
-            else:
-                a, b = np.searchsorted(keep, [start, start + n])
-                rows = rec[keep[a:b] - start]
-                codes = None if codes is None else codes[keep[a:b] - start]
-            m = len(rows)
-            sl = slice(pos, pos + m)
-            xyz = out["xyz"][sl]
-            for k, c in enumerate(("X", "Y", "Z")):
-                # int32 → float64 once (a plain cast), then scale and offset in place: no temporaries.
-                dst = xyz[:, k]
-                np.copyto(dst, rows[c], casting="unsafe")
-                dst *= scales[k]
-                dst += offsets[k]
-            if "classification" in out:
-                out["classification"][sl] = (
-                    codes if codes is not None else np.asarray(laspy.PackedPointRecord(rows, pf)["classification"])
-                )
-            if "intensity" in out:
-                out["intensity"][sl] = rows["intensity"]
-            if "gps_time" in out:
-                out["gps_time"][sl] = rows["gps_time"]
-            for name, spec in bits.items():
-                dst = out[name][sl]
-                if spec is None:
-                    dst[:] = np.asarray(laspy.PackedPointRecord(rows, pf)[name])
-                    continue
-                field, mask, shift = spec
-                np.bitwise_and(rows[field], mask, out=dst)
-                if shift:
-                    np.right_shift(dst, shift, out=dst)
-            if "rgb" in out:
-                for k, c in enumerate(("red", "green", "blue")):
-                    out["rgb"][sl, k] = rows[c]
-            pos += m
-            start += n
-            tracker.update(start)
-    parts = {k: ([out[k]] if k in out else []) for k in ("xyz", *want)}
-    return parts, class_counts, lo, hi, rgb_max
 
 
 def _clean(text: Any) -> str | None:

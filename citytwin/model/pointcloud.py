@@ -1,15 +1,17 @@
 """Point clouds (LAS, LAZ, COPC) as flat numpy arrays, and the layer that shows one.
 
 A :class:`PointCloud` holds the points a reader kept (all of them, or a uniform
-subset when the file has more points than the load's point budget) in float64
-source coordinates, with the per-point attributes a viewer colours by. Facts
-about the whole file (point count, class counts, bounds) are kept separately,
-so a subsampled cloud still reports the file truthfully.
+subset when the file has more points than the load's point budget): float64
+source coordinates and the per-point attributes a viewer colours by, given as
+arrays or decoded on first use from the undecoded LAS records. Facts about the
+whole file (point count, class counts, bounds) are kept separately, so a
+subsampled cloud still reports the file truthfully.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+import copy
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +20,7 @@ from psygnal import evented
 
 from citytwin.model.crs import CRS, reproject
 from citytwin.model.layers import Layer
+from citytwin.model.point_records import PointRecords
 from citytwin.model.summary import base_summary
 
 #: ASPRS standard point classes (LAS 1.4 R15, table 17); 64–255 are user-defined.
@@ -111,18 +114,26 @@ def normalise_rgb(rgb: np.ndarray, max_value: int | None = None) -> np.ndarray:
     return rgb.astype(np.uint8)
 
 
-@dataclass
 class PointCloud:
     """Points read from one file.
 
-    Attributes
+    The per-point arrays are given directly, or decoded on first use from
+    undecoded LAS ``records`` (see :mod:`citytwin.model.point_records`): a reader
+    keeps the records as read and a viewer decodes only what it draws. An array
+    given directly wins over the records (a reprojected cloud gives its ``xyz``
+    and shares the records for the attributes).
+
+    Parameters
     ----------
     xyz
         ``(N, 3)`` float64 in the source CRS (scale and offset applied in float64).
+        May be left out when ``records`` are given.
     classification, intensity, return_number, number_of_returns, gps_time
         Optional ``(N,)`` per-point arrays (uint8, uint16, uint8, uint8, float64).
     rgb
         Optional ``(N, 3)`` uint8 colour (16-bit source colour scaled down).
+    records
+        Undecoded point records the missing arrays are decoded from, when asked for.
     crs
         The source CRS.
     format
@@ -151,48 +162,207 @@ class PointCloud:
         Format-specific facts (software, creation date, scales …).
     """
 
-    xyz: np.ndarray
-    classification: np.ndarray | None = None
-    intensity: np.ndarray | None = None
-    rgb: np.ndarray | None = None
-    return_number: np.ndarray | None = None
-    number_of_returns: np.ndarray | None = None
-    gps_time: np.ndarray | None = None
-    crs: CRS = field(default_factory=CRS)
-    format: str = "LAS"
-    version: str = "1.4"
-    point_format: int = 0
-    points_in_file: int | None = None
-    class_counts: dict[int, int] = field(default_factory=dict)
-    class_counts_complete: bool = True
-    file_bounds: np.ndarray | None = None
-    warnings: list[str] = field(default_factory=list)
-    source: Path | None = None
-    metadata: dict[str, Any] = field(default_factory=dict)
-
-    def __post_init__(self) -> None:
-        self.xyz = np.asarray(self.xyz, dtype=np.float64).reshape(-1, 3)
-        n = len(self.xyz)
-        for name in ("classification", "intensity", "return_number", "number_of_returns", "gps_time"):
-            arr = getattr(self, name)
-            if arr is not None and len(arr) != n:
+    def __init__(
+        self,
+        xyz: np.ndarray | None = None,
+        classification: np.ndarray | None = None,
+        intensity: np.ndarray | None = None,
+        rgb: np.ndarray | None = None,
+        return_number: np.ndarray | None = None,
+        number_of_returns: np.ndarray | None = None,
+        gps_time: np.ndarray | None = None,
+        *,
+        records: PointRecords | None = None,
+        crs: CRS | None = None,
+        format: str = "LAS",  # noqa: A002  (the attribute name every reader and test uses)
+        version: str = "1.4",
+        point_format: int = 0,
+        points_in_file: int | None = None,
+        class_counts: dict[int, int] | None = None,
+        class_counts_complete: bool = True,
+        file_bounds: np.ndarray | None = None,
+        warnings: list[str] | None = None,
+        source: Path | None = None,
+        metadata: dict[str, Any] | None = None,
+    ) -> None:
+        if xyz is None and records is None:
+            raise ValueError("a point cloud needs xyz or records")
+        self.records = records
+        self._arrays: dict[str, np.ndarray] = {}
+        if xyz is not None:
+            self._arrays["xyz"] = np.asarray(xyz, dtype=np.float64).reshape(-1, 3)
+        n = len(self._arrays["xyz"]) if xyz is not None else len(records)  # type: ignore[arg-type]
+        if records is not None and len(records) != n:
+            raise ValueError(f"records hold {len(records)} points for {n} coordinates")
+        self._n = n
+        given = dict(
+            classification=classification,
+            intensity=intensity,
+            rgb=rgb,
+            return_number=return_number,
+            number_of_returns=number_of_returns,
+            gps_time=gps_time,
+        )
+        for name, arr in given.items():
+            if arr is None:
+                continue
+            arr = np.asarray(arr)
+            if name == "rgb" and arr.shape != (n, 3):
+                raise ValueError(f"rgb has shape {arr.shape} for {n} points")
+            if len(arr) != n:
                 raise ValueError(f"{name} has {len(arr)} values for {n} points")
-        if self.rgb is not None and np.shape(self.rgb) != (n, 3):
-            raise ValueError(f"rgb has shape {np.shape(self.rgb)} for {n} points")
-        if self.points_in_file is None:
-            self.points_in_file = n
-        if not self.class_counts and self.classification is not None and n:
+            self._arrays[name] = arr
+        self.crs = crs if crs is not None else CRS()
+        self.format = format
+        self.version = version
+        self.point_format = point_format
+        self.points_in_file = n if points_in_file is None else points_in_file
+        self.class_counts = dict(class_counts or {})
+        self.class_counts_complete = class_counts_complete
+        self.file_bounds = file_bounds
+        self.warnings = list(warnings or [])
+        self.source = source
+        self.metadata = dict(metadata or {})
+        if not self.class_counts and n and self.has("classification"):
             counts = np.bincount(self.classification, minlength=1)
             self.class_counts = {int(c): int(counts[c]) for c in np.flatnonzero(counts)}
+
+    def __repr__(self) -> str:
+        return f"PointCloud({self.format} {self.version}, {self._n:,} points, {self.crs})"
+
+    # ----------------------------------------------------------------- arrays
+    def has(self, name: str) -> bool:
+        """Whether the cloud has attribute ``name`` (given or in its records), without decoding it."""
+        return name in self._arrays or (self.records is not None and self.records.has(name))
+
+    def _array(self, name: str) -> np.ndarray | None:
+        arr = self._arrays.get(name)
+        records = self.records
+        if arr is None and records is not None and records.has(name):
+            # Decoded once per records, so a reprojected copy shares what either decodes.
+            arr = records.decoded.get(name)
+            if arr is None:
+                if name == "rgb":
+                    arr = records.colours()
+                else:
+                    arr = records.attribute(name)
+                records.decoded[name] = arr
+        return arr
+
+    def lookup(self, name: str, table: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+        """``table[attribute]`` per point (colours by class …), without decoding a byte attribute from the records.
+
+        Parameters
+        ----------
+        name
+            A per-point attribute the cloud has (``"classification"`` …).
+        table
+            ``(K, ...)`` values indexed by the attribute's values.
+        out
+            Where to write the ``(N, ...)`` result.
+        """
+        arr = self._arrays.get(name)
+        records = self.records
+        if arr is None and records is not None and records.has(name) and name not in records.decoded:
+            return records.lookup(name, table, out)
+        arr = self._array(name)
+        if arr is None:
+            raise KeyError(name)
+        return np.take(table, arr, axis=0, out=out)
+
+    def _xyz_if_decoded(self) -> np.ndarray | None:
+        arr = self._arrays.get("xyz")
+        if arr is None and self.records is not None:
+            arr = self.records.decoded.get("xyz")
+        return arr
+
+    @property
+    def xyz(self) -> np.ndarray:
+        """``(N, 3)`` float64 source coordinates (decoded once, on first use, from the records)."""
+        arr = self._xyz_if_decoded()
+        if arr is None:
+            assert self.records is not None
+            arr = self.records.decoded["xyz"] = self.records.xyz()
+        return arr
+
+    @property
+    def classification(self) -> np.ndarray | None:
+        """``(N,)`` uint8 ASPRS class codes, or ``None``."""
+        return self._array("classification")
+
+    @property
+    def intensity(self) -> np.ndarray | None:
+        """``(N,)`` uint16 intensity, or ``None``."""
+        return self._array("intensity")
+
+    @property
+    def rgb(self) -> np.ndarray | None:
+        """``(N, 3)`` uint8 colour, or ``None``."""
+        return self._array("rgb")
+
+    @property
+    def return_number(self) -> np.ndarray | None:
+        """``(N,)`` uint8 return number, or ``None``."""
+        return self._array("return_number")
+
+    @property
+    def number_of_returns(self) -> np.ndarray | None:
+        """``(N,)`` uint8 number of returns of the pulse, or ``None``."""
+        return self._array("number_of_returns")
+
+    @property
+    def gps_time(self) -> np.ndarray | None:
+        """``(N,)`` float64 GPS time, or ``None``."""
+        return self._array("gps_time")
+
+    def point(self, i: int) -> np.ndarray:
+        """``(3,)`` float64 source coordinates of point ``i``, exactly as read (nothing else decoded)."""
+        xyz = self._xyz_if_decoded()
+        if xyz is not None:
+            return np.array(xyz[i], np.float64)
+        assert self.records is not None
+        return self.records.xyz(np.array([int(i)]))[0]
+
+    def points_xyz(self, index: np.ndarray) -> np.ndarray:
+        """``(M, 3)`` float64 source coordinates of the points ``index`` (indices or a bool mask)."""
+        xyz = self._xyz_if_decoded()
+        if xyz is not None:
+            return xyz[index]
+        assert self.records is not None
+        return self.records.xyz(index)
+
+    def local_points(self, origin: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+        """``(N, 3)`` float32 coordinates relative to ``origin`` (difference taken in float64), for drawing.
+
+        Written into ``out`` (``(N, 3)`` float32) when given.
+        """
+        origin = np.asarray(origin, np.float64).reshape(3)
+        xyz = self._xyz_if_decoded()
+        if xyz is None:
+            assert self.records is not None
+            return self.records.local_float32(origin, out)
+        if out is None:
+            out = np.empty((self._n, 3), np.float32)
+        for k in range(3):  # per column straight into float32: no float64 temporary of the cloud
+            np.subtract(xyz[:, k], origin[k], out=out[:, k], casting="same_kind")
+        return out
+
+    def with_xyz(self, xyz: np.ndarray, crs: CRS) -> PointCloud:
+        """A copy with other coordinates in ``crs`` (attributes shared, file bounds dropped)."""
+        other = copy.copy(self)
+        other._arrays = {**self._arrays, "xyz": np.asarray(xyz, np.float64).reshape(-1, 3)}
+        other.crs = crs
+        other.file_bounds = None
+        return other
 
     # ----------------------------------------------------------------- sizes
     @property
     def n_points(self) -> int:
         """Points held (loaded)."""
-        return len(self.xyz)
+        return self._n
 
     def __len__(self) -> int:
-        return self.n_points
+        return self._n
 
     @property
     def subsampled(self) -> bool:
@@ -201,7 +371,7 @@ class PointCloud:
 
     @property
     def has_rgb(self) -> bool:
-        return self.rgb is not None
+        return self.has("rgb")
 
     # ----------------------------------------------------------------- queries
     @property
@@ -220,7 +390,7 @@ class PointCloud:
 
     def class_mask(self, hidden: frozenset[int] | set[int]) -> np.ndarray:
         """``(N,)`` bool, true for the loaded points whose class is not hidden."""
-        if self.classification is None or not hidden:
+        if not hidden or not self.has("classification"):
             return np.ones(self.n_points, bool)
         table = np.ones(256, bool)
         table[np.fromiter((int(c) for c in hidden if 0 <= int(c) < 256), dtype=np.int64)] = False
@@ -228,14 +398,13 @@ class PointCloud:
 
     def classification_colours(self) -> np.ndarray:
         """``(N, 3)`` uint8 colour of each loaded point from :data:`CLASSIFICATION_PALETTE`."""
-        if self.classification is None:
+        if not self.has("classification"):
             return np.broadcast_to(CLASSIFICATION_PALETTE[1], (self.n_points, 3)).copy()
-        # np.take is ~4x faster than fancy indexing for this row gather.
-        return np.take(CLASSIFICATION_PALETTE, self.classification, axis=0)
+        return self.lookup("classification", CLASSIFICATION_PALETTE)
 
     def default_colour_mode(self) -> str:
         """The colouring that shows this cloud best: RGB, else classes, else elevation."""
-        if self.rgb is not None:
+        if self.has("rgb"):
             return "rgb"
         if len([c for c in self.classes if c not in (0, 1)]) > 0:
             return "classification"
@@ -248,7 +417,7 @@ class PointCloud:
         """
         if target.epsg is None or target.epsg == self.crs.epsg:
             return self
-        return replace(self, xyz=reproject(self.xyz, self.crs, target), crs=target, file_bounds=None)
+        return self.with_xyz(reproject(self.xyz, self.crs, target), target)
 
     def summary(self) -> dict[str, Any]:
         """The facts ``citytwin info --json`` prints (the same keys as a city model's, plus points)."""

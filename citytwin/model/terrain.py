@@ -96,7 +96,7 @@ def make_dtm(
     codes = np.asarray(sorted({int(c) for c in classes}), dtype=np.int64)
     wanted[codes[(codes >= 0) & (codes < 256)]] = True
     ground = wanted[cloud.classification]
-    pts = cloud.xyz[ground]
+    pts = cloud.points_xyz(ground)
     pts = pts[np.isfinite(pts).all(axis=1)]
     if not len(pts):
         raise ValueError(f"The point cloud has no points of class {', '.join(map(str, codes))}.")

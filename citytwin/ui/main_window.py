@@ -616,7 +616,7 @@ class MainWindow(QMainWindow):
         select(self.scene, None, ())
         self.viewport.highlight_point(layer, int(hit.index))
         cloud = layer.cloud
-        source = cloud.xyz[int(hit.index)] if cloud is not None else hit.coordinates
+        source = cloud.point(int(hit.index)) if cloud is not None else hit.coordinates
         self.inspector.show_point(layer, hit, format_position(source, layer.crs))
 
     def _on_picked(self, layer, index: int) -> None:

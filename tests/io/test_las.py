@@ -457,13 +457,17 @@ def test_direct_budget_does_not_parse_points_with_laspy(monkeypatch, loaded, ahn
     pc = read(ahn3_las, LoadOptions(point_budget=20_000))
     assert pc.format == "LAS" and pc.n_points == 20_000 and pc.class_counts == full.class_counts
     np.testing.assert_array_equal(pc.bounds, full.bounds)
-    # A whole LAS file is read the same way; LAZ needs laspy's (decompressing) reader.
+    # A whole LAS file is read the same way; a whole LAZ file is decompressed by lazrs straight into the
+    # records; a LAZ file over budget goes through laspy's chunked reader.
     whole = read(ahn3_las, LoadOptions(point_budget=10**7))
     assert whole.n_points == 640_510 and whole.metadata["read_path"] == "direct records"
     np.testing.assert_array_equal(whole.xyz, full.xyz)
     np.testing.assert_array_equal(whole.return_number, full.return_number)
+    laz = read(shared_file("lidar/ahn3_cropped_1.laz"), LoadOptions(point_budget=10**7))
+    assert laz.metadata["read_path"] == "lazrs into records"
+    np.testing.assert_array_equal(laz.records.records, whole.records.records)
     with pytest.raises(las_reader.ReaderError, match="laspy.s point reader"):
-        read(shared_file("lidar/ahn3_cropped_1.laz"))
+        read(shared_file("lidar/ahn3_cropped_1.laz"), LoadOptions(point_budget=100_000))
 
 
 def test_direct_budget_is_uniform_deterministic_and_block_independent(monkeypatch, loaded, ahn3_las):
