@@ -21,6 +21,8 @@ meshes plug in with :func:`register_visual`.
 
 from __future__ import annotations
 
+import functools
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -31,7 +33,6 @@ from vtkmodules.util.numpy_support import numpy_to_vtk, vtk_to_numpy
 from vtkmodules.vtkCommonCore import vtkLookupTable, vtkPoints
 from vtkmodules.vtkCommonDataModel import vtkStaticCellLocator
 from vtkmodules.vtkRenderingAnnotation import vtkLegendBoxActor, vtkScalarBarActor
-from vtkmodules.vtkRenderingCore import vtkCellPicker
 
 from citytwin.model.citymodel import CityModel
 from citytwin.model.semantics import SurfaceClass
@@ -46,6 +47,7 @@ from citytwin.render.colormap import (
 )
 from citytwin.render.convert import cell_colour_actor, choose_origin, lod_mask, render_arrays, triangle_normals_z
 from citytwin.render.lod_proxy import InteractionLOD
+from citytwin.render.picking import PieceLocators, RayHit, display_ray, intersect
 from citytwin.render.style import DEFAULT_STYLE, Style, apply_surface_lighting
 from citytwin.render.textures import (
     TEXTURE_WHITE,
@@ -58,6 +60,13 @@ from citytwin.render.textures import (
 )
 
 ColourMode = Literal["semantic", "single", "attribute", "texture", "elevation"]
+
+
+@functools.cache
+def _proxy_executor() -> ThreadPoolExecutor:
+    """One worker thread for interaction-proxy builds (made on first use)."""
+    return ThreadPoolExecutor(max_workers=1, thread_name_prefix="citytwin-proxy")
+
 
 #: ``colour_mode="auto"`` shows appearances when at least this fraction of polygons has a material or texture
 AUTO_APPEARANCE_FRACTION = 0.5
@@ -227,7 +236,8 @@ class CityModelVisual(BaseVisual):
         self.thematic: Thematic | None = None
         self.legend: Any | None = None
         self._drawn = np.zeros(0, np.int64)
-        self._locator: vtkStaticCellLocator | None = None
+        self._pick_pieces: PieceLocators | None = None  # of the main mesh's drawn triangles
+        self._proxy_job: tuple[tuple[int, int], Future] | None = None  # a proxy build on the worker thread
         self.warnings: list[str] = []
         # triangles in the main actor (the drawn ones minus those drawn textured)
         self._main_idx = np.zeros(0, np.int64)
@@ -316,7 +326,7 @@ class CityModelVisual(BaseVisual):
         if self._point_colours_on():
             self._update_point_colours()
         self.polydata.Modified()
-        self._locator = None
+        self._pick_pieces = None
         self._texture_locators = {}
         if self._texture_actors is not None:
             self._texture_actors.update(idx if self._texture_mode_on() else idx[:0], self._display_colours)
@@ -642,6 +652,7 @@ class CityModelVisual(BaseVisual):
         if not lod.worth_it(len(self._drawn)):
             return False
         key = (self._drawn_version, self._colour_version)
+        self._join_proxy_job()  # a build begun by the warm-up: wait for it rather than start another
         if key != self._proxy_key:
             self._build_proxy()
             self._proxy_key = key
@@ -658,25 +669,47 @@ class CityModelVisual(BaseVisual):
         builds a locator: a worker thread would freeze the GUI just the same).
         """
         self._ensure_synced()
-        if len(self._main_idx) and self._locator is None:
-            self._locator = self._new_locator(self.polydata)
+        if len(self._main_idx) and not self._main_pick_pieces().done:
+            self._main_pick_pieces().build_step()
             return self._warm_up_left()
         if not self._warm_up_left():
             return False
         if self._tri_up is None:
             self._tri_up = self._faces_up()
             return True
-        self._build_proxy()
-        self._proxy_key = (self._drawn_version, self._colour_version)
+        # The proxy is numpy work (which lets go of the GIL): build it on a worker thread.
+        key = (self._drawn_version, self._colour_version)
+        job = self._proxy_job
+        if job is None or job[0] != key:
+            self._join_proxy_job()
+            lod = self.interaction_lod  # made here: it adds its actor to the renderer
+            self._proxy_job = (key, _proxy_executor().submit(lod.build, *self._proxy_inputs()))
+            return True
+        if not job[1].done():
+            return True
+        self._join_proxy_job()
         return False
 
+    def _join_proxy_job(self) -> None:
+        """Wait for a proxy build running on the worker thread (if any) and take its result."""
+        job, self._proxy_job = self._proxy_job, None
+        if job is not None:
+            job[1].result()  # re-raises what went wrong there
+            self._proxy_key = job[0]
+
     def _warm_up_left(self) -> bool:
-        if len(self._main_idx) and self._locator is None:
+        if len(self._main_idx) and (self._pick_pieces is None or not self._pick_pieces.done):
             return True
         n = len(self._drawn)
         if n == 0 or not self.interaction_lod.worth_it(n):
             return False
         return self._proxy_key != (self._drawn_version, self._colour_version)
+
+    def _main_pick_pieces(self) -> PieceLocators:
+        if self._pick_pieces is None:
+            main = self._main_idx
+            self._pick_pieces = PieceLocators(main, self.arrays.triangles[main], self._vtk_points)
+        return self._pick_pieces
 
     @staticmethod
     def _new_locator(data: Any) -> vtkStaticCellLocator:
@@ -694,6 +727,10 @@ class CityModelVisual(BaseVisual):
         return up
 
     def _build_proxy(self) -> None:
+        self.interaction_lod.build(*self._proxy_inputs())
+
+    def _proxy_inputs(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """What :meth:`InteractionLOD.build` takes for the drawn triangles (fresh arrays, safe to hand to a thread)."""
         idx = self._drawn
         if self._tri_up is None:
             self._tri_up = self._faces_up()
@@ -704,7 +741,7 @@ class CityModelVisual(BaseVisual):
             on = tex >= 0
             colours[on, :3] = self._textures.mean_colours[tex[on]]
         every = len(idx) == self.arrays.n_triangles
-        self.interaction_lod.build(
+        return (
             self.arrays.points,
             self.arrays.triangles if every else self.arrays.triangles[idx],
             self.arrays.cell["root"] if every else self.arrays.cell["root"][idx],
@@ -772,49 +809,32 @@ class CityModelVisual(BaseVisual):
         if not self.visible or len(self._drawn) == 0:
             return None
         self._ensure_synced()
-        picker = vtkCellPicker()
-        picker.SetTolerance(1e-5)  # a hair above 0: rays through a shared edge still hit
-        picker.PickFromListOn()
-        if len(self._main_idx):
-            if self._locator is None:
-                self._locator = self._new_locator(self.polydata)
-            picker.AddPickList(self.actor)
-            picker.AddLocator(self._locator)
-        if self._texture_mode_on():
+        p0, p1 = display_ray(self.renderer, x, y)
+        tol = 1e-7 * float(np.linalg.norm(p1 - p0))  # a hair above 0: rays through a shared edge still hit
+        hit = self._main_pick_pieces().pick(p0, p1, tol) if len(self._main_idx) else None
+        if self._texture_mode_on():  # textured triangles are drawn (and picked) apart
             assert self._texture_actors is not None
-            for t, (actor, pd, idx) in self._texture_actors.parts.items():
+            for t, (_actor, pd, idx) in self._texture_actors.parts.items():
                 if len(idx) == 0:
                     continue
                 if t not in self._texture_locators:
                     self._texture_locators[t] = self._new_locator(pd)
-                picker.AddPickList(actor)
-                picker.AddLocator(self._texture_locators[t])
-        hidden = self.interactive  # the proxy stands in: pick the real mesh all the same
-        if hidden:
-            self.actor.VisibilityOn()
-            if self._texture_actors is not None:
-                self._texture_actors.set_visible(self._texture_mode_on())
-        try:
-            hit = picker.Pick(float(x), float(y), 0.0, self.renderer)
-        finally:
-            if hidden:
-                self._apply_visibility()
-        if not hit:
+                at, cell, xyz = intersect(self._texture_locators[t], p0, p1, tol)
+                if cell >= 0 and (hit is None or at < hit.t):
+                    tri = int(pd.GetCellData().GetArray("tri_index").GetValue(cell))
+                    hit = RayHit(at, tri, xyz)
+        if hit is None:
             return None
-        cid = picker.GetCellId()
-        data = picker.GetDataSet()
-        if cid < 0 or data is None:
-            return None
-        tri_index = data.GetCellData().GetArray("tri_index")
-        tri = int(tri_index.GetValue(cid)) if tri_index is not None else int(self._main_idx[cid])
+        tri = hit.triangle
         return PickResult(
             object=int(self.arrays.cell["object"][tri]),
             root=int(self.arrays.cell["root"][tri]),
             triangle=tri,
-            position=np.array(picker.GetPickPosition(), float),
+            position=hit.position,
         )
 
     def remove(self) -> None:
+        self._join_proxy_job()
         self._remove_legend()
         if self._lod_proxy is not None:
             self._lod_proxy.stop()

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import threading
+import time
+
 import numpy as np
 import pytest
 
 from citytwin.model.citymodel import CityModel
 from citytwin.model.cityobjects import CityObjects
 from citytwin.model.geometry import MeshBuilder
+from citytwin.render import picking
 from citytwin.render.camera import pose_for_points, preset_view, project
+from citytwin.render.lod_proxy import InteractionLOD
 from citytwin.render.offscreen import OffscreenScene
 from citytwin.render.style import Style
 from citytwin.render.visuals import CityModelVisual, fit_legend, preferred_colour_mode
@@ -77,24 +82,81 @@ def test_a_model_without_triangles_gets_an_empty_visual(scene):
     scene.render()
 
 
-def test_warm_up_builds_locator_then_proxy_in_pieces(scene):
+def test_warm_up_builds_pick_pieces_then_the_proxy_on_a_worker_thread(scene, monkeypatch):
     vis = scene.add(make_boxes())
     scene.set_view("oblique-ne")
     vis.interaction_lod.triangle_budget = 4  # "heavy" for this test
-    assert vis._locator is None
+    monkeypatch.setattr(picking, "PIECE_TRIANGLES", 7)  # several locator pieces
+    threads: list[threading.Thread] = []
+    build = InteractionLOD.build
+
+    def recording_build(self, *args):
+        threads.append(threading.current_thread())
+        return build(self, *args)
+
+    monkeypatch.setattr(InteractionLOD, "build", recording_build)
+    n_pieces = -(-len(vis.drawn_triangles) // 7)
+    assert vis._pick_pieces is None
     steps = 1
     while vis.warm_up_step():
         steps += 1
-        assert steps < 10
-    assert steps == 3  # locator, faces up, proxy
-    assert vis._locator is not None
+        assert steps < 100
+        time.sleep(0.002)
+    # one step per locator piece, then the faces-up flags, the proxy handed to the worker, and its result
+    assert steps >= n_pieces + 3
+    assert vis._pick_pieces is not None and vis._pick_pieces.done
+    assert len(threads) == 1 and threads[0] is not threading.main_thread()
     key = vis._proxy_key
     assert key is not None
-    assert vis.set_interactive(True) and vis._proxy_key == key  # nothing rebuilt on the first drag
+    assert vis.set_interactive(True) and vis._proxy_key == key and len(threads) == 1  # nothing rebuilt
     vis.set_interactive(False)
     assert vis.warm_up_step() is False
     vis.set_lod(20)  # new drawn cells: the warm-up has work again
     assert vis.warm_up_step() is True
+
+
+def test_a_drag_during_the_warm_up_waits_for_the_proxy_being_built(scene, monkeypatch):
+    vis = scene.add(make_boxes())
+    vis.interaction_lod.triangle_budget = 4
+    calls: list[int] = []
+    build = InteractionLOD.build
+
+    def slow_build(self, *args):
+        calls.append(1)
+        time.sleep(0.2)
+        return build(self, *args)
+
+    monkeypatch.setattr(InteractionLOD, "build", slow_build)
+    while vis._proxy_job is None:
+        assert vis.warm_up_step()
+    assert vis.set_interactive(True)  # joins the running build instead of starting a second one
+    assert len(calls) == 1 and vis._proxy_job is None and vis.interactive
+    vis.set_interactive(False)
+
+
+def test_picks_across_locator_pieces_equal_one_locator(scene, monkeypatch):
+    vis = scene.add(make_boxes(ground_plane=True))
+    scene.set_view("oblique-ne")
+    scene.render()
+    w, h = scene.size
+    grid = [(x, y) for x in np.linspace(5, w - 5, 23) for y in np.linspace(5, h - 5, 17)]
+
+    def picks() -> list[tuple[int, tuple[float, ...]] | None]:
+        """Object and point hit (a ray along an edge may report either triangle of it)."""
+        vis._pick_pieces = None
+        out = []
+        for x, y in grid:
+            hit = vis.pick(x, y)
+            out.append(None if hit is None else (hit.object, tuple(np.round(hit.position, 4))))
+        return out
+
+    whole = picks()
+    monkeypatch.setattr(picking, "PIECE_TRIANGLES", 5)
+    pieces = picks()
+    assert len(vis._pick_pieces._locators) > 3
+    assert pieces == whole
+    hits = [p for p in whole if p is not None]
+    assert len(hits) > 100 and len({o for o, _ in hits}) > 3  # the grid really meets several objects
 
 
 def test_oblique_fit_frames_the_points_tightly():

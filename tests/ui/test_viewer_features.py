@@ -236,7 +236,8 @@ def heavy_window(qtbot, make_window):
     vis.interaction_lod.triangle_budget = 100
     vp._queue_warm_up(vis)
     qtbot.waitUntil(lambda: not vp.warming_up, timeout=10_000)
-    assert vis._locator is not None and vis._proxy_key is not None, "nothing was built ahead"
+    assert vis._pick_pieces is not None and vis._pick_pieces.done, "no pick locators were built ahead"
+    assert vis._proxy_key is not None, "no proxy was built ahead"
     assert vp.warm_up_log, "the warm-up did not run from the timer"
     vp.reset_view(animate=False)
     return window, vis
