@@ -172,6 +172,8 @@ def _read_open(reader, path: Path, size: int, options: LoadOptions, progress, ca
         warnings.append("The file holds no points.")
 
     fields = {name: spec for name, spec in layout.fields.items() if spec is not None}
+    # LAS asks for 16-bit colour, but many writers store 8-bit values: a file whose largest
+    # channel value is above 255 is read as 16-bit.
     point_records = PointRecords(
         records, scales, offsets, fields, layout.rgb, rgb_shift=8 if facts.rgb_max > 255 else 0
     )

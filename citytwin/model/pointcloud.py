@@ -94,26 +94,6 @@ def _palette() -> np.ndarray:
 CLASSIFICATION_PALETTE: np.ndarray = _palette()
 
 
-def normalise_rgb(rgb: np.ndarray, max_value: int | None = None) -> np.ndarray:
-    """LAS colour channels (8-bit values or 16-bit values) as ``(N, 3)`` uint8.
-
-    The LAS specification asks for 16-bit colour, but many writers store 8-bit
-    values: a file whose largest channel value is above 255 is read as 16-bit.
-
-    Parameters
-    ----------
-    rgb
-        ``(N, 3)`` unsigned integers.
-    max_value
-        The largest channel value over the whole file, when ``rgb`` is a subset.
-    """
-    rgb = np.asarray(rgb)
-    top = int(rgb.max()) if max_value is None and rgb.size else int(max_value or 0)
-    if top > 255:
-        return (rgb >> 8).astype(np.uint8)
-    return rgb.astype(np.uint8)
-
-
 class PointCloud:
     """Points read from one file.
 
