@@ -342,6 +342,7 @@ class CityModelVisual(BaseVisual):
             self._synced_drawn = self._drawn
             self._main_idx = self._drawn
             self._drawn_version += 1
+            self._pick_pieces = None
             self._texture_locators = {}
 
     def _before_render(self, *_: Any) -> None:
