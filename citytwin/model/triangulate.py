@@ -114,12 +114,13 @@ def triangulate(
     checked: list[tuple[np.ndarray, np.ndarray]] = []  # (triangles, polygon) whose facing is checked
     placed: list[tuple[np.ndarray, np.ndarray, int]] = []  # (triangles, polygon, k-th triangle of it), facing known
 
-    # Fast path: single-ring triangles need no earcut.
+    # Fast path: single-ring triangles need no earcut, and no facing check: the ring is the
+    # triangle, so it faces like itself.
     simple_tri = (~degenerate) & (poly_nrings == 1) & (outer_counts == 3)
     if simple_tri.any():
         owner = np.flatnonzero(simple_tri)
         start = ring_offsets[outer[owner]]
-        checked.append((np.stack([start, start + 1, start + 2], axis=1), owner))
+        placed.append((start[:, None] + np.arange(3), owner, 0))
         tri_count[owner] = 1
 
     # Convex quads (single ring, 4 points) split along the shorter diagonal
