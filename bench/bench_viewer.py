@@ -248,6 +248,19 @@ def child(opts: dict[str, Any]) -> dict[str, Any]:
         out["pick_max_s"] = max(times[1:]) if len(times) > 1 else times[0]
         out["pick_hits"] = [hits, len(times)]
 
+        # d) the warm-up after what is drawn changes (a new LoD), as the window runs it from an idle timer:
+        #    the longest step is the longest the window cannot answer
+        visual.set_lod(20)
+        steps: list[float] = []
+        t0 = time.perf_counter()
+        more = True
+        while more:
+            t = time.perf_counter()
+            more = visual.warm_up_step()
+            steps.append(time.perf_counter() - t)
+            time.sleep(0.005)  # the idle timer's gap
+        out["warm_up"] = {"steps": len(steps), "longest_s": max(steps), "total_s": time.perf_counter() - t0}
+
         # a) one actor per building (n_each of them), same camera
         out["each"] = _one_actor_each(visual, int(opts["each"]), SIZE, CameraPose.from_vtk(cam))
     finally:
@@ -349,7 +362,7 @@ def _report(d: dict[str, Any]) -> dict[str, Any]:
         },
         {
             "target": "pick an object < 50 ms",
-            "measured": f"{_ms(d['pick_s'])} median, first {_ms(d['pick_first_s'])} (builds the locator)",
+            "measured": f"{_ms(d['pick_s'])} median, first {_ms(d['pick_first_s'])} (before any warm-up)",
             "pass": d["pick_s"] < 0.05,
         },
     ]
@@ -380,6 +393,11 @@ def _report(d: dict[str, Any]) -> dict[str, Any]:
             f"{d['proxy_boxes_near'][1]:,} cell boxes)",
         ],
         ["full frame right after the camera stops", _ms(d["after_stop_s"])],
+        [
+            "warm-up after a change of LoD (pick locators in pieces, box proxy on a worker thread)",
+            f"{d['warm_up']['total_s']:.1f} s in {d['warm_up']['steps']} idle-timer steps; longest step "
+            f"{_ms(d['warm_up']['longest_s'])}",
+        ],
         [
             "pick (median / worst of 20, first)",
             f"{_ms(d['pick_s'])} / {_ms(d['pick_max_s'])}, first {_ms(d['pick_first_s'])}; "
