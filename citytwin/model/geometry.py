@@ -363,11 +363,11 @@ class MeshBuilder:
         starts, last = offsets[:-1], offsets[1:] - 1
         # A closing vertex equal to the first is removed.
         closed = ring_counts > 1
-        closed[closed] = (vertices[starts[closed]] == vertices[last[closed]]).all(axis=1)
+        closed[closed] = _rows_all(vertices[starts[closed]] == vertices[last[closed]])
         keep_vertex = np.ones(len(vertices), bool)
         keep_vertex[last[closed]] = False
         counts = ring_counts - closed
-        bad_vertex = ~np.isfinite(vertices).all(axis=1)
+        bad_vertex = ~_rows_all(np.isfinite(vertices))
         bad_cum = np.concatenate([[0], np.cumsum(bad_vertex)])
         nonfinite = (bad_cum[offsets[1:]] - bad_cum[starts]) > 0
         short = ~nonfinite & (counts < 3)
@@ -518,6 +518,12 @@ class MeshBuilder:
             textures=self.textures,
             vertex_colours=colours,
         )
+
+
+def _rows_all(mask: np.ndarray) -> np.ndarray:
+    """``mask.all(axis=1)`` for an ``(N, 3)`` bool array, column by column (numpy's reduction over a
+    3-wide axis is several times slower)."""
+    return mask[:, 0] & mask[:, 1] & mask[:, 2]
 
 
 def _dict_to_array(values: dict[int, int], n: int) -> np.ndarray:

@@ -100,10 +100,14 @@ def triangulate(
     n_poly = len(polygon_rings) - 1
     ring_counts = np.diff(ring_offsets)
     poly_nrings = np.diff(polygon_rings)
-    normals = newell_normals(vertices, ring_offsets)
     outer = polygon_rings[:-1]
-    outer_normals = normals[outer] if n_poly else np.zeros((0, 3))
     outer_counts = ring_counts[outer] if n_poly else np.zeros(0, dtype=np.int64)
+    if n_poly and len(ring_counts) == n_poly and (ring_counts == 3).all():
+        # Already triangles (meshes, triangulated CityJSON): a triangle's normal is one cross product.
+        a = vertices[ring_offsets[:-1]]
+        outer_normals = np.cross(vertices[ring_offsets[:-1] + 1] - a, vertices[ring_offsets[:-1] + 2] - a)
+    else:
+        outer_normals = newell_normals(vertices, ring_offsets)[outer] if n_poly else np.zeros((0, 3))
     area2 = np.linalg.norm(outer_normals, axis=1)
     # relative tolerance: area against the squared extent of the ring
     degenerate = (outer_counts < 3) | ~np.isfinite(area2) | (area2 <= 1e-12)
