@@ -69,43 +69,77 @@ class PieceLocators:
         The ``vtkPoints`` they index (shared, not copied).
     piece
         Triangles per locator (default :data:`PIECE_TRIANGLES`).
+    coords
+        The same points as a ``(V, 3)`` numpy array, if at hand: a pick before every piece
+        is built then finds the pieces' bounds with numpy and builds only the locators of
+        the pieces its ray crosses.
     """
 
-    def __init__(self, ids: np.ndarray, triangles: np.ndarray, points: vtkPoints, piece: int | None = None):
+    def __init__(
+        self,
+        ids: np.ndarray,
+        triangles: np.ndarray,
+        points: vtkPoints,
+        piece: int | None = None,
+        coords: np.ndarray | None = None,
+    ):
         self.ids = np.asarray(ids)
         self._triangles = triangles
         self._points = points
+        self._coords = coords
         self._piece = max(int(piece or PIECE_TRIANGLES), 1)
         self._starts = list(range(0, len(self.ids), self._piece))
-        self._locators: list[tuple[vtkStaticCellLocator, np.ndarray]] = []  # with each piece's (6,) bounds
+        self._locators: list[vtkStaticCellLocator | None] = [None] * len(self._starts)
+        self._bounds: list[np.ndarray | None] = [None] * len(self._starts)  # (6,) of each piece
+        self._n_built = 0
+        self._next = 0  # pieces before it are built
 
     @property
     def done(self) -> bool:
         """Whether every piece has its locator."""
-        return len(self._locators) == len(self._starts)
+        return self._n_built == len(self._starts)
 
-    def build_step(self) -> bool:
-        """Build the next piece's locator; returns whether pieces are left."""
-        if self.done:
-            return False
-        k = len(self._locators)
+    def _build(self, k: int) -> vtkStaticCellLocator:
         start = self._starts[k]
         pd = cells_polydata(self._triangles[start : start + self._piece], {}, self._points)
         loc = vtkStaticCellLocator()
         loc.SetDataSet(pd)
         loc.BuildLocator()
-        self._locators.append((loc, np.asarray(pd.GetBounds(), np.float64)))
+        self._locators[k] = loc
+        self._bounds[k] = np.asarray(pd.GetBounds(), np.float64)
+        self._n_built += 1
+        return loc
+
+    def build_step(self) -> bool:
+        """Build the next piece's locator; returns whether pieces are left."""
+        while self._next < len(self._starts) and self._locators[self._next] is not None:
+            self._next += 1
+        if self._next < len(self._starts):
+            self._build(self._next)
         return not self.done
 
+    def _piece_bounds(self, k: int) -> np.ndarray:
+        bounds = self._bounds[k]
+        if bounds is None:
+            if self._coords is None:
+                self._build(k)
+                bounds = self._bounds[k]
+            else:
+                start = self._starts[k]
+                corners = self._triangles[start : start + self._piece].ravel()
+                cols = [self._coords[corners, j] for j in range(3)]  # per column: a 3-wide axis reduces slowly
+                bounds = self._bounds[k] = np.array([f(c) for c in cols for f in (np.min, np.max)], np.float64)
+        assert bounds is not None
+        return bounds
+
     def pick(self, p0: np.ndarray, p1: np.ndarray, tol: float = 0.0) -> RayHit | None:
-        """The nearest triangle on the segment ``p0``–``p1`` (pieces not built yet are built first)."""
-        while self.build_step():
-            pass
+        """The nearest triangle on the segment ``p0``–``p1`` (building the locators it needs)."""
         best: RayHit | None = None
-        for (loc, bounds), start in zip(self._locators, self._starts, strict=True):
-            if not _segment_meets_box(p0, p1, bounds, tol):
+        for k, start in enumerate(self._starts):
+            if not _segment_meets_box(p0, p1, self._piece_bounds(k), tol):
                 continue
-            t, cell, x = intersect(loc, p0, p1, tol)
+            loc = self._locators[k]
+            t, cell, x = intersect(loc if loc is not None else self._build(k), p0, p1, tol)
             if cell >= 0 and (best is None or t < best.t):
                 best = RayHit(t, int(self.ids[start + cell]), x)
         return best

@@ -709,7 +709,9 @@ class CityModelVisual(BaseVisual):
     def _main_pick_pieces(self) -> PieceLocators:
         if self._pick_pieces is None:
             main = self._main_idx
-            self._pick_pieces = PieceLocators(main, self.arrays.triangles[main], self._vtk_points)
+            self._pick_pieces = PieceLocators(
+                main, self.arrays.triangles[main], self._vtk_points, coords=self.arrays.points
+            )
         return self._pick_pieces
 
     @staticmethod

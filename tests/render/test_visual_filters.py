@@ -153,8 +153,13 @@ def test_picks_across_locator_pieces_equal_one_locator(scene, monkeypatch):
     whole = picks()
     monkeypatch.setattr(picking, "PIECE_TRIANGLES", 5)
     pieces = picks()
-    assert len(vis._pick_pieces._locators) > 3
+    assert len(vis._pick_pieces._starts) > 3
     assert pieces == whole
+    # Before the warm-up, one pick builds only the locators of the pieces its ray crosses.
+    vis._pick_pieces = None
+    x, y = grid[[i for i, p in enumerate(whole) if p is not None][0]]
+    assert (vis.pick(x, y).object, tuple(np.round(vis.pick(x, y).position, 4))) == next(p for p in whole if p)
+    assert 0 < vis._pick_pieces._n_built < len(vis._pick_pieces._starts)
     hits = [p for p in whole if p is not None]
     assert len(hits) > 100 and len({o for o, _ in hits}) > 3  # the grid really meets several objects
 
