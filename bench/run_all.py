@@ -30,7 +30,6 @@ BENCHMARKS: list[str] = [
     "bench.bench_cityjson",
     "bench.bench_viewer",
     "bench.bench_lidar",
-    # later issues: "bench.bench_viewer", "bench.bench_lidar", ...
 ]
 
 #: options for ``--quick`` (a smoke run: small inputs, one run each)
