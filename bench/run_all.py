@@ -37,6 +37,8 @@ QUICK: dict[str, dict[str, Any]] = {
     "bench.bench_citygml": {"repeat": 1},
     "bench.bench_scaling": {"repeat": 1, "sizes": [50], "vtk_size": 0},
     "bench.bench_cityjson": {"repeat": 1},
+    "bench.bench_viewer": {"repeat": 1, "buildings": 5_000, "each": 500},
+    "bench.bench_lidar": {"repeat": 1, "big_points": 0},
 }
 
 RESULTS = ROOT / "bench" / "RESULTS.md"
