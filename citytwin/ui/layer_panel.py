@@ -30,7 +30,7 @@ COLOUR_MODE_LABELS = (
     ("semantic", "By surface type"),
     ("single", "Single colour"),
     ("attribute", "By attribute"),
-    ("texture", "Textures"),
+    ("texture", "The file's colours"),
     ("elevation", "By elevation"),
 )
 
@@ -104,6 +104,10 @@ class LayerPanel(QWidget):
         self.colour_combo = QComboBox()
         for key, label in COLOUR_MODE_LABELS:
             self.colour_combo.addItem(label, key)
+        texture_item = self.colour_combo.findData("texture")
+        self.colour_combo.setItemData(
+            texture_item, "The colours the file gives: materials, texture images or vertex colours", Qt.ToolTipRole
+        )
         self.colour_combo.activated.connect(self._on_colour_mode)
         form.addRow("Colour", self.colour_combo)
         self.attribute_label = QLabel("Attribute")
