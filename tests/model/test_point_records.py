@@ -12,9 +12,10 @@ from citytwin.model.crs import CRS
 from citytwin.model.point_records import FieldSpec, PointRecords
 from citytwin.model.pointcloud import CLASSIFICATION_PALETTE, PointCloud
 from tests.conftest import shared_file
+from tests.io.test_las import LIDAR_FILES
 
-#: Point formats 1 (AHN3), 3 (RGB, 8-bit values in 16-bit fields?), 7 (LAS 1.4, RGB), 6 (1.4 without RGB).
-FILES = ["ahn3_cropped_1.laz", "autzen_trim_7.las", "test1_4.las", "Lyon_ExampleDataIsolatedTrees.las", "simple.las"]
+#: Every LAS/LAZ/COPC file of the shared data (point formats 0–8, LAS 1.0–1.4, 8- and 16-bit colour).
+FILES = sorted(LIDAR_FILES)
 ATTRIBUTES = ("classification", "intensity", "return_number", "number_of_returns", "gps_time")
 
 
