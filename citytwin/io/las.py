@@ -244,15 +244,6 @@ class _RecordLayout:
         rgb = ("red", "green", "blue") if {"red", "green", "blue"} <= names else None
         return cls(dtype, fields, rgb)
 
-    def codes(self, rec: np.ndarray, out: np.ndarray | None = None) -> np.ndarray | None:
-        """The class codes of ``rec`` (``out``: a uint8 buffer to unpack them into), or ``None``."""
-        spec = self.fields.get("classification")
-        if spec is None:
-            return None
-        col = rec[spec.field]
-        if not spec.mask:
-            return col
-        return np.bitwise_and(col, spec.mask, out=out)
 
 
 class _FileFacts:
@@ -260,11 +251,11 @@ class _FileFacts:
 
     def __init__(self, layout: _RecordLayout) -> None:
         self.layout = layout
-        self.class_counts = np.zeros(256, np.int64)
         self.lo = np.full(3, np.iinfo(np.int64).max, np.int64)
         self.hi = np.full(3, np.iinfo(np.int64).min, np.int64)
         self.rgb_max = 0
-        self._codes = np.empty(0, np.uint8)
+        # Counts of the raw class byte; the flag bits sharing it are folded out once, at the end.
+        self._byte_counts = np.zeros(256, np.int64)
 
     def add(self, rec: np.ndarray) -> None:
         if len(rec) == 0:
@@ -273,13 +264,21 @@ class _FileFacts:
             col = rec[c]
             self.lo[k] = min(self.lo[k], int(col.min()))
             self.hi[k] = max(self.hi[k], int(col.max()))
-        if len(self._codes) < len(rec):
-            self._codes = np.empty(len(rec), np.uint8)
-        codes = self.layout.codes(rec, self._codes[: len(rec)])
-        if codes is not None:
-            self.class_counts += np.bincount(codes, minlength=256)[:256]
+        spec = self.layout.fields.get("classification")
+        if spec is not None:
+            self._byte_counts += np.bincount(rec[spec.field], minlength=256)[:256]
         if self.layout.rgb is not None:
             self.rgb_max = max(self.rgb_max, *(int(rec[c].max()) for c in self.layout.rgb))
+
+    @property
+    def class_counts(self) -> np.ndarray:
+        """``(256,)`` points per ASPRS class code."""
+        spec = self.layout.fields.get("classification")
+        if spec is None or not spec.mask:
+            return self._byte_counts
+        return np.bincount((np.arange(256) & spec.mask) >> spec.shift, weights=self._byte_counts, minlength=256)[
+            :256
+        ].astype(np.int64)
 
 
 def _read_chunks(
