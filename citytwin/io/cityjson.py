@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections import Counter
 from itertools import chain
+from operator import attrgetter
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,7 @@ import numpy as np
 import orjson
 
 from citytwin.errors import ReaderError
+from citytwin.io import cityjson_raw
 from citytwin.io.cityjson_appearance import parse_materials, parse_textures, texture_vertices
 from citytwin.io.cityjson_geometry import FlatGeometry, GeometryFlattener, Templates
 from citytwin.io.options import CancelCheck, LoadOptions, Progress, ProgressCallback, gc_paused
@@ -105,6 +107,10 @@ def vertices_array(raw: Any, transform: tuple[np.ndarray, np.ndarray] | None, pa
             v = None
     if v is None or v.ndim != 2 or v.shape[1] != 3:
         raise ReaderError('Every entry of "vertices" must be a list of three numbers.', path, line)
+    return _apply_transform(v, transform)
+
+
+def _apply_transform(v: np.ndarray, transform: tuple[np.ndarray, np.ndarray] | None) -> np.ndarray:
     if transform is not None:
         with np.errstate(over="ignore", invalid="ignore"):
             v = v * transform[0] + transform[1]
@@ -135,17 +141,38 @@ def _templates(doc: dict) -> Templates | None:
     return Templates(templates if isinstance(templates, list) else [], tv)
 
 
-def _metadata(doc: dict) -> dict[str, Any]:
-    meta = dict(doc["metadata"]) if isinstance(doc.get("metadata"), dict) else {}
+def _metadata(doc: dict | cityjson_raw.Document) -> dict[str, Any]:
+    source = doc.get("metadata")
+    meta = dict(source) if isinstance(source, dict) else {}
     if "geographicalExtent" not in meta and isinstance(meta.get("bbox"), list):
         meta["geographicalExtent"] = meta["bbox"]  # CityJSON 0.6
     for key in ("extensions", "transform"):
-        if key in doc:
-            meta[key] = doc[key]
+        value = doc.get(key, _MISSING)
+        if value is not _MISSING:
+            meta[key] = value
     return meta
 
 
+_MISSING = object()
+
+
 # ---------------------------------------------------------------- assembly
+_SKIP_HUGE = f"vertices with coordinates beyond ±{MAX_COORDINATE:.0e} or not finite were ignored"
+
+
+def _bounded(vertices: np.ndarray) -> tuple[np.ndarray, int]:
+    """Vertices with absurd magnitudes set to NaN (they would overflow later), and how many.
+
+    NaN and inf are counted by the builder; only the magnitude is checked here.
+    """
+    with np.errstate(invalid="ignore"):
+        small = np.abs(vertices) <= MAX_COORDINATE
+        huge = ~(small[:, 0] & small[:, 1] & small[:, 2])  # column by column: ~5x faster than .all(axis=1)
+    if not huge.any():
+        return vertices, 0
+    return np.where(huge[:, None], np.nan, vertices), int(huge.sum())
+
+
 class _Assembler:
     """Collects city objects and flattened geometry chunk by chunk, then builds the model."""
 
@@ -176,26 +203,14 @@ class _Assembler:
         if len(items) != len(cityobjects):
             self.skipped["city objects that are not JSON objects were skipped"] += len(cityobjects) - len(items)
         items = self._filter_types(items)
-        with np.errstate(invalid="ignore"):
-            small = np.abs(vertices) <= MAX_COORDINATE
-            huge = ~(small[:, 0] & small[:, 1] & small[:, 2])  # column by column: ~5x faster than .all(axis=1)
-        if huge.any():  # NaN/inf are counted by the builder; absurd magnitudes would overflow later
-            vertices = np.where(huge[:, None], np.nan, vertices)
-            self.skipped[f"vertices with coordinates beyond ±{MAX_COORDINATE:.0e} or not finite were ignored"] += int(
-                huge.sum()
-            )
+        vertices, n_huge = _bounded(vertices)
+        if n_huge:
+            self.skipped[_SKIP_HUGE] += n_huge
         app = appearance if isinstance(appearance, dict) else {}
         materials = parse_materials(app.get("materials"))
         textures, _ = parse_textures(app.get("textures"), self.path.parent)
         self.missing_textures.extend(t.path for t in textures if not t.exists)
-        start = len(self.ids)
-        objects = []
-        for k, (ident, co) in enumerate(items):
-            otype = co.get("type") if isinstance(co.get("type"), str) else "CityObject"
-            self.ids.append(str(ident))
-            self.types.append(otype)
-            self.raw.append(co)
-            objects.append((start + k, otype, co))
+        objects = self._register(items)
         self.parts.append(
             self.flattener.flatten(
                 objects,
@@ -211,13 +226,53 @@ class _Assembler:
         self.materials.extend(materials)
         self.textures.extend(textures)
 
+    def add_decoded(self, doc: cityjson_raw.Document, vertices: np.ndarray, tick=None) -> bool:
+        """Add a document decoded by :mod:`citytwin.io.cityjson_raw`, whose vertices are read and transformed.
+
+        Returns False, having added nothing, when the document needs :meth:`add_chunk` instead.
+        """
+        if (doc.appearance is not None and doc.appearance.textures) or doc.CityObjects is None:
+            return False
+        items = self._filter_types(list(doc.CityObjects.items()))
+        vertices, n_huge = _bounded(vertices)
+        materials = cityjson_raw.materials(doc)
+        start = len(self.ids)
+        objects = [
+            (start + k, co.type if type(co.type) is str else "CityObject", co) for k, (_, co) in enumerate(items)
+        ]
+        flat = cityjson_raw.flatten(
+            self.flattener, objects, vertices, n_materials=len(materials), material_base=len(self.materials), tick=tick
+        )
+        if flat is None:
+            return False
+        if n_huge:
+            self.skipped[_SKIP_HUGE] += n_huge
+        self._register(items)
+        self.parts.append(flat)
+        self.materials.extend(materials)
+        return True
+
+    def _register(self, items: list[tuple[str, Any]]) -> list[tuple[int, str, Any]]:
+        """Append the objects to the table's columns; ``(index, type, object)`` for the flattener."""
+        start = len(self.ids)
+        objects = []
+        for k, (ident, co) in enumerate(items):
+            otype = co.get("type")
+            if not isinstance(otype, str):
+                otype = "CityObject"
+            self.ids.append(str(ident))
+            self.types.append(otype)
+            self.raw.append(co)
+            objects.append((start + k, otype, co))
+        return objects
+
     def _filter_types(self, items: list[tuple[str, dict]]) -> list[tuple[str, dict]]:
         """Keep objects whose top-level ancestor (within the chunk) has a kept type."""
         if self.options.types is None:
             return items
         parent = {}
         for ident, co in items:
-            for p in _parent_ids(co)[:1]:
+            for p in _parent_ids(co.get("parents"), co.get("parent"))[:1]:
                 parent[ident] = p
             for key in _CHILD_KEYS:
                 children = co.get(key)
@@ -239,21 +294,23 @@ class _Assembler:
 
     # ------------------------------------------------------------ finishing
     def _objects(self) -> CityObjects:
-        index: dict[str, int] = {}
-        for i, ident in enumerate(self.ids):
-            index.setdefault(ident, i)
-        parent = [-1] * len(self.ids)
+        n = len(self.ids)
+        index = dict(zip(reversed(self.ids), range(n - 1, -1, -1), strict=True))  # the first row of a repeated id
+        raw = self.raw
+        parent = [-1] * n
         unknown = 0
-        for i, co in enumerate(self.raw):
-            parents = _parent_ids(co)
+        parents_col, parent_col = _column(raw, "parents"), _column(raw, "parent")
+        for i in _present(parents_col, parent_col):
+            parents = _parent_ids(parents_col[i], parent_col[i])
             if parents:
                 p = index.get(parents[0], -1)
                 unknown += p < 0
                 if p != i:
                     parent[i] = p
-        for i, co in enumerate(self.raw):
-            for key in _CHILD_KEYS:
-                children = co.get(key)
+        for key in _CHILD_KEYS:
+            column = _column(raw, key)
+            for i in _present(column):
+                children = column[i]
                 for child in children if isinstance(children, list) else []:
                     c = index.get(child, -1) if isinstance(child, str) else -1
                     unknown += c < 0
@@ -261,12 +318,13 @@ class _Assembler:
                         parent[c] = i
         if unknown and self.options.types is None:
             self.skipped["references to parent or child objects that are not in the file were ignored"] += unknown
+        attributes = [a if isinstance(a, dict) else {} for a in _column(raw, "attributes")]
         table = CityObjects()
-        for i, (ident, otype, co) in enumerate(zip(self.ids, self.types, self.raw, strict=True)):
-            attrs = co.get("attributes")
-            table.add(ident, otype, parent[i], attrs if isinstance(attrs, dict) else {})
-            address = co.get("address")
-            if address is None and isinstance(attrs, dict) and isinstance(attrs.get("address"), dict | list):
+        table.extend(self.ids, self.types, parent, attributes)
+        address_col = _column(raw, "address")
+        for i, attrs in enumerate(attributes):
+            address = address_col[i]
+            if address is None and attrs and isinstance(attrs.get("address"), dict | list):
                 address = attrs["address"]  # some 1.0 files keep it as an attribute
             if isinstance(address, dict):
                 table.addresses[i] = [address]
@@ -337,14 +395,30 @@ class _Assembler:
         )
 
 
-def _parent_ids(co: dict) -> list[str]:
-    parents = co.get("parents")
+def _parent_ids(parents: Any, parent: Any = None) -> list[str]:
+    """The parent ids of an object from its ``parents`` (or CityJSON 0.8 – 0.9 ``parent``) member."""
     if isinstance(parents, list):
         return [p for p in parents if isinstance(p, str)]
-    parent = co.get("parent")  # CityJSON 0.8 – 0.9
     if isinstance(parent, str):
         return [parent]
     return []
+
+
+def _column(objects: list, key: str) -> list:
+    """One member of every city object (None where absent).
+
+    The objects of one reader are all dicts (general path) or all structs (:mod:`citytwin.io.cityjson_raw`).
+    """
+    if objects and type(objects[0]) is cityjson_raw.CityObject:
+        return list(map(attrgetter(key), objects))
+    return [co.get(key) for co in objects]
+
+
+def _present(*columns: list) -> list[int]:
+    """Rows where any of the columns is not None."""
+    if len(columns) == 1:
+        return [i for i, v in enumerate(columns[0]) if v is not None]
+    return [i for i, vs in enumerate(zip(*columns, strict=True)) if vs != (None,) * len(columns)]
 
 
 def _subset(table: CityObjects, keep: np.ndarray) -> tuple[CityObjects, np.ndarray]:
@@ -432,8 +506,14 @@ def _read(path: Path, options: LoadOptions, progress: ProgressCallback | None, c
     prog.update(0)
     if _looks_like_sequence(data):  # a CityJSONSeq saved under a .json name
         return _read_seq(path, options, progress, cancel)
-    doc = parse_json(data, path)
     parsed_at = len(data) // 3  # parsing is about a third of the work
+    decoded = cityjson_raw.decode(data)
+    if decoded is not None:
+        prog.update(parsed_at)
+        model = _read_decoded(decoded, path, options, prog, parsed_at, len(data))
+        if model is not None:
+            return model
+    doc = parse_json(data, path)
     prog.update(parsed_at)
     if not isinstance(doc, dict):
         raise ReaderError("The file is JSON but not CityJSON (it does not hold a JSON object).", path)
@@ -455,6 +535,42 @@ def _read(path: Path, options: LoadOptions, progress: ProgressCallback | None, c
         prog.update(parsed_at + (len(data) - parsed_at) * k // n_objects)
 
     assembler.add_chunk(doc["CityObjects"], vertices, doc.get("appearance"), tick)
+    metadata = _metadata(doc)
+    model = assembler.finish("CityJSON", version, _crs(metadata), metadata, warnings)
+    prog.finish()
+    return model
+
+
+def _read_decoded(
+    doc: cityjson_raw.Document, path: Path, options: LoadOptions, prog: Progress, parsed_at: int, size: int
+) -> CityModel | None:
+    """The fast path (:mod:`citytwin.io.cityjson_raw`), or None for a file the general path must read."""
+    if doc.type != "CityJSON" or not doc.CityObjects or not len(doc.vertices):
+        return None
+    if doc.geometry_templates is not cityjson_raw.UNSET:
+        return None
+    try:
+        transform = _transform(doc, path)
+    except ReaderError:
+        return None
+    vertices = cityjson_raw.vertices_from_raw(doc.vertices)
+    if vertices is None:
+        try:
+            vertices = vertices_array(orjson.loads(bytes(doc.vertices)), transform, path)
+        except (orjson.JSONDecodeError, ReaderError):
+            return None
+    else:
+        vertices = _apply_transform(vertices, transform)
+    warnings: list[str] = []
+    version = _version(doc, warnings)
+    assembler = _Assembler(path, options, None)
+    n_objects = max(len(doc.CityObjects), 1)
+
+    def tick(k: int) -> None:
+        prog.update(parsed_at + (size - parsed_at) * k // n_objects)
+
+    if not assembler.add_decoded(doc, vertices, tick):
+        return None
     metadata = _metadata(doc)
     model = assembler.finish("CityJSON", version, _crs(metadata), metadata, warnings)
     prog.finish()

@@ -102,8 +102,6 @@ def build_document(
     return doc
 
 
-
-
 def _dumps(obj: Any) -> bytes:
     try:
         return orjson.dumps(obj, option=orjson.OPT_SERIALIZE_NUMPY)

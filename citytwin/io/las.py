@@ -245,7 +245,6 @@ class _RecordLayout:
         return cls(dtype, fields, rgb)
 
 
-
 class _FileFacts:
     """Whole-file facts gathered as the records go by: class counts, integer bounds, largest colour value."""
 

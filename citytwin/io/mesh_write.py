@@ -189,5 +189,3 @@ def _trimesh_bytes(
         text = trimesh.exchange.obj.export_obj(scene, include_normals=False, include_texture=False, digits=8)
         return text.encode("utf-8") if isinstance(text, str) else text
     return trimesh.exchange.gltf.export_glb(scene, include_normals=False)
-
-

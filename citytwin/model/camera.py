@@ -52,6 +52,7 @@ class CameraState:
 
     def lerp(self, other: CameraState, t: float) -> CameraState:
         """Straight interpolation of every field (tours use splines on top of this)."""
+
         def mix(a, b):
             return tuple(float(x) for x in (1 - t) * np.asarray(a, float) + t * np.asarray(b, float))
 

@@ -93,6 +93,16 @@ class CityObjects:
         self._invalidate()
         return len(self.ids) - 1
 
+    def extend(self, ids: list[str], types: list[str], parents: list[int], attributes: list[dict[str, Any]]) -> None:
+        """Append many objects at once (columns of equal length, as for :meth:`add`)."""
+        if not len(ids) == len(types) == len(parents) == len(attributes):
+            raise ValueError("CityObjects.extend: columns of different lengths")
+        self.ids.extend(ids)
+        self.types.extend(types)
+        self._parents.extend(parents)
+        self.attributes.extend(attributes)
+        self._invalidate()
+
     def set_parent(self, index: int, parent: int) -> None:
         """Re-parent an object (readers resolve CityJSON ``parents`` after the fact)."""
         self._parents[index] = parent

@@ -187,9 +187,7 @@ class MeshData:
         ring_offsets = np.concatenate([[0], np.cumsum(verts_per_ring[ring_keep])])
         polygon_rings = np.concatenate([[0], np.cumsum(rings_per_poly[keep])])
         appearances = {
-            name: ThemeAppearance(
-                th.material[keep], th.texture[keep], None if th.uv is None else th.uv[vert_keep]
-            )
+            name: ThemeAppearance(th.material[keep], th.texture[keep], None if th.uv is None else th.uv[vert_keep])
             for name, th in self.appearances.items()
         }
         return MeshData(
@@ -201,9 +199,7 @@ class MeshData:
             poly_lod=self.poly_lod[keep],
             triangles=new_vertex[self.triangles[tri_keep]].astype(np.int32),
             tri_polygon=new_poly[self.tri_polygon[tri_keep]].astype(np.int32),
-            poly_ids=None
-            if self.poly_ids is None
-            else [i for i, k in zip(self.poly_ids, keep, strict=True) if k],
+            poly_ids=None if self.poly_ids is None else [i for i, k in zip(self.poly_ids, keep, strict=True) if k],
             appearances=appearances,
             materials=self.materials,
             textures=self.textures,
@@ -230,12 +226,11 @@ class MeshBuilder:
         # (position in _rings, vertices, ring counts, RGBA or None) of blocks added by add_polygons
         self._blocks: list[tuple[int, np.ndarray, np.ndarray, np.ndarray | None]] = []
         self._ring_uv: dict[int, np.ndarray] = {}
-        self._poly_nrings: list[int] = []
-        self._poly_object: list[int] = []
-        self._poly_semantic: list[int] = []
-        self._poly_lod: list[int] = []
-        self._poly_ids: list[str | None] = []
-        self._any_id = False
+        self._poly_nrings = _Column()
+        self._poly_object = _Column()
+        self._poly_semantic = _Column()
+        self._poly_lod = _Column()
+        self._poly_ids: dict[int, str] = {}
         self._n_rings = 0
         #: reason → count of dropped rings/polygons
         self.skipped: dict[str, int] = {}
@@ -308,9 +303,8 @@ class MeshBuilder:
         self._poly_object.append(obj)
         self._poly_semantic.append(semantic)
         self._poly_lod.append(lod)
-        self._poly_ids.append(polygon_id)
         if polygon_id is not None:
-            self._any_id = True
+            self._poly_ids[index] = polygon_id
         return index
 
     def add_polygons(
@@ -339,6 +333,9 @@ class MeshBuilder:
             ``(V, 4)`` uint8 RGBA of each vertex, or ``None``. They follow the vertices
             kept (the built mesh gets :attr:`MeshData.vertex_colours`; vertices added
             without colours then get :data:`DEFAULT_VERTEX_COLOUR`).
+
+        The builder may keep ``vertices`` without copying it (when every vertex is kept):
+        hand over arrays that are not changed before :meth:`build`.
 
         Returns
         -------
@@ -394,18 +391,17 @@ class MeshBuilder:
         keep_cum = np.concatenate([[0], np.cumsum(ring_keep)])
         kept_nrings = (keep_cum[first_ring + poly_nrings] - keep_cum[first_ring])[poly_ok]
         keep_vertex &= np.repeat(ring_keep, ring_counts)
-        kept_vertices = vertices[keep_vertex]
+        keep_all = bool(keep_vertex.all())  # then no copy: a copy of 10^5 points costs more than the checks
+        kept_vertices = vertices if keep_all else vertices[keep_vertex]
         kept_counts = counts[ring_keep]
         if len(kept_counts):
             kept_colours = None if colours is None else colours[keep_vertex]
             self._blocks.append((len(self._rings), kept_vertices, kept_counts, kept_colours))
         base_poly, base_ring = len(self._poly_nrings), self._n_rings
         self._n_rings += len(kept_counts)
-        self._poly_nrings.extend(kept_nrings.tolist())
+        self._poly_nrings.extend(kept_nrings)
         for target, value in ((self._poly_object, obj), (self._poly_semantic, semantic), (self._poly_lod, lod)):
-            arr = np.broadcast_to(np.asarray(value), (n_poly,))
-            target.extend(arr[poly_ok].tolist())
-        self._poly_ids.extend([None] * int(poly_ok.sum()))
+            target.extend(np.broadcast_to(np.asarray(value), (n_poly,))[poly_ok])
         polygon_index = np.full(n_poly, -1, np.int64)
         polygon_index[poly_ok] = base_poly + np.arange(int(poly_ok.sum()))
         ring_index = np.full(n_ring, -1, np.int64)
@@ -416,7 +412,7 @@ class MeshBuilder:
         """Global index of ring ``k`` of a polygon added earlier (before :meth:`build`)."""
         # Rings are appended in polygon order; keep a lazy prefix sum.
         if not hasattr(self, "_ring_start") or len(self._ring_start) <= polygon:
-            self._ring_start = np.concatenate([[0], np.cumsum(self._poly_nrings)])
+            self._ring_start = np.concatenate([[0], np.cumsum(self._poly_nrings.array(np.int64))])
         return int(self._ring_start[polygon]) + k
 
     def set_material(self, theme: str, polygon: int, material: int) -> None:
@@ -440,8 +436,20 @@ class MeshBuilder:
         for k, uv in ring_uvs.items():
             uvs[self.ring_index(polygon, k)] = np.asarray(uv, dtype=np.float32)
 
+    def _ids_list(self, n_poly: int) -> list[str | None] | None:
+        """Source ids of all polygons (None where absent), or None when no polygon has one."""
+        if not self._poly_ids:
+            return None
+        ids: list[str | None] = [None] * n_poly
+        for k, ident in self._poly_ids.items():
+            ids[k] = ident
+        return ids
+
     def _gather_rings(self) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
         """Ring sizes, vertices and vertex colours (``None`` if no block has any) in the order added."""
+        if len(self._blocks) == 1 and not self._rings:  # one add_polygons call: its arrays as they are
+            _, block_vertices, block_counts, block_rgba = self._blocks[0]
+            return block_counts.astype(np.int64, copy=False), block_vertices, block_rgba
         v_parts: list[np.ndarray] = []
         c_parts: list[np.ndarray] = []
         rgba_parts: list[np.ndarray | None] = []
@@ -480,7 +488,7 @@ class MeshBuilder:
         ring_offsets = np.zeros(len(counts) + 1, dtype=np.int64)
         np.cumsum(counts, out=ring_offsets[1:])
         polygon_rings = np.zeros(len(self._poly_nrings) + 1, dtype=np.int64)
-        np.cumsum(self._poly_nrings, out=polygon_rings[1:])
+        np.cumsum(self._poly_nrings.array(np.int64), out=polygon_rings[1:])
         triangles, tri_polygon, degenerate = triangulate(vertices, ring_offsets, polygon_rings, axis_scale)
         n_deg = int(degenerate.sum())
         if n_deg:
@@ -507,17 +515,53 @@ class MeshBuilder:
             vertices=vertices,
             ring_offsets=ring_offsets,
             polygon_rings=polygon_rings,
-            poly_object=np.asarray(self._poly_object, dtype=np.int32),
-            poly_semantic=np.asarray(self._poly_semantic, dtype=np.uint8),
-            poly_lod=np.asarray(self._poly_lod, dtype=np.uint8),
+            poly_object=self._poly_object.array(np.int32),
+            poly_semantic=self._poly_semantic.array(np.uint8),
+            poly_lod=self._poly_lod.array(np.uint8),
             triangles=triangles,
             tri_polygon=tri_polygon,
-            poly_ids=self._poly_ids if self._any_id else None,
+            poly_ids=self._ids_list(n_poly),
             appearances=appearances,
             materials=self.materials,
             textures=self.textures,
             vertex_colours=colours,
         )
+
+
+class _Column:
+    """A per-polygon column that grows by single values (a list) and by whole arrays (kept as they are).
+
+    Bulk readers add 10^5 polygons at once; turning those into Python lists and back
+    cost more than the rest of :meth:`MeshBuilder.add_polygons`.
+    """
+
+    __slots__ = ("_n", "_parts", "_tail")
+
+    def __init__(self) -> None:
+        self._parts: list[np.ndarray | list] = []
+        self._tail: list = []
+        self._n = 0
+
+    def __len__(self) -> int:
+        return self._n
+
+    def append(self, value: int) -> None:
+        self._tail.append(value)
+        self._n += 1
+
+    def extend(self, values: np.ndarray) -> None:
+        if self._tail:
+            self._parts.append(self._tail)
+            self._tail = []
+        self._parts.append(values)
+        self._n += len(values)
+
+    def array(self, dtype: type) -> np.ndarray:
+        """All values in order as one array of ``dtype``."""
+        parts = [*self._parts, self._tail] if self._tail else self._parts
+        if len(parts) == 1:
+            return np.asarray(parts[0], dtype=dtype)
+        return np.concatenate([np.asarray(p, dtype=dtype) for p in parts]) if parts else np.zeros(0, dtype)
 
 
 def _rows_all(mask: np.ndarray) -> np.ndarray:

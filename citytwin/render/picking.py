@@ -160,4 +160,3 @@ def _segment_meets_box(p0: np.ndarray, p1: np.ndarray, bounds: np.ndarray, pad: 
         if t0 > t1:
             return False
     return True
-
