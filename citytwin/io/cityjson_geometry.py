@@ -699,7 +699,11 @@ class GeometryFlattener:
         surf_nrings, sem_vals, sem_lut, geo_lut_base, geo_lut_size, mat_acc, tex_acc, vertices,
         n_materials, n_textures, material_base, texture_base, uv_table, raw=None,
     ) -> FlatGeometry:  # fmt: skip
-        """The chunk's arrays; ``raw`` (float64 vertex indices of all rings) replaces ``rings`` when given."""
+        """The chunk's arrays.
+
+        ``raw``, the vertex indices of all rings, replaces ``rings`` when given: float64 as read
+        from JSON numbers, or non-negative int64 from :mod:`citytwin.io.cityjson_raw`.
+        """
         poly_nrings = np.asarray(surf_nrings, np.int64)
         poly_drop = np.zeros(len(poly_nrings), bool)
         if raw is None:
@@ -707,7 +711,10 @@ class GeometryFlattener:
                 raw = np.fromiter(chain.from_iterable(rings), np.float64, count=int(ring_counts.sum()))
             except (TypeError, ValueError, OverflowError):
                 raw = self._raw_indices_slow(rings, ring_counts, geo_nrings, geo_nsurf, poly_drop)
-        if len(geo_limit) and (geo_limit == geo_limit[0]).all() and not geo_base.any():  # no instances
+        if raw.dtype == np.int64 and not geo_base.any():  # integers from the raw path, no instances
+            ok = raw < len(vertices)  # (no negative ones there)
+            index = raw if ok.all() else np.where(ok, raw, 0)
+        elif len(geo_limit) and (geo_limit == geo_limit[0]).all() and not geo_base.any():  # no instances
             ok = _valid_index(raw, int(geo_limit[0]))
             index = raw.astype(np.int64) if ok.all() else np.where(ok, raw, 0).astype(np.int64)
         else:

@@ -176,8 +176,17 @@ def materials(doc: Document) -> list[Material]:
 # ---------------------------------------------------------------- integers
 _INT_CHARS = b"0123456789-[], \t\r\n"
 _INDEX_CHARS = b"0123456789[], \t\r\n"
-_SPACES = bytes(b if 0x30 <= b <= 0x39 or b == 0x2D else 0x20 for b in range(256))  # keep only the numbers
 _EXACT = 2**53
+
+
+def _integers(buf: bytes) -> np.ndarray | None:
+    """The integers of nested JSON arrays of integers, in order, as int64 (None where an array is empty)."""
+    if b" " in buf or b"\n" in buf or b"\r" in buf or b"\t" in buf:
+        buf = buf.translate(None, b" \t\r\n")
+    try:  # without brackets, "1,2,3,4": one comma between numbers unless an array is empty
+        return np.fromstring(buf.translate(None, b"[]"), dtype=np.int64, sep=",")
+    except ValueError:
+        return None
 
 
 def vertices_from_raw(raw: msgspec.Raw) -> np.ndarray | None:
@@ -195,8 +204,8 @@ def vertices_from_raw(raw: msgspec.Raw) -> np.ndarray | None:
         return np.zeros((0, 3)) if skeleton == b"[]" else None
     if skeleton != b"[[,,]" + b",[,,]" * (n - 1) + b"]":
         return None
-    values = np.fromstring(buf.translate(_SPACES), dtype=np.int64, sep=" ")
-    if values.size != 3 * n or (np.abs(values) >= _EXACT).any():
+    values = _integers(buf)
+    if values is None or values.size != 3 * n or (np.abs(values) >= _EXACT).any():
         return None
     return values.astype(np.float64).reshape(n, 3)
 
@@ -228,27 +237,28 @@ class _Nesting:
             buf = buf.replace(_NULL, b"-1")
         if buf.translate(None, _INT_CHARS):
             return None
-        if b" " in buf or b"\n" in buf or b"\r" in buf or b"\t" in buf:
-            buf = buf.translate(None, b" \t\r\n")
-        if b"[]" in buf:  # an empty array; without one, an innermost array holds its commas + 1 numbers
-            return None
-        skeleton = np.frombuffer(buf.translate(None, b"0123456789-"), np.uint8)  # brackets and commas
+        # Brackets and commas only. Where arrays hold arrays, two brackets are "[[", "]]" or "],[";
+        # anything else there is a number beside an array. An innermost array holds its commas + 1 numbers.
+        skeleton = np.frombuffer(buf.translate(None, b"0123456789- \t\r\n"), np.uint8)
         brackets = np.flatnonzero(skeleton != 0x2C)
         is_open = skeleton[brackets] == 0x5B
-        depth = np.cumsum(np.where(is_open, np.int8(1), np.int8(-1)), dtype=np.int32)  # after each bracket
+        commas = np.diff(brackets) - 1
+        here, there = is_open[:-1], is_open[1:]
+        between = ~here & there  # "],[" (one comma); "[[" and "]]" none; "[...]" any
+        if ((commas != between) & (there | ~here)).any():
+            return None
         opens = np.flatnonzero(is_open)
         out = cls()
-        out.level = depth[opens]
+        out.level = 2 * np.cumsum(is_open, dtype=np.int32)[opens] - opens - 1  # opened minus closed so far
         tops = np.flatnonzero(out.level == 1)
         if len(tops) != len(raws) or (len(opens) and opens[0] != 0):  # an item that is not an array
             return None
         out.item = np.repeat(np.arange(len(raws)), np.diff(tops, append=len(opens)))
-        following = opens + 1  # a balanced array's opening bracket is never the last
-        innermost = ~is_open[following]
-        out.count = np.where(innermost, brackets[following] - brackets[opens], 0)
-        out.values = np.fromstring(buf.translate(_SPACES), dtype=np.int64, sep=" ")
-        if out.values.size != out.count.sum():  # a number beside an array
+        out.count = np.where(~is_open[opens + 1], commas[opens] + 1, 0)  # an opening bracket is never last
+        values = _integers(buf)
+        if values is None or values.size != out.count.sum():  # an empty array
             return None
+        out.values = values
         return out
 
     def leaves(self, leaf_level: np.ndarray) -> np.ndarray | None:
@@ -465,5 +475,5 @@ def flatten(
         None, ring_counts, geo_nrings, geo_nsurf, np.zeros(n_geo, np.int64), np.full(n_geo, len(vertices), np.int64),
         np.asarray(geo_obj, np.int64), np.asarray(geo_lod, np.int64), np.asarray(geo_default, np.int64),
         surf_nrings, sem_vals, lut, geo_lut_base, geo_lut_size_a, mat_acc, {}, vertices,
-        n_materials, 0, material_base, 0, None, raw=nest.values.astype(np.float64),
+        n_materials, 0, material_base, 0, None, raw=nest.values,
     )  # fmt: skip
