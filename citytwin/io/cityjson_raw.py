@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable
+from itertools import chain
 from typing import Any
 
 import msgspec
@@ -65,7 +66,7 @@ class Surface(msgspec.Struct):
 
 
 class Semantics(msgspec.Struct):
-    surfaces: msgspec.Raw = ABSENT  # decoded once per distinct list (:func:`_surface_codes`)
+    surfaces: msgspec.Raw = ABSENT  # each distinct list decoded once (:func:`_surface_codes`)
     values: msgspec.Raw = ABSENT
 
 
@@ -134,18 +135,19 @@ def decode(data: bytes) -> Document | None:
 
 
 _NULL_RAW = msgspec.Raw(_NULL)
-_SURFACES = msgspec.json.Decoder(list[Surface] | None)
+_SURFACE_LISTS = msgspec.json.Decoder(list[list[Surface] | None])
 
 
-def _surface_codes(raw: msgspec.Raw) -> list[int] | None:
-    """Semantic classes of a ``semantics.surfaces`` list (absent or null: none), or None for anything else."""
-    if not len(raw):
-        return []
+def _surface_codes(raws: list[bytes]) -> list[list[int]] | None:
+    """Semantic classes of ``semantics.surfaces`` lists (absent or null: none), or None for anything else.
+
+    Distinct lists are decoded together, in one call.
+    """
     try:
-        surfaces = _SURFACES.decode(raw)
+        lists = _SURFACE_LISTS.decode(b"[" + b",".join(r or _NULL for r in raws) + b"]")
     except msgspec.DecodeError:
         return None
-    return [_NONE if s.type is None else _CLASS_CODE.get(s.type, _OTHER) for s in surfaces or ()]
+    return [[_NONE if s.type is None else _CLASS_CODE.get(s.type, _OTHER) for s in sl] if sl else [] for sl in lists]
 
 
 def materials(doc: Document) -> list[Material]:
@@ -328,9 +330,8 @@ def flatten(
     geo_obj: list[int] = []
     geo_lod: list[int] = []
     geo_default: list[int] = []
-    geo_lut_size: list[int] = []
-    lut: list[int] = []  # semantic class of every semantic surface object, geometry after geometry
-    surface_codes: dict[bytes, list[int]] = {}
+    geo_surfaces: list[int] = []  # which distinct semantics.surfaces list, -1 for none
+    surface_lists: dict[bytes, int] = {}
     sem_geo: list[int] = []
     sem_raws: list[msgspec.Raw] = []
     mat_values: dict[str, tuple[list[int], list[msgspec.Raw]]] = {}
@@ -375,19 +376,16 @@ def flatten(
             gi = len(geo_obj)
             sem = g.semantics
             if sem is not None:
-                codes = surface_codes.get(bytes(sem.surfaces))
-                if codes is None:
-                    codes = _surface_codes(sem.surfaces)
-                    if codes is None:
-                        return None
-                    surface_codes[bytes(sem.surfaces)] = codes
-                lut.extend(codes)
-                geo_lut_size.append(len(codes))
+                key = bytes(sem.surfaces)
+                k = surface_lists.get(key)
+                if k is None:
+                    k = surface_lists[key] = len(surface_lists)
+                geo_surfaces.append(k)
                 if len(sem.values) and not sem.values == _NULL_RAW:
                     sem_geo.append(gi)
                     sem_raws.append(sem.values)
             else:
-                geo_lut_size.append(0)
+                geo_surfaces.append(-1)
             if g.material:
                 for theme, spec in g.material.items():
                     if len(spec.values):
@@ -465,10 +463,16 @@ def flatten(
         order = np.argsort(p, kind="stable")
         mat_acc[theme] = (p[order], v[order])
 
+    codes = _surface_codes(list(surface_lists))
+    if codes is None:
+        return None
     flattener.skipped.update(skipped)
     if not len(ring_counts):
         return FlatGeometry.empty()
-    geo_lut_size_a = np.asarray(geo_lut_size, np.int64)
+    lut = list(chain.from_iterable(codes[k] for k in geo_surfaces if k >= 0))
+    sizes = np.fromiter(map(len, codes), np.int64, count=len(codes))
+    which = np.asarray(geo_surfaces, np.int64)
+    geo_lut_size_a = np.where(which >= 0, sizes[which] if len(sizes) else 0, 0)
     geo_lut_base = np.zeros(n_geo, np.int64)
     np.cumsum(geo_lut_size_a[:-1], out=geo_lut_base[1:])
     return flattener._assemble(
