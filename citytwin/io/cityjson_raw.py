@@ -25,7 +25,6 @@ from typing import Any
 import msgspec
 import numpy as np
 
-from citytwin.io.cityjson_appearance import _colour, _number
 from citytwin.io.cityjson_geometry import (
     _CLASS_CODE,
     _DEFAULT_CODE,
@@ -61,21 +60,21 @@ class _Get:
         return default if value is UNSET else value
 
 
-class Surface(msgspec.Struct):
+class Surface(msgspec.Struct, gc=False):
     type: str | None = None
 
 
-class Semantics(msgspec.Struct):
+class Semantics(msgspec.Struct, gc=False):
     surfaces: msgspec.Raw = ABSENT  # each distinct list decoded once (:func:`_surface_codes`)
     values: msgspec.Raw = ABSENT
 
 
-class MaterialRef(msgspec.Struct):
+class MaterialRef(msgspec.Struct, gc=False):
     values: msgspec.Raw = ABSENT
     value: Any = UNSET
 
 
-class Geometry(msgspec.Struct):
+class Geometry(msgspec.Struct, gc=False):
     type: Any = None
     lod: Any = None
     boundaries: msgspec.Raw = ABSENT
@@ -84,21 +83,21 @@ class Geometry(msgspec.Struct):
     texture: msgspec.Raw = ABSENT
 
 
-class MaterialDef(msgspec.Struct):
+class MaterialDef(msgspec.Struct, gc=False):
     name: Any = None
-    diffuseColor: Any = None
-    transparency: Any = None
-    specularColor: Any = None
-    emissiveColor: Any = None
-    shininess: Any = None
+    diffuseColor: tuple[float, float, float] | None = None
+    transparency: float | None = None
+    specularColor: tuple[float, float, float] | None = None
+    emissiveColor: tuple[float, float, float] | None = None
+    shininess: float | None = None
 
 
-class Appearance(msgspec.Struct):
+class Appearance(msgspec.Struct, gc=False):
     materials: list[MaterialDef] | None = None
     textures: Any = None
 
 
-class CityObject(msgspec.Struct, _Get):
+class CityObject(msgspec.Struct, _Get, gc=False):
     type: Any = None
     attributes: Any = None
     geometry: list[Geometry] | None = None
@@ -111,7 +110,7 @@ class CityObject(msgspec.Struct, _Get):
     ConstructionElements: Any = None
 
 
-class Document(msgspec.Struct, _Get):
+class Document(msgspec.Struct, _Get, gc=False):
     type: Any = None
     version: Any = None
     CityObjects: dict[str, CityObject] | None = None
@@ -151,28 +150,26 @@ def _surface_codes(raws: list[bytes]) -> list[list[int]] | None:
 
 
 def materials(doc: Document) -> list[Material]:
-    """``appearance.materials`` as :class:`Material` objects, read as :func:`parse_materials` reads them."""
+    """``appearance.materials`` as :class:`Material` objects, read as :func:`parse_materials` reads them.
+
+    The struct types have checked every colour and number already (a malformed material sends
+    the file to the general path, which reads it as :func:`parse_materials` does).
+    """
     defs = doc.appearance.materials if doc.appearance is not None else None
     if not defs:
         return []
-    out = []
     default = (0.8, 0.8, 0.8)
-    for m in defs:
-        diffuse, transparency, specular, emissive, shininess = (
-            m.diffuseColor, m.transparency, m.specularColor, m.emissiveColor, m.shininess
-        )  # fmt: skip
-        transparency = _number(transparency)
-        out.append(
-            Material(
-                (diffuse is not None and _colour(diffuse)) or default,
-                0.0 if transparency is None else min(max(transparency, 0.0), 1.0),
-                m.name if type(m.name) is str else None,
-                None if specular is None else _colour(specular),
-                None if emissive is None else _colour(emissive),
-                None if shininess is None else _number(shininess),
-            )
+    return [
+        Material(
+            m.diffuseColor or default,
+            0.0 if m.transparency is None else min(max(m.transparency, 0.0), 1.0),
+            m.name if type(m.name) is str else None,
+            m.specularColor,
+            m.emissiveColor,
+            m.shininess,
         )
-    return out
+        for m in defs
+    ]
 
 
 # ---------------------------------------------------------------- integers
