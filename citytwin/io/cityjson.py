@@ -237,9 +237,10 @@ class _Assembler:
         vertices, n_huge = _bounded(vertices)
         materials = cityjson_raw.materials(doc)
         start = len(self.ids)
-        objects = [
-            (start + k, co.type if type(co.type) is str else "CityObject", co) for k, (_, co) in enumerate(items)
-        ]
+        ids = [ident for ident, _ in items]  # str keys: msgspec decoded a dict[str, CityObject]
+        structs = [co for _, co in items]
+        types = [t if type(t) is str else "CityObject" for t in map(attrgetter("type"), structs)]
+        objects = list(zip(range(start, start + len(ids)), types, structs, strict=True))
         flat = cityjson_raw.flatten(
             self.flattener, objects, vertices, n_materials=len(materials), material_base=len(self.materials), tick=tick
         )
@@ -247,7 +248,9 @@ class _Assembler:
             return False
         if n_huge:
             self.skipped[_SKIP_HUGE] += n_huge
-        self._register(items)
+        self.ids.extend(ids)
+        self.types.extend(types)
+        self.raw.extend(structs)
         self.parts.append(flat)
         self.materials.extend(materials)
         return True
