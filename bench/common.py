@@ -30,6 +30,12 @@ class MeasureError(RuntimeError):
     """A worker failed; the message carries the tail of its stderr."""
 
 
+#: Libraries whose versions a results file names (the ones the benchmarked code paths use).
+_LIBRARIES = (
+    "vtk", "numpy", "lxml", "orjson", "msgspec", "mapbox-earcut", "cjio", "laspy", "lazrs", "pyvista", "psutil"
+)  # fmt: skip
+
+
 def measure(task: str, args: dict[str, Any], timeout: float = 600) -> dict[str, Any]:
     """Run one task of :mod:`bench._worker` in a fresh interpreter and return its figures.
 
@@ -161,9 +167,7 @@ def machine_facts() -> dict[str, Any]:
         "ram_gib": None if ram is None else round(ram, 1),
         "os": f"{platform.system()} {platform.release()}",
         "python": platform.python_version(),
-        "versions": {
-            d: _version(d) for d in ("vtk", "numpy", "lxml", "orjson", "mapbox-earcut", "cjio", "pyvista", "psutil")
-        },
+        "versions": {d: _version(d) for d in _LIBRARIES},
         "commit": commit,
         "date": _dt.datetime.now(_dt.UTC).strftime("%a %b %d %H:%M:%S UTC %Y"),
         "loadavg": [round(x, 2) for x in os.getloadavg()] if hasattr(os, "getloadavg") else None,

@@ -174,7 +174,6 @@ def materials(doc: Document) -> list[Material]:
 
 # ---------------------------------------------------------------- integers
 _INT_CHARS = b"0123456789-[], \t\r\n"
-_INDEX_CHARS = b"0123456789[], \t\r\n"
 _EXACT = 2**53
 
 
@@ -374,10 +373,10 @@ def flatten(
             sem = g.semantics
             if sem is not None:
                 key = bytes(sem.surfaces)
-                k = surface_lists.get(key)
-                if k is None:
-                    k = surface_lists[key] = len(surface_lists)
-                geo_surfaces.append(k)
+                listed = surface_lists.get(key)
+                if listed is None:
+                    listed = surface_lists[key] = len(surface_lists)
+                geo_surfaces.append(listed)
                 if len(sem.values) and not sem.values == _NULL_RAW:
                     sem_geo.append(gi)
                     sem_raws.append(sem.values)
