@@ -49,6 +49,46 @@ BAD_MATERIAL = "material values that do not fit the material list were ignored"
 BAD_TEXTURE = "texture references that do not fit the texture list were ignored"
 
 
+class GeometryKinds:
+    """Sorts geometries by ``type`` and ``lod``: what to read, or a reason counted in ``skipped``.
+
+    Parameters
+    ----------
+    skipped
+        Reason → count, where a geometry that is not read is counted.
+    """
+
+    def __init__(self, skipped: Counter[str]) -> None:
+        self.skipped = skipped
+        self._lods: dict[str | int, int] = {}
+
+    def __call__(self, gtype: Any, lod: Any) -> tuple[int, int] | None:
+        """``(surface depth, LoD code)`` of a geometry of surfaces, else None (the reason counted)."""
+        if type(gtype) is not str:
+            self.skipped[SKIP_TYPE] += 1
+            return None
+        if gtype in NOT_SURFACES:
+            self.skipped[SKIP_POINTS] += 1
+            return None
+        depth = SURFACE_DEPTH.get(gtype)
+        if depth is None:
+            self.skipped[SKIP_TYPE] += 1
+            return None
+        hashable = type(lod) is str or type(lod) is int
+        code = self._lods.get(lod) if hashable else None
+        if code is None:
+            try:
+                code = lod_code(lod)
+            except (TypeError, ValueError):
+                code = -1
+            if hashable:
+                self._lods[lod] = code
+        if code < 0:
+            self.skipped[SKIP_LOD] += 1
+            return None
+        return depth, code
+
+
 @dataclass
 class Templates:
     """``geometry-templates``: template geometries and their own (untransformed) vertices."""
@@ -288,8 +328,8 @@ class GeometryFlattener:
         bad_sem = [0]
         bad_mat = [0]
         bad_tex = [0]
-        lod_cache: dict[str | int, int] = {}
         ring_counts: list[int] = []
+        kinds = GeometryKinds(self.skipped)
         for k, (obj, otype, co) in enumerate(objects):
             if tick is not None and k % 256 == 0:
                 tick(k)
@@ -316,25 +356,10 @@ class GeometryFlattener:
                     pending_extra = inst_vertices
                 else:
                     pending_extra = None
-                if type(gtype) is not str:
-                    self.skipped[SKIP_TYPE] += 1
+                kind = kinds(gtype, lod)
+                if kind is None:
                     continue
-                if gtype in NOT_SURFACES:
-                    self.skipped[SKIP_POINTS] += 1
-                    continue
-                depth = SURFACE_DEPTH.get(gtype)
-                if depth is None:
-                    self.skipped[SKIP_TYPE] += 1
-                    continue
-                code = lod_cache.get(lod, -1) if type(lod) is str or type(lod) is int else -1
-                if code < 0:
-                    try:
-                        code = lod_code(lod)
-                    except (TypeError, ValueError):
-                        self.skipped[SKIP_LOD] += 1
-                        continue
-                    if type(lod) is str or type(lod) is int:
-                        lod_cache[lod] = code
+                depth, code = kind
                 if not self.lod_min <= code <= self.lod_max:
                     continue
                 try:
@@ -434,8 +459,8 @@ class GeometryFlattener:
         extra: list[np.ndarray] = []
         n_extra = 0
         bad = [0]
-        lod_cache: dict[str | int, int] = {}
         lod_min, lod_max = self.lod_min, self.lod_max
+        kinds = GeometryKinds(skipped)
         for k, (obj, otype, co) in enumerate(objects):
             if tick is not None and k % 256 == 0:
                 tick(k)
@@ -460,25 +485,10 @@ class GeometryFlattener:
                     gtype = g.get("type")
                     lod = lod if lod is not None else g.get("lod")
                     base, limit = n_vert + n_extra, len(pending_extra)
-                if type(gtype) is not str:
-                    skipped[SKIP_TYPE] += 1
+                kind = kinds(gtype, lod)
+                if kind is None:
                     continue
-                if gtype in NOT_SURFACES:
-                    skipped[SKIP_POINTS] += 1
-                    continue
-                depth = SURFACE_DEPTH.get(gtype)
-                if depth is None:
-                    skipped[SKIP_TYPE] += 1
-                    continue
-                code = lod_cache.get(lod, -1) if type(lod) is str or type(lod) is int else -1
-                if code < 0:
-                    try:
-                        code = lod_code(lod)
-                    except (TypeError, ValueError):
-                        skipped[SKIP_LOD] += 1
-                        continue
-                    if type(lod) is str or type(lod) is int:
-                        lod_cache[lod] = code
+                depth, code = kind
                 if not lod_min <= code <= lod_max:
                     continue
                 b = g.get("boundaries")

@@ -30,17 +30,12 @@ from citytwin.io.cityjson_geometry import (
     _DEFAULT_CODE,
     _NONE,
     _OTHER,
-    NOT_SURFACES,
-    SKIP_LOD,
-    SKIP_POINTS,
-    SKIP_TYPE,
-    SURFACE_DEPTH,
     FlatGeometry,
     GeometryFlattener,
+    GeometryKinds,
     _as_float_array,
 )
 from citytwin.model.geometry import Material
-from citytwin.model.semantics import lod_code
 
 __all__ = ["Document", "decode", "flatten", "materials", "vertices_from_raw"]
 
@@ -321,6 +316,7 @@ def flatten(
     """
     skipped: Counter[str] = Counter()
     lod_min, lod_max = flattener.lod_min, flattener.lod_max
+    kinds = GeometryKinds(skipped)
     raws: list[msgspec.Raw] = []
     geo_depth: list[int] = []
     geo_obj: list[int] = []
@@ -332,7 +328,6 @@ def flatten(
     sem_raws: list[msgspec.Raw] = []
     mat_values: dict[str, tuple[list[int], list[msgspec.Raw]]] = {}
     mat_single: dict[str, tuple[list[int], list[Any]]] = {}
-    lod_cache: dict[Any, int] = {}
     for k, (obj, otype, co) in enumerate(objects):
         if tick is not None and k % 256 == 0:
             tick(k)
@@ -341,29 +336,12 @@ def flatten(
             continue
         default = _DEFAULT_CODE.get(otype, _NONE)
         for g in geometries:
-            gtype = g.type
-            if type(gtype) is not str:
-                skipped[SKIP_TYPE] += 1
+            if g.type == "GeometryInstance":
+                return None
+            kind = kinds(g.type, g.lod)
+            if kind is None:
                 continue
-            if gtype in NOT_SURFACES:
-                skipped[SKIP_POINTS] += 1
-                continue
-            depth = SURFACE_DEPTH.get(gtype)
-            if depth is None:
-                if gtype == "GeometryInstance":
-                    return None
-                skipped[SKIP_TYPE] += 1
-                continue
-            lod = g.lod
-            code = lod_cache.get(lod, -1) if type(lod) is str or type(lod) is int else -1
-            if code < 0:
-                try:
-                    code = lod_code(lod)
-                except (TypeError, ValueError):
-                    skipped[SKIP_LOD] += 1
-                    continue
-                if type(lod) is str or type(lod) is int:
-                    lod_cache[lod] = code
+            depth, code = kind
             if not lod_min <= code <= lod_max:
                 continue
             b = g.boundaries

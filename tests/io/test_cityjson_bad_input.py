@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import json
 import random
 from pathlib import Path
@@ -13,6 +12,7 @@ import pytest
 from citytwin.errors import ReaderError
 from citytwin.io.cityjson import read, read_seq
 from tests.conftest import shared_file
+from tests.json_mutations import json_paths, mutated
 
 
 def _write(tmp_path: Path, content: str | bytes | dict, name: str = "x.json") -> Path:
@@ -226,27 +226,10 @@ def test_random_mutations_never_crash(tmp_path):
     garbage = [None, -1, 10**20, 1.5, "x", [], {}, [[]], [None], {"type": "Solid"}, [[[-3]]], True]
     rng = random.Random(1234)
 
-    def nodes(obj, path=()):
-        yield path
-        if isinstance(obj, dict):
-            for k, v in obj.items():
-                yield from nodes(v, (*path, k))
-        elif isinstance(obj, list):
-            for i, v in enumerate(obj):
-                yield from nodes(v, (*path, i))
-
-    all_paths = [p for p in nodes(base) if p]
+    all_paths = list(json_paths(base))
     outcomes = {"read": 0, "refused": 0}
     for i in range(300):
-        doc = copy.deepcopy(base)
-        for path in rng.sample(all_paths, 3):
-            try:
-                parent = doc
-                for key in path[:-1]:
-                    parent = parent[key]
-                parent[path[-1]] = rng.choice(garbage)
-            except (KeyError, IndexError, TypeError):
-                continue
+        doc = mutated(base, all_paths, rng, garbage, 3)
         file = _write(tmp_path, doc, f"m{i}.json")
         try:
             model = read(file)

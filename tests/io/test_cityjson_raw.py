@@ -20,6 +20,7 @@ from citytwin.io import cityjson_raw
 from citytwin.io.cityjson import read
 from citytwin.io.options import LoadOptions
 from tests.conftest import SHARED, shared_file
+from tests.json_mutations import json_paths, mutated
 
 SHARED_FILES = sorted(
     str(p.relative_to(SHARED)) for p in (SHARED / "cityjson").rglob("*.json") if not p.name.endswith(".city.json")
@@ -280,24 +281,10 @@ def test_random_mutations_read_alike_on_both_paths(tmp_path, monkeypatch):
     garbage = [None, -1, 0, 3, 10**20, 1.5, "x", [], {}, [[]], [None], [0, 1, 2], [[0, 1, 2]], [[[0]]], True]
     rng = random.Random(2026)
 
-    def nodes(obj, path=()):
-        yield path
-        if isinstance(obj, dict):
-            for k, v in obj.items():
-                yield from nodes(v, (*path, k))
-        elif isinstance(obj, list):
-            for i, v in enumerate(obj):
-                yield from nodes(v, (*path, i))
-
-    all_paths = [p for p in nodes(base) if p]
+    all_paths = list(json_paths(base))
     taken = {"fast": 0, "general": 0, "refused": 0}
     for i in range(250):
-        doc = copy.deepcopy(base)
-        for where in rng.sample(all_paths, rng.choice((1, 1, 2))):
-            try:
-                _edit(doc, where, rng.choice(garbage))
-            except (KeyError, IndexError, TypeError):
-                continue
+        doc = mutated(base, all_paths, rng, garbage, rng.choice((1, 1, 2)))
         path = _write(tmp_path, doc, f"m{i}.json")
         try:
             fast_model, general, took_fast = _read_both(path, monkeypatch)
