@@ -34,6 +34,12 @@ KNOWN_VERSIONS = ("0.6", "0.7", "0.8", "0.9", "1.0", "1.1", "2.0")
 #: Coordinates beyond this magnitude are treated as invalid (no CRS reaches them).
 MAX_COORDINATE = 1e12
 
+#: A CityJSONSeq batch read by the fast path at once: at most this many features or bytes of lines.
+_BATCH_FEATURES = 4096
+_BATCH_BYTES = 16 * 2**20
+#: After this many batches the fast path could not read, a CityJSONSeq file is read line by line.
+_MAX_FAILED_BATCHES = 3
+
 #: Legacy (0.6) keys listing the children of an object.
 _CHILD_KEYS = ("children", "Parts", "Installations", "ConstructionElements")
 
@@ -234,16 +240,44 @@ class _Assembler:
         if (doc.appearance is not None and doc.appearance.textures) or doc.CityObjects is None:
             return False
         items = self._filter_types(list(doc.CityObjects.items()))
+        return self._add_structs(items, vertices, cityjson_raw.materials(doc), tick)
+
+    def add_features(self, features: list[cityjson_raw.Feature], transform) -> bool:
+        """Add CityJSONFeatures (from :func:`cityjson_raw.decode_feature`) as one batch.
+
+        Each feature's vertex indices address its own vertices; the result is what
+        :meth:`add_chunk` gives feature by feature. Returns False, having added nothing,
+        when the features need :meth:`add_chunk` instead.
+        """
+        read = cityjson_raw.vertices_from_raws([f.vertices for f in features])
+        if read is None:  # decimals, say: each feature's vertices as JSON, as add_chunk reads them
+            try:
+                parts = [vertices_array(orjson.loads(bytes(f.vertices)), None, self.path) for f in features]
+            except (orjson.JSONDecodeError, ReaderError):
+                return False
+            read = np.concatenate(parts), np.fromiter(map(len, parts), np.int64, count=len(parts))
+        vertices, counts = read
+        first = np.concatenate([[0], np.cumsum(counts[:-1])])
+        items: list[tuple[str, Any]] = []
+        per_object: list[int] = []  # which feature
+        for k, feature in enumerate(features):
+            kept = self._filter_types(list(feature.CityObjects.items()))
+            items.extend(kept)
+            per_object.extend([k] * len(kept))
+        which = np.asarray(per_object, np.int64)
+        return self._add_structs(items, _apply_transform(vertices, transform), [], None, (first[which], counts[which]))
+
+    def _add_structs(self, items, vertices, materials, tick, vertex_ranges=None) -> bool:
         vertices, n_huge = _bounded(vertices)
-        materials = cityjson_raw.materials(doc)
         start = len(self.ids)
         ids = [ident for ident, _ in items]  # str keys: msgspec decoded a dict[str, CityObject]
         structs = [co for _, co in items]
         types = [t if type(t) is str else "CityObject" for t in map(attrgetter("type"), structs)]
         objects = list(zip(range(start, start + len(ids)), types, structs, strict=True))
         flat = cityjson_raw.flatten(
-            self.flattener, objects, vertices, n_materials=len(materials), material_base=len(self.materials), tick=tick
-        )
+            self.flattener, objects, vertices, n_materials=len(materials), material_base=len(self.materials),
+            tick=tick, vertex_ranges=vertex_ranges,
+        )  # fmt: skip
         if flat is None:
             return False
         if n_huge:
@@ -300,9 +334,10 @@ class _Assembler:
         n = len(self.ids)
         index = dict(zip(reversed(self.ids), range(n - 1, -1, -1), strict=True))  # the first row of a repeated id
         raw = self.raw
+        structs = all(type(co) is cityjson_raw.CityObject for co in raw)
         parent = [-1] * n
         unknown = 0
-        parents_col, parent_col = _column(raw, "parents"), _column(raw, "parent")
+        parents_col, parent_col = _column(raw, "parents", structs), _column(raw, "parent", structs)
         for i in _present(parents_col, parent_col):
             parents = _parent_ids(parents_col[i], parent_col[i])
             if parents:
@@ -311,7 +346,7 @@ class _Assembler:
                 if p != i:
                     parent[i] = p
         for key in _CHILD_KEYS:
-            column = _column(raw, key)
+            column = _column(raw, key, structs)
             for i in _present(column):
                 children = column[i]
                 for child in children if isinstance(children, list) else []:
@@ -321,10 +356,10 @@ class _Assembler:
                         parent[c] = i
         if unknown and self.options.types is None:
             self.skipped["references to parent or child objects that are not in the file were ignored"] += unknown
-        attributes = [a if isinstance(a, dict) else {} for a in _column(raw, "attributes")]
+        attributes = [a if isinstance(a, dict) else {} for a in _column(raw, "attributes", structs)]
         table = CityObjects()
         table.extend(self.ids, self.types, parent, attributes)
-        address_col = _column(raw, "address")
+        address_col = _column(raw, "address", structs)
         for i, attrs in enumerate(attributes):
             address = address_col[i]
             if address is None and attrs and isinstance(attrs.get("address"), dict | list):
@@ -407,12 +442,13 @@ def _parent_ids(parents: Any, parent: Any = None) -> list[str]:
     return []
 
 
-def _column(objects: list, key: str) -> list:
+def _column(objects: list, key: str, structs: bool) -> list:
     """One member of every city object (None where absent).
 
-    The objects of one reader are all dicts (general path) or all structs (:mod:`citytwin.io.cityjson_raw`).
+    The objects are dicts from the general path or structs from :mod:`citytwin.io.cityjson_raw`,
+    both kinds for a CityJSONSeq file read partly line by line; ``structs``: only structs.
     """
-    if objects and type(objects[0]) is cityjson_raw.CityObject:
+    if structs:
         return list(map(attrgetter(key), objects))
     return [co.get(key) for co in objects]
 
@@ -614,6 +650,31 @@ def _read_seq(
     bad_lines: list[int] = []
     not_features = 0
     done = 0
+    batch: list[tuple[int, bytes, cityjson_raw.Feature]] = []  # feature lines the fast path reads together
+    batch_bytes = 0
+    failed_batches = 0
+
+    def general(line_no: int, line: bytes) -> None:
+        nonlocal not_features
+        try:
+            feature = parse_json(line, path, line_no)
+            if not isinstance(feature, dict) or feature.get("type") != "CityJSONFeature":
+                not_features += 1
+                return
+            vertices = vertices_array(feature.get("vertices"), transform, path, line_no)
+            assembler.add_chunk(feature.get("CityObjects"), vertices, feature.get("appearance"))
+        except ReaderError:
+            bad_lines.append(line_no)
+
+    def flush() -> None:
+        nonlocal batch_bytes, failed_batches
+        if batch and not assembler.add_features([f for _, _, f in batch], transform):
+            failed_batches += 1
+            for line_no, line, _ in batch:
+                general(line_no, line)
+        batch.clear()
+        batch_bytes = 0
+
     try:
         for line_no, line in enumerate(fh, start=1):
             done += len(line)
@@ -634,15 +695,19 @@ def _read_seq(
                         doc.get("appearance"),
                     )  # fmt: skip
                 continue
-            try:
-                feature = parse_json(line, path, line_no)
-                if not isinstance(feature, dict) or feature.get("type") != "CityJSONFeature":
-                    not_features += 1
-                    continue
-                vertices = vertices_array(feature.get("vertices"), transform, path, line_no)
-                assembler.add_chunk(feature.get("CityObjects"), vertices, feature.get("appearance"))
-            except ReaderError:
-                bad_lines.append(line_no)
+            # Batches of well-formed features take the fast path; after a few batches it could not
+            # read (decimal vertices, say), the rest of the file goes line by line.
+            feature = cityjson_raw.decode_feature(line) if failed_batches < _MAX_FAILED_BATCHES else None
+            if feature is None:
+                flush()
+                general(line_no, line)
+                continue
+            batch.append((line_no, line, feature))
+            batch_bytes += len(line)
+            if len(batch) >= _BATCH_FEATURES or batch_bytes >= _BATCH_BYTES:
+                flush()
+        if assembler is not None:
+            flush()
     finally:
         fh.close()
     if header is None or assembler is None:

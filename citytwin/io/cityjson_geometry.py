@@ -721,7 +721,7 @@ class GeometryFlattener:
                 raw = np.fromiter(chain.from_iterable(rings), np.float64, count=int(ring_counts.sum()))
             except (TypeError, ValueError, OverflowError):
                 raw = self._raw_indices_slow(rings, ring_counts, geo_nrings, geo_nsurf, poly_drop)
-        if raw.dtype == np.int64 and not geo_base.any():  # integers from the raw path, no instances
+        if raw.dtype == np.int64 and not geo_base.any() and (geo_limit == len(vertices)).all():  # raw path
             ok = raw < len(vertices)  # (no negative ones there)
             index = raw if ok.all() else np.where(ok, raw, 0)
         elif len(geo_limit) and (geo_limit == geo_limit[0]).all() and not geo_base.any():  # no instances

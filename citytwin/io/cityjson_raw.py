@@ -37,7 +37,16 @@ from citytwin.io.cityjson_geometry import (
 )
 from citytwin.model.geometry import Material
 
-__all__ = ["Document", "decode", "flatten", "materials", "vertices_from_raw"]
+__all__ = [
+    "Document",
+    "Feature",
+    "decode",
+    "decode_feature",
+    "flatten",
+    "materials",
+    "vertices_from_raw",
+    "vertices_from_raws",
+]
 
 #: A member that is not in the file (an empty raw value; JSON has no empty value).
 ABSENT = msgspec.Raw()
@@ -117,7 +126,17 @@ class Document(msgspec.Struct, _Get, gc=False):
     geometry_templates: Any = msgspec.field(name="geometry-templates", default=UNSET)
 
 
+class Feature(msgspec.Struct, gc=False):
+    """A CityJSONFeature line of a CityJSONSeq file."""
+
+    type: Any = None
+    CityObjects: dict[str, CityObject] | None = None
+    vertices: msgspec.Raw = ABSENT
+    appearance: Any = None
+
+
 _DECODER = msgspec.json.Decoder(Document)
+_FEATURE_DECODER = msgspec.json.Decoder(Feature)
 
 
 def decode(data: bytes) -> Document | None:
@@ -126,6 +145,17 @@ def decode(data: bytes) -> Document | None:
         return _DECODER.decode(data)
     except (msgspec.DecodeError, RecursionError):  # ValidationError is a DecodeError
         return None
+
+
+def decode_feature(line: bytes) -> Feature | None:
+    """A CityJSONFeature line the fast path reads (objects and vertices, no appearance of its own), else None."""
+    try:
+        feature = _FEATURE_DECODER.decode(line)
+    except (msgspec.DecodeError, RecursionError):
+        return None
+    if feature.type != "CityJSONFeature" or feature.CityObjects is None or feature.appearance is not None:
+        return None
+    return feature if len(feature.vertices) else None
 
 
 _NULL_RAW = msgspec.Raw(_NULL)
@@ -203,6 +233,21 @@ def vertices_from_raw(raw: msgspec.Raw) -> np.ndarray | None:
     return values.astype(np.float64).reshape(n, 3)
 
 
+def vertices_from_raws(raws: list[msgspec.Raw]) -> tuple[np.ndarray, np.ndarray] | None:
+    """Several ``vertices`` arrays of JSON integers read together: ``(N, 3)`` float64 and the count of each.
+
+    None when any holds something else (a decimal, a vertex of two numbers, an empty list…).
+    """
+    nest = _Nesting.parse(raws, signed=True)
+    if nest is None:
+        return None
+    vertex = nest.leaves(np.full(len(raws), 2))
+    if vertex is None or (nest.count[vertex] != 3).any() or (np.abs(nest.values) >= _EXACT).any():
+        return None
+    counts = np.bincount(nest.item[vertex], minlength=len(raws))
+    return nest.values.astype(np.float64).reshape(-1, 3), counts
+
+
 class _Nesting:
     """The arrays and integers of JSON arrays of integers, joined with commas.
 
@@ -222,9 +267,13 @@ class _Nesting:
     __slots__ = ("count", "item", "level", "values")
 
     @classmethod
-    def parse(cls, raws: list[msgspec.Raw], nulls: bool = False) -> _Nesting | None:
+    def parse(cls, raws: list[msgspec.Raw], nulls: bool = False, signed: bool = False) -> _Nesting | None:
+        """Read the joined arrays; None when they hold anything but integers (and ``null`` where allowed).
+
+        Negative numbers are refused unless ``signed`` (``nulls`` reads ``null`` as -1).
+        """
         buf = b",".join(raws)
-        if b"-" in buf:
+        if b"-" in buf and not signed:
             return None
         if nulls:
             buf = buf.replace(_NULL, b"-1")
@@ -298,6 +347,7 @@ def flatten(
     n_materials: int,
     material_base: int,
     tick: Callable[[int], None] | None = None,
+    vertex_ranges: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> FlatGeometry | None:
     """:meth:`GeometryFlattener.flatten` for decoded structs, or ``None`` (nothing counted) to use it instead.
 
@@ -313,6 +363,9 @@ def flatten(
         Size of the material list and where it starts in the model's.
     tick
         Called every few hundred objects (progress and cancel).
+    vertex_ranges
+        ``(first, count)`` per object, in the order of ``objects``: the part of ``vertices``
+        its indices address (the features of a CityJSONSeq batch); all of them when None.
     """
     skipped: Counter[str] = Counter()
     lod_min, lod_max = flattener.lod_min, flattener.lod_max
@@ -320,6 +373,7 @@ def flatten(
     raws: list[msgspec.Raw] = []
     geo_depth: list[int] = []
     geo_obj: list[int] = []
+    geo_pos: list[int] = []  # position of the geometry's object in ``objects``
     geo_lod: list[int] = []
     geo_default: list[int] = []
     geo_surfaces: list[int] = []  # which distinct semantics.surfaces list, -1 for none
@@ -374,6 +428,7 @@ def flatten(
                         acc1[1].append(spec.value)
             raws.append(b)
             geo_depth.append(depth)
+            geo_pos.append(k)
             geo_obj.append(obj)
             geo_lod.append(code)
             geo_default.append(default)
@@ -449,8 +504,13 @@ def flatten(
     geo_lut_size_a = np.where(which >= 0, sizes[which] if len(sizes) else 0, 0)
     geo_lut_base = np.zeros(n_geo, np.int64)
     np.cumsum(geo_lut_size_a[:-1], out=geo_lut_base[1:])
+    if vertex_ranges is None:
+        geo_base, geo_limit = np.zeros(n_geo, np.int64), np.full(n_geo, len(vertices), np.int64)
+    else:
+        pos = np.asarray(geo_pos, np.int64)
+        geo_base, geo_limit = vertex_ranges[0][pos], vertex_ranges[1][pos]
     return flattener._assemble(
-        None, ring_counts, geo_nrings, geo_nsurf, np.zeros(n_geo, np.int64), np.full(n_geo, len(vertices), np.int64),
+        None, ring_counts, geo_nrings, geo_nsurf, geo_base, geo_limit,
         np.asarray(geo_obj, np.int64), np.asarray(geo_lod, np.int64), np.asarray(geo_default, np.int64),
         surf_nrings, sem_vals, lut, geo_lut_base, geo_lut_size_a, mat_acc, {}, vertices,
         n_materials, 0, material_base, 0, None, raw=nest.values,

@@ -14,6 +14,7 @@ from citytwin.io.cityjson import read, read_seq
 from citytwin.io.cityjson_write import build_document, quantise, write_cityjson, write_cityjsonseq
 from citytwin.io.options import LoadOptions
 from citytwin.model.semantics import SURFACE_CLASS_BY_NAME, SurfaceClass, lod_code, lod_name
+from tests.cityjson_seq import split_into_features
 from tests.conftest import SHARED, shared_file
 
 CITYJSON_FILES = [
@@ -364,36 +365,9 @@ def test_progress_reaches_the_end_and_cancel_stops():
 
 
 # --------------------------------------------------------------- CityJSONSeq
-def _renumber(b: list | int, remap: dict[int, int]) -> list | int:
-    if isinstance(b, int):
-        return remap.setdefault(b, len(remap))
-    return [_renumber(x, remap) for x in b]
-
-
-def _split_into_features(doc: dict) -> tuple[dict, list[dict]]:
-    """A CityJSONSeq of a CityJSON document: each top-level object with its children, vertices renumbered."""
-    header = {k: v for k, v in doc.items() if k not in ("CityObjects", "vertices", "appearance")}
-    header["CityObjects"], header["vertices"] = {}, []
-    objects = doc["CityObjects"]
-    features = []
-    for oid, co in objects.items():
-        if co.get("parents"):
-            continue
-        members = {oid: co, **{c: objects[c] for c in co.get("children", [])}}
-        remap: dict[int, int] = {}
-        out = {}
-        for mid, m in members.items():
-            m = dict(m)
-            m["geometry"] = [dict(g, boundaries=_renumber(g["boundaries"], remap)) for g in m.get("geometry", [])]
-            out[mid] = m
-        vertices = [doc["vertices"][i] for i in sorted(remap, key=remap.get)]
-        features.append({"type": "CityJSONFeature", "id": oid, "CityObjects": out, "vertices": vertices})
-    return header, features
-
-
 def test_cityjsonseq_split_of_delft_reads_like_the_whole_file(tmp_path):
     doc = _doc("cityjson/delft.json")
-    header, features = _split_into_features(doc)
+    header, features = split_into_features(doc)
     path = tmp_path / "delft.city.jsonl"
     path.write_text("\n".join(json.dumps(x) for x in [header, *features]) + "\n", encoding="utf-8")
     whole = read(shared_file("cityjson/delft.json"))

@@ -16,9 +16,10 @@ import numpy as np
 import pytest
 
 from citytwin.errors import ReaderError
-from citytwin.io import cityjson_raw
-from citytwin.io.cityjson import read
+from citytwin.io import cityjson, cityjson_raw
+from citytwin.io.cityjson import read, read_seq
 from citytwin.io.options import LoadOptions
+from tests.cityjson_seq import split_into_features, write_seq
 from tests.conftest import SHARED, shared_file
 from tests.json_mutations import json_paths, mutated
 
@@ -315,3 +316,69 @@ def test_vertices_from_raw_reads_integers_only():
     ):
         assert cityjson_raw.vertices_from_raw(cityjson_raw.decode(b'{"vertices": ' + text + b"}").vertices) is None
     assert cityjson_raw.vertices_from_raw(cityjson_raw.decode(b'{"vertices": []}').vertices).shape == (0, 3)
+
+
+# ------------------------------------------------------------------ CityJSONSeq
+def _read_seq_both(path: Path, monkeypatch, options: LoadOptions | None = None):
+    """``(default read, line-by-line read, whether each batch took the fast path)``."""
+    batches: list[bool] = []
+    add_features = cityjson._Assembler.add_features
+
+    def spy(self, features, transform):
+        done = add_features(self, features, transform)
+        batches.append(done)
+        return done
+
+    with monkeypatch.context() as m:
+        m.setattr(cityjson._Assembler, "add_features", spy)
+        default = read_seq(path, options)
+    with monkeypatch.context() as m:
+        m.setattr(cityjson_raw, "decode_feature", lambda line: None)
+        general = read_seq(path, options)
+    return default, general, batches
+
+
+@pytest.mark.parametrize("rel", sorted(FAST_FILES))
+def test_cityjsonseq_batches_read_alike_on_both_paths(rel, tmp_path, monkeypatch):
+    header, features = split_into_features(json.loads(shared_file(rel).read_bytes()))
+    path = write_seq(tmp_path / "x.city.jsonl", header, features)
+    monkeypatch.setattr(cityjson, "_BATCH_FEATURES", 97)  # several batches, the last one short
+    fast, general, batches = _read_seq_both(path, monkeypatch)
+    assert len(batches) == -(-len(features) // 97) and all(batches)
+    _same_model(fast, general)
+    assert fast.mesh.n_triangles > 0
+
+
+def test_cityjsonseq_mixed_lines_read_alike_on_both_paths(tmp_path, monkeypatch):
+    header, features = split_into_features(_district())
+    textured = copy.deepcopy(features[0])
+    textured["appearance"] = {"materials": [{"name": "m", "diffuseColor": [1, 0, 0]}]}
+    textured["CityObjects"]["b"]["geometry"][0]["material"] = {"paint": {"value": 0}}
+    decimals = copy.deepcopy(features[1])  # read in the batch, its vertices as JSON
+    decimals["vertices"][0] = [0.5, 0, 0]
+    irregular = copy.deepcopy(features[0])  # semantic values that do not mirror the boundaries
+    irregular["CityObjects"]["b"]["geometry"][0]["semantics"]["values"] = [[0, 1, 2]]
+    lines = [*features, b"{broken", textured, *features, {"type": "Nothing"}, decimals, irregular, b"  ", *features]
+    path = write_seq(tmp_path / "mixed.city.jsonl", header, lines)
+    monkeypatch.setattr(cityjson, "_BATCH_FEATURES", 2)
+    fast, general, batches = _read_seq_both(path, monkeypatch)
+    assert batches.count(True) >= 3 and batches.count(False) == 1  # the batch with the irregular feature
+    _same_model(fast, general)
+    assert any("could not be read" in w for w in fast.warnings)
+    assert any("not CityJSONFeature" in w for w in fast.warnings)
+
+
+def test_cityjsonseq_type_filter_reads_alike_on_both_paths(tmp_path, monkeypatch):
+    header, features = split_into_features(json.loads(shared_file("cityjson/DenHaag_01_v0.8.json").read_bytes()))
+    path = write_seq(tmp_path / "x.city.jsonl", header, features)
+    fast, general, batches = _read_seq_both(path, monkeypatch, LoadOptions(types=frozenset({"Building"})))
+    assert batches == [True]
+    _same_model(fast, general)
+
+
+def test_vertices_from_raws_reads_each_list():
+    raws = [cityjson_raw.decode(b'{"vertices": ' + t + b"}").vertices for t in (b"[[1,-2,3]]", b"[[4,5,6],[7,8,-9]]")]
+    vertices, counts = cityjson_raw.vertices_from_raws(raws)
+    assert np.array_equal(vertices, [[1, -2, 3], [4, 5, 6], [7, 8, -9]]) and counts.tolist() == [1, 2]
+    bad = cityjson_raw.decode(b'{"vertices": [[1,2]]}').vertices
+    assert cityjson_raw.vertices_from_raws([raws[0], bad]) is None
