@@ -103,6 +103,14 @@ def test_every_shared_file_reads_alike_on_both_paths(rel, monkeypatch):
     assert fast.mesh.n_triangles > 0
 
 
+def test_bundled_sample_district_takes_the_fast_path(monkeypatch):
+    from citytwin.sample import sample_path
+
+    fast, general, took_fast = _read_both(sample_path(), monkeypatch)
+    assert took_fast
+    _same_model(fast, general)
+
+
 @pytest.mark.parametrize(
     "options",
     [
