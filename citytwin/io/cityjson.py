@@ -1,10 +1,14 @@
 """CityJSON (0.6 – 2.0) and CityJSONSeq readers.
 
-A file is parsed once with orjson; vertices become one float64 array with the
-``transform`` applied to the whole array; the geometry of all city objects is
-flattened by :mod:`citytwin.io.cityjson_geometry` and handed to
+Two paths give the same model. The fast one (:mod:`citytwin.io.cityjson_raw`)
+decodes the document with msgspec, keeps the vertex and index arrays as raw
+bytes and reads them with numpy; it takes files without geometry templates or
+textures whose geometry is regular. Anything else is parsed with orjson:
+vertices become one float64 array with the ``transform`` applied to the whole
+array, and the geometry of all city objects is flattened by
+:mod:`citytwin.io.cityjson_geometry`. Both hand their flat arrays to
 :class:`~citytwin.model.geometry.MeshBuilder` in one call. A CityJSONSeq file is
-streamed line by line, each feature being one such chunk.
+streamed line by line; well-formed features are read by the fast path in batches.
 """
 
 from __future__ import annotations
@@ -696,7 +700,7 @@ def _read_seq(
                     )  # fmt: skip
                 continue
             # Batches of well-formed features take the fast path; after a few batches it could not
-            # read (decimal vertices, say), the rest of the file goes line by line.
+            # read (irregular geometry, say), the rest of the file goes line by line.
             feature = cityjson_raw.decode_feature(line) if failed_batches < _MAX_FAILED_BATCHES else None
             if feature is None:
                 flush()

@@ -5,7 +5,9 @@ integer arrays (``vertices``, every geometry's ``boundaries`` and the semantic
 and material ``values``) as raw JSON bytes. The raw bytes of all geometries are
 joined and read with numpy: the depth of every bracket tells rings, surfaces
 and shells apart, and ``np.fromstring`` reads the integers between them.
-Nothing is created per vertex index, ring or surface in Python.
+Nothing is created per vertex index, ring or surface in Python. The features of
+a CityJSONSeq file are decoded line by line (:func:`decode_feature`) and read
+in batches the same way, each feature's indices offset into the batch's vertices.
 
 This path only takes what it reads exactly as the general reader
 (:mod:`citytwin.io.cityjson_geometry`) does: every function here returns
