@@ -200,7 +200,6 @@ def materials(doc: Document) -> list[Material]:
 
 
 # ---------------------------------------------------------------- integers
-_INT_CHARS = b"0123456789-[], \t\r\n"
 _EXACT = 2**53
 
 
@@ -221,9 +220,7 @@ def vertices_from_raw(raw: msgspec.Raw) -> np.ndarray | None:
     returns ``None`` (the caller parses it as JSON).
     """
     buf = bytes(raw)
-    if buf.translate(None, _INT_CHARS):
-        return None
-    skeleton = buf.translate(None, b"0123456789- \t\r\n")
+    skeleton = buf.translate(None, b"0123456789- \t\r\n")  # anything but integers stays and fails below
     n = skeleton.count(b"[") - 1
     if n <= 0:
         return np.zeros((0, 3)) if skeleton == b"[]" else None
@@ -279,11 +276,13 @@ class _Nesting:
             return None
         if nulls:
             buf = buf.replace(_NULL, b"-1")
-        if buf.translate(None, _INT_CHARS):
+        # Brackets and commas only (anything else left is not an integer). Where arrays hold arrays, two
+        # brackets are "[[", "]]" or "],["; anything else there is a number beside an array. An innermost
+        # array holds its commas + 1 numbers.
+        skeleton_bytes = buf.translate(None, b"0123456789- \t\r\n")
+        if skeleton_bytes.translate(None, b"[],"):
             return None
-        # Brackets and commas only. Where arrays hold arrays, two brackets are "[[", "]]" or "],[";
-        # anything else there is a number beside an array. An innermost array holds its commas + 1 numbers.
-        skeleton = np.frombuffer(buf.translate(None, b"0123456789- \t\r\n"), np.uint8)
+        skeleton = np.frombuffer(skeleton_bytes, np.uint8)
         brackets = np.flatnonzero(skeleton != 0x2C)
         is_open = skeleton[brackets] == 0x5B
         commas = np.diff(brackets) - 1
