@@ -42,18 +42,7 @@ def newell_normals(vertices: np.ndarray, ring_offsets: np.ndarray) -> np.ndarray
     w = np.empty_like(v)
     w[:-1] = v[1:]
     w[(s_ne + c_ne - 1)] = v[s_ne]
-    # np.cross, component by component (same arithmetic, without its generic overhead), into
-    # buffers allocated once: on 10^5 points fresh pages cost as much as the arithmetic
-    vx, vy, vz = v[:, 0], v[:, 1], v[:, 2]
-    wx, wy, wz = w[:, 0], w[:, 1], w[:, 2]
-    cross = np.empty_like(v)
-    tmp = np.empty(len(v))
-    np.multiply(vy, wz, out=cross[:, 0])
-    np.subtract(cross[:, 0], np.multiply(vz, wy, out=tmp), out=cross[:, 0])
-    np.multiply(vz, wx, out=cross[:, 1])
-    np.subtract(cross[:, 1], np.multiply(vx, wz, out=tmp), out=cross[:, 1])
-    np.multiply(vx, wy, out=cross[:, 2])
-    np.subtract(cross[:, 2], np.multiply(vy, wx, out=tmp), out=cross[:, 2])
+    cross = _cross(v, w)
     if all_nonempty:
         return np.add.reduceat(cross, starts, axis=0)
     out = np.zeros((n_rings, 3))
