@@ -220,7 +220,8 @@ class _Assembler:
         materials = parse_materials(app.get("materials"))
         textures, _ = parse_textures(app.get("textures"), self.path.parent)
         self.missing_textures.extend(t.path for t in textures if not t.exists)
-        objects = self._register(items)
+        objects = self._numbered(items)
+        self._register(items, objects)
         self.parts.append(
             self.flattener.flatten(
                 objects,
@@ -273,11 +274,7 @@ class _Assembler:
 
     def _add_structs(self, items, vertices, materials, tick, vertex_ranges=None) -> bool:
         vertices, n_huge = _bounded(vertices)
-        start = len(self.ids)
-        ids = [ident for ident, _ in items]  # str keys: msgspec decoded a dict[str, CityObject]
-        structs = [co for _, co in items]
-        types = [t if type(t) is str else "CityObject" for t in map(attrgetter("type"), structs)]
-        objects = list(zip(range(start, start + len(ids)), types, structs, strict=True))
+        objects = self._numbered(items)
         flat = cityjson_raw.flatten(
             self.flattener, objects, vertices, n_materials=len(materials), material_base=len(self.materials),
             tick=tick, vertex_ranges=vertex_ranges,
@@ -286,26 +283,24 @@ class _Assembler:
             return False
         if n_huge:
             self.skipped[_SKIP_HUGE] += n_huge
-        self.ids.extend(ids)
-        self.types.extend(types)
-        self.raw.extend(structs)
+        self._register(items, objects)
         self.parts.append(flat)
         self.materials.extend(materials)
         return True
 
-    def _register(self, items: list[tuple[str, Any]]) -> list[tuple[int, str, Any]]:
-        """Append the objects to the table's columns; ``(index, type, object)`` for the flattener."""
+    def _numbered(self, items: list[tuple[str, Any]]) -> list[tuple[int, str, Any]]:
+        """``(index, type, object)`` of objects about to be added, for the flattener (nothing is added yet)."""
         start = len(self.ids)
-        objects = []
-        for k, (ident, co) in enumerate(items):
-            otype = co.get("type")
-            if not isinstance(otype, str):
-                otype = "CityObject"
-            self.ids.append(str(ident))
-            self.types.append(otype)
-            self.raw.append(co)
-            objects.append((start + k, otype, co))
-        return objects
+        objs = [co for _, co in items]
+        structs = all(type(co) is cityjson_raw.CityObject for co in objs)
+        types = [t if type(t) is str else "CityObject" for t in _column(objs, "type", structs)]
+        return list(zip(range(start, start + len(items)), types, objs, strict=True))
+
+    def _register(self, items: list[tuple[str, Any]], objects: list[tuple[int, str, Any]]) -> None:
+        """Append the objects numbered by :meth:`_numbered` to the table's columns."""
+        self.ids.extend(str(ident) for ident, _ in items)
+        self.types.extend(otype for _, otype, _ in objects)
+        self.raw.extend(co for _, _, co in objects)
 
     def _filter_types(self, items: list[tuple[str, dict]]) -> list[tuple[str, dict]]:
         """Keep objects whose top-level ancestor (within the chunk) has a kept type."""
