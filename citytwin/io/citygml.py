@@ -1038,7 +1038,9 @@ class _Reader:
             if i is not None:
                 self.objects.groups.setdefault(i, []).append(self.objects.ids[g])
         crs = CRS.parse(self.srs_name or self.geom.srs_name)
-        mesh = self.builder.build(axis_scale=self._axis_scale(crs))
+        mesh = self.builder.build(
+            axis_scale=self._axis_scale(crs), max_polygon_vertices=self.options.max_polygon_vertices
+        )
         if self.poly_index:
             ids: list[str | None] = [None] * mesh.n_polygons
             for pid, i in self.poly_index.items():

@@ -13,6 +13,7 @@ streamed line by line; well-formed features are read by the fast path in batches
 
 from __future__ import annotations
 
+import os
 from collections import Counter
 from itertools import chain
 from operator import attrgetter
@@ -26,6 +27,7 @@ from citytwin.errors import ReaderError
 from citytwin.io import cityjson_raw
 from citytwin.io.cityjson_appearance import parse_materials, parse_textures, texture_vertices
 from citytwin.io.cityjson_geometry import FlatGeometry, GeometryFlattener, Templates
+from citytwin.io.files import open_regular
 from citytwin.io.options import CancelCheck, LoadOptions, Progress, ProgressCallback, gc_paused
 from citytwin.model.citymodel import CityModel
 from citytwin.model.cityobjects import CityObjects
@@ -358,6 +360,11 @@ class _Assembler:
         attributes = [a if isinstance(a, dict) else {} for a in _column(raw, "attributes", structs)]
         table = CityObjects()
         table.extend(self.ids, self.types, parent, attributes)
+        cycles = table.break_cycles()
+        if cycles:
+            self.skipped["parent/child cycles were broken (the first object of each cycle was made top-level)"] += (
+                cycles
+            )
         address_col = _column(raw, "address", structs)
         for i, attrs in enumerate(attributes):
             address = address_col[i]
@@ -406,7 +413,7 @@ class _Assembler:
             flat.vertices, flat.ring_counts, flat.poly_nrings, flat.poly_object, flat.poly_semantic, flat.poly_lod
         )
         _apply_appearance(builder, flat, poly_index, ring_index)
-        mesh = builder.build()
+        mesh = builder.build(max_polygon_vertices=self.options.max_polygon_vertices)
         warnings = list(warnings)
         for reason, count in sorted(self.skipped.items()):
             if count:
@@ -636,11 +643,8 @@ def read_seq(
 def _read_seq(
     path: Path, options: LoadOptions, progress: ProgressCallback | None, cancel: CancelCheck | None
 ) -> CityModel:
-    try:
-        size = path.stat().st_size
-        fh = open(path, "rb")  # noqa: SIM115 - closed in the finally below
-    except OSError as exc:
-        raise ReaderError(f"The file cannot be opened ({exc.strerror or exc}).", path) from None
+    fh = open_regular(path)  # closed in the finally below
+    size = os.fstat(fh.fileno()).st_size
     prog = Progress(size, progress, cancel)
     warnings: list[str] = []
     header: dict | None = None
@@ -735,11 +739,8 @@ def _looks_like_sequence(data: bytes) -> bool:
 
 
 def _read_bytes(path: Path) -> bytes:
-    try:
-        return path.read_bytes()
-    except FileNotFoundError:
-        raise ReaderError("The file does not exist.", path) from None
-    except IsADirectoryError:
-        raise ReaderError("This is a folder, not a file.", path) from None
-    except OSError as exc:
-        raise ReaderError(f"The file cannot be opened ({exc.strerror or exc}).", path) from None
+    with open_regular(path) as fh:
+        try:
+            return fh.read()
+        except OSError as exc:
+            raise ReaderError(f"The file cannot be read ({exc.strerror or exc}).", path) from None

@@ -39,6 +39,11 @@ class LoadOptions:
     offset
         For meshes in local coordinates: ``(x, y, z)`` (or ``(x, y)``) added to
         every vertex, placing them in ``crs``. Wins over a sidecar file's.
+    max_polygon_vertices
+        Polygons with more vertices than this (all rings together) are kept but
+        not triangulated, with a counted warning: a damaged, self-intersecting
+        ring costs time quadratic in its vertices (50,000 take seconds). Real
+        city-model polygons have tens to a few thousand.
     """
 
     lod_min: float = 0.0
@@ -49,6 +54,7 @@ class LoadOptions:
     point_budget: int = 5_000_000
     crs: str | None = None
     offset: tuple[float, ...] | None = None
+    max_polygon_vertices: int = 20_000
 
     def lod_code_range(self) -> tuple[int, int]:
         """The LoD range as codes (see :func:`citytwin.model.semantics.lod_code`)."""

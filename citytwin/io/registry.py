@@ -14,7 +14,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from citytwin.errors import ReaderError, UnsupportedFormat
+from citytwin.io.files import open_regular
 from citytwin.io.options import CancelCheck, LoadOptions, ProgressCallback
 
 SNIFF_BYTES = 8192
@@ -160,17 +163,11 @@ def read_head(path: Path, n: int) -> bytes:
     Raises
     ------
     ReaderError
-        If the file is missing, a folder, unreadable or empty.
+        If the file is missing, a folder, a pipe, socket or device (refused without
+        blocking), unreadable or empty.
     """
-    try:
-        with open(path, "rb") as fh:
-            head = fh.read(n)
-    except FileNotFoundError:
-        raise ReaderError("The file does not exist.", path) from None
-    except IsADirectoryError:
-        raise ReaderError("This is a folder, not a file.", path) from None
-    except OSError as exc:
-        raise ReaderError(f"The file cannot be opened ({exc.strerror or exc}).", path) from None
+    with open_regular(path) as fh:
+        head = fh.read(n)
     if not head.strip():
         raise ReaderError("The file is empty.", path)
     return head
@@ -233,8 +230,11 @@ def read(
     path = Path(path)
     spec = pick_reader(path)
     reader = spec.load()
+    options = options or LoadOptions()
     try:
-        return reader(path, options or LoadOptions(), progress=progress, cancel=cancel)
+        # Damaged numbers (NaN, 1e308) make numpy warn on stderr; the reader reports them in its warnings.
+        with np.errstate(all="ignore"):
+            result = reader(path, options, progress=progress, cancel=cancel)
     except (ReaderError, MemoryError, KeyboardInterrupt):
         raise
     except RecursionError:
@@ -243,3 +243,26 @@ def read(
         if exc.__class__.__module__.startswith("citytwin.errors"):
             raise
         raise ReaderError(f"The {spec.name} file could not be read ({exc.__class__.__name__}: {exc}).", path) from exc
+    _explain_empty(result, spec.name, options)
+    return result
+
+
+def _explain_empty(result: Any, format_name: str, options: LoadOptions) -> None:
+    """A model read without error but holding nothing says why, so an empty view is never a mystery."""
+    objects = getattr(result, "objects", None)
+    warnings = getattr(result, "warnings", None)
+    if objects is None or warnings is None or len(objects) > 0:
+        return
+    filters = []
+    if options.types is not None:
+        filters.append("object types")
+    if options.bbox is not None:
+        filters.append("bounding box")
+    if (options.lod_min, options.lod_max) != (LoadOptions.lod_min, LoadOptions.lod_max):
+        filters.append("LoD range")
+    if filters:
+        warnings.append(f"No city object in the file matches the load options ({', '.join(filters)}).")
+    elif warnings:
+        warnings.append(f"The {format_name} file holds no city object that could be read (see the problems above).")
+    else:
+        warnings.append(f"The {format_name} file is valid but holds no city objects.")

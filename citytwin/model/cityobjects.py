@@ -108,6 +108,44 @@ class CityObjects:
         self._parents[index] = parent
         self._invalidate()
 
+    def break_cycles(self) -> int:
+        """Make the first object (in row order) of every parent/child cycle top-level; return the cycles broken.
+
+        A damaged file can make an object its own ancestor; every walk up the
+        hierarchy (roots, the Inspector's parent chain) then runs for ever.
+        """
+        parents = self.parents
+        n = len(parents)
+        if n == 0:
+            return 0
+        # Pointer doubling: after k rounds, ``anc`` is the 2**k-th ancestor (-1 past the top).
+        # An object still with an ancestor after 2**k >= n steps lies on, or below, a cycle.
+        anc = parents.astype(np.int64)
+        for _ in range(max(int(n).bit_length(), 1)):
+            has = anc >= 0
+            if not has.any():
+                return 0
+            anc[has] = anc[anc[has]]
+        suspects = np.flatnonzero(anc >= 0)
+        if len(suspects) == 0:
+            return 0
+        state = np.zeros(n, np.int8)  # 0 unseen, 1 on the current path, 2 done
+        broken = 0
+        for start in suspects.tolist():  # only objects on or below a cycle: none in a sound file
+            path = []
+            i = start
+            while i >= 0 and state[i] == 0:
+                state[i] = 1
+                path.append(i)
+                i = self._parents[i]
+            if i >= 0 and state[i] == 1:  # closed a cycle: cut it at its first row
+                cycle = path[path.index(i) :]
+                self._parents[min(cycle)] = -1
+                broken += 1
+            state[path] = 2
+        self._invalidate()
+        return broken
+
     def _invalidate(self) -> None:
         self._frozen_parents = None
         for name in ("index", "roots", "_children_csr"):

@@ -477,19 +477,36 @@ class MeshBuilder:
             )
         return np.concatenate(c_parts).astype(np.int64), np.concatenate(v_parts), colours
 
-    def build(self, axis_scale: tuple[float, float, float] | None = None) -> MeshData:
+    def build(
+        self, axis_scale: tuple[float, float, float] | None = None, max_polygon_vertices: int | None = None
+    ) -> MeshData:
         """Concatenate, triangulate and return the mesh.
 
         ``axis_scale`` (``(sx, sy, sz)``) is used by the triangulation only, for axes
         in different units (see :func:`~citytwin.model.triangulate.triangulate`); the
-        stored vertices stay exactly as added.
+        stored vertices stay exactly as added. Polygons with more than
+        ``max_polygon_vertices`` vertices (all rings) are kept but get no triangles,
+        and are counted in :attr:`skipped`: triangulating a self-intersecting ring
+        takes time quadratic in its vertices, so one damaged polygon of millions of
+        vertices would take hours.
         """
         counts, vertices, colours = self._gather_rings()
         ring_offsets = np.zeros(len(counts) + 1, dtype=np.int64)
         np.cumsum(counts, out=ring_offsets[1:])
         polygon_rings = np.zeros(len(self._poly_nrings) + 1, dtype=np.int64)
         np.cumsum(self._poly_nrings.array(np.int64), out=polygon_rings[1:])
-        triangles, tri_polygon, degenerate = triangulate(vertices, ring_offsets, polygon_rings, axis_scale)
+        too_large = None
+        if max_polygon_vertices is not None and len(vertices) > max_polygon_vertices:
+            too_large = np.diff(ring_offsets[polygon_rings]) > max_polygon_vertices
+            n_large = int(too_large.sum())
+            if n_large:
+                reason = f"polygons with more than {max_polygon_vertices:,} vertices (not triangulated)"
+                self.skipped[reason] = self.skipped.get(reason, 0) + n_large
+            else:
+                too_large = None
+        triangles, tri_polygon, degenerate = triangulate(
+            vertices, ring_offsets, polygon_rings, axis_scale, skip=too_large
+        )
         n_deg = int(degenerate.sum())
         if n_deg:
             self.skipped["polygons with zero area"] = self.skipped.get("polygons with zero area", 0) + n_deg

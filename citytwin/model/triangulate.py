@@ -55,6 +55,7 @@ def triangulate(
     ring_offsets: np.ndarray,
     polygon_rings: np.ndarray,
     axis_scale: tuple[float, float, float] | np.ndarray | None = None,
+    skip: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Triangulate polygons with holes.
 
@@ -77,6 +78,9 @@ def triangulate(
         for coordinates whose axes have different units (latitude and longitude in
         degrees, height in metres). Only a scaled copy is used; ``vertices`` and the
         returned indices are not affected.
+    skip
+        Optional ``(P,)`` bool: polygons to leave without triangles (too large to
+        triangulate within bounded time, say); they are not reported as degenerate.
 
     Returns
     -------
@@ -106,6 +110,7 @@ def triangulate(
     np.sqrt(area2, out=area2)
     # relative tolerance: area against the squared extent of the ring
     degenerate = (outer_counts < 3) | ~np.isfinite(area2) | (area2 <= 1e-12)
+    excluded = degenerate if skip is None else degenerate | skip
 
     # Triangles per polygon, found by three paths; each polygon's triangles are
     # written at its own offset, in polygon order, without sorting.
@@ -115,7 +120,7 @@ def triangulate(
 
     # Fast path: single-ring triangles need no earcut, and no facing check: the ring is the
     # triangle, so it faces like itself.
-    simple_tri = (~degenerate) & (poly_nrings == 1) & (outer_counts == 3)
+    simple_tri = (~excluded) & (poly_nrings == 1) & (outer_counts == 3)
     if simple_tri.any():
         owner = np.flatnonzero(simple_tri)
         start = ring_offsets[outer[owner]]
@@ -124,7 +129,7 @@ def triangulate(
 
     # Convex quads (single ring, 4 points) split along the shorter diagonal
     # when both halves keep the ring's orientation (so their facing is known).
-    quad = (~degenerate) & (poly_nrings == 1) & (outer_counts == 4)
+    quad = (~excluded) & (poly_nrings == 1) & (outer_counts == 4)
     if quad.any():
         qi = np.flatnonzero(quad)
         s = ring_offsets[outer[qi]]
@@ -142,7 +147,7 @@ def triangulate(
         tri_count[c] = 2
         quad[qi[~convex]] = False
 
-    rest = np.flatnonzero((~degenerate) & ~simple_tri & ~quad)
+    rest = np.flatnonzero((~excluded) & ~simple_tri & ~quad)
     if len(rest):
         # Project every vertex of these polygons to 2D at once: relative to the
         # polygon's first vertex (precision), dropping the normal's dominant axis.
@@ -199,6 +204,8 @@ def triangulate(
         run_start = np.flatnonzero(np.concatenate([[True], owner[1:] != owner[:-1]])) if len(owner) else owner
         within = np.arange(len(owner)) - np.repeat(run_start, np.diff(np.append(run_start, len(owner))))
         triangles[first[owner] + within] = tri
+    if skip is not None:
+        degenerate &= ~skip
     return triangles, tri_polygon, degenerate
 
 
