@@ -188,8 +188,74 @@ def task_cjio(args: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def task_project_data(args: dict[str, Any]) -> dict[str, Any]:
+    """Reference for opening a project: reading its data files alone, with the same options."""
+    from citytwin.io.project import load_options, read_project
+    from citytwin.io.registry import read
+
+    sources = read_project(args["project"]).sources  # only to know the files: not timed
+    t0, c0 = time.perf_counter(), time.process_time()
+    models = [read(s.path, load_options(s)) for s in sources]
+    op_s, cpu_s = time.perf_counter() - t0, time.process_time() - c0
+    return {"op_s": op_s, "cpu_s": cpu_s, "peak_rss_mb": peak_rss_mb(), "models": len(models)}
+
+
+def task_project_open(args: dict[str, Any]) -> dict[str, Any]:
+    """Opening a project without a window: the file, its sources, and a scene with layers and items."""
+    import citytwin.io.registry  # noqa: F401 - imported before the clock, as the reference does
+    from citytwin.io.project import read_project, read_sources
+    from citytwin.model.layers import CityModelLayer
+    from citytwin.model.pointcloud import PointCloudLayer
+    from citytwin.model.scene import Scene
+
+    t0, c0 = time.perf_counter(), time.process_time()
+    project = read_project(args["project"])
+    loaded, problems = read_sources(project)
+    scene = Scene()
+    for source, model in loaded:
+        if hasattr(model, "records"):
+            layer = PointCloudLayer(name=source.display_name, cloud=model)
+        else:
+            layer = CityModelLayer(name=source.display_name, model=model)
+        scene.add_layer(layer, undoable=False)
+    scene.pins.extend(project.pins)
+    scene.measurements.extend(project.measurements)
+    scene.bookmarks.extend(project.bookmarks)
+    scene.camera = project.camera
+    op_s, cpu_s = time.perf_counter() - t0, time.process_time() - c0
+    return {
+        "op_s": op_s,
+        "cpu_s": cpu_s,
+        "peak_rss_mb": peak_rss_mb(),
+        "layers": len(scene.layers),
+        "pins": len(scene.pins),
+        "bookmarks": len(scene.bookmarks),
+        "problems": problems,
+    }
+
+
+def task_project_save(args: dict[str, Any]) -> dict[str, Any]:
+    """Saving a project with ``n`` pins (atomic write, backup of the previous file)."""
+    from pathlib import Path
+
+    from citytwin.model.project import Project
+
+    p = Project()
+    for i in range(int(args["n"])):
+        p.add_pin((85_000.0 + i * 0.37, 446_000.0 + i * 0.11, 10.0 + i % 40), f"Pin {i}", description="A note.")
+    target = Path(args["path"])
+    p.save(target)  # the first save creates the file; the timed one replaces it (with a backup)
+    t0, c0 = time.perf_counter(), time.process_time()
+    p.save(target)
+    op_s, cpu_s = time.perf_counter() - t0, time.process_time() - c0
+    return {"op_s": op_s, "cpu_s": cpu_s, "peak_rss_mb": peak_rss_mb(), "bytes": target.stat().st_size}
+
+
 TASKS = {
     "imports": task_imports,
+    "project_data": task_project_data,
+    "project_open": task_project_open,
+    "project_save": task_project_save,
     "vtk_citygml": task_vtk_citygml,
     "citytwin": task_citytwin,
     "cjio": task_cjio,

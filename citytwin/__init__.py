@@ -4,7 +4,24 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
-__all__ = ["__version__", "open"]
+__all__ = ["Bookmark", "CameraState", "Measurement", "Pin", "Project", "__version__", "open"]
+
+#: Public names imported on first use, so ``import citytwin`` stays light.
+_LAZY = {
+    "Project": "citytwin.model.project",
+    "CameraState": "citytwin.model.camera",
+    "Pin": "citytwin.model.annotations",
+    "Measurement": "citytwin.model.annotations",
+    "Bookmark": "citytwin.model.annotations",
+}
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'citytwin' has no attribute {name!r}")
 
 
 def open(path, options=None, progress=None, cancel=None):  # noqa: A001 - mirrors io.open

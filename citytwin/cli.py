@@ -90,6 +90,16 @@ def _add_load_options(p: argparse.ArgumentParser) -> None:
     g.add_argument(
         "--types", default=None, metavar="T1,T2", help="keep only top-level objects of these types (Building,Road)"
     )
+    g.add_argument(
+        "--point-budget", type=int, default=None, metavar="N", help="point clouds: keep at most N points (5000000)"
+    )
+    g.add_argument(
+        "--max-polygon-vertices",
+        type=int,
+        default=None,
+        metavar="N",
+        help="leave polygons of more vertices untriangulated, with a warning (20000)",
+    )
     g = p.add_argument_group("georeferencing (meshes, which carry no CRS; wins over a <file>.crs.json sidecar)")
     g.add_argument("--crs", default=None, metavar="CRS", help="CRS of the coordinates, e.g. EPSG:28992")
     g.add_argument(
@@ -124,6 +134,12 @@ def _load_options(args: argparse.Namespace) -> Any:
         if not types:
             raise CityTwinError("--types needs at least one object type, for example Building,Road.")
         kwargs["types"] = types
+    for name in ("point_budget", "max_polygon_vertices"):
+        value = getattr(args, name, None)
+        if value is not None:
+            if value < 1:
+                raise CityTwinError(f"--{name.replace('_', '-')} needs a whole number of at least 1.")
+            kwargs[name] = value
     crs = getattr(args, "crs", None)
     if crs is not None:
         kwargs["crs"] = _check_crs(crs)
@@ -253,7 +269,13 @@ def _format_summary(name: str, summary: dict[str, Any]) -> str:
     return "\n".join([head, *(f"  {k:<11}{v}" for k, v in lines)])
 
 
+def _is_project(path: str) -> bool:
+    return path.lower().endswith(".citytwin")
+
+
 def _cmd_info(args: argparse.Namespace) -> int:
+    if _is_project(args.file):
+        return _project_info(args)
     options = _load_options(args)
     model = _read(args.file, options)
     summary = model.summary()
@@ -261,6 +283,30 @@ def _cmd_info(args: argparse.Namespace) -> int:
         print(json.dumps(summary, ensure_ascii=False, indent=2, default=_json_default))
     else:
         print(_format_summary(Path(args.file).name, summary))
+    return 0
+
+
+def _project_info(args: argparse.Namespace) -> int:
+    from citytwin.io.project import project_summary, read_project
+
+    summary = project_summary(read_project(args.file))
+    if args.json:
+        print(json.dumps(summary, ensure_ascii=False, indent=2))
+        return 0
+    lines = [f"{Path(args.file).name}: citytwin project (schema {summary['version']})"]
+    for s in summary["sources"]:
+        state = "" if s["found"] else "  (missing)"
+        layer = s.get("layer") or {}
+        shown = "hidden" if layer.get("visible") is False else "shown"
+        lines.append(f"  source     {s['name']}: {s['path']}{state}, {shown}")
+    if not summary["sources"]:
+        lines.append("  sources    none")
+    lines.append(f"  pins       {summary['pins']}")
+    lines.append(f"  measures   {summary['measurements']}")
+    names = summary["bookmarks"]
+    listed = ", ".join(names[:_MAX_LISTED]) + (f", … ({len(names)} in all)" if len(names) > _MAX_LISTED else "")
+    lines.append(f"  bookmarks  {listed or 'none'}")
+    print("\n".join(lines))
     return 0
 
 
@@ -337,6 +383,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(args.handler(args))
     except CityTwinError as exc:
         return _fail(exc)
+    except MemoryError:
+        return _fail("There is not enough memory to do this; try a smaller point budget or a smaller file.")
     except KeyboardInterrupt:
         print(f"{PROG}: interrupted.", file=sys.stderr)
         return 130

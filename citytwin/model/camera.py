@@ -26,6 +26,11 @@ class CameraState:
     view_up: tuple[float, float, float] = (0.0, 0.0, 1.0)
     view_angle: float = 30.0
 
+    def __post_init__(self) -> None:
+        for name in ("position", "focal_point", "view_up"):
+            object.__setattr__(self, name, tuple(float(v) for v in getattr(self, name)))
+        object.__setattr__(self, "view_angle", float(self.view_angle))
+
     @property
     def distance(self) -> float:
         """Distance from the eye to the focal point."""

@@ -166,3 +166,85 @@ class UndoStack:
     def is_clean(self) -> bool:
         """True when nothing changed since :meth:`set_clean` (or the start)."""
         return self._clean_index == len(self._done)
+
+
+@dataclass
+class InsertItem(Command):
+    """Insert ``item`` into an evented list at ``index`` (the end when ``None``); undo removes it."""
+
+    items: Any
+    item: Any
+    index: int | None = None
+    text: str = "Add"
+
+    def do(self) -> None:
+        self.items.insert(len(self.items) if self.index is None else self.index, self.item)
+
+    def undo(self) -> None:
+        self.items.remove(self.item)
+
+
+@dataclass
+class RemoveItem(Command):
+    """Remove ``item`` from an evented list; undo puts it back where it was."""
+
+    items: Any
+    item: Any
+    text: str = "Delete"
+    _index: int = field(default=-1, repr=False)
+
+    def do(self) -> None:
+        self._index = self.items.index(self.item)
+        self.items.remove(self.item)
+
+    def undo(self) -> None:
+        self.items.insert(self._index, self.item)
+
+
+@dataclass
+class ReplaceItem(Command):
+    """Replace ``old`` by ``new`` in an evented list (an edit of an immutable item); undo swaps back.
+
+    Consecutive replacements of the same item with the same ``merge_key`` fold
+    into one step (a colour being dragged, a title being typed).
+    """
+
+    items: Any
+    old: Any
+    new: Any
+    text: str = "Edit"
+    merge_key: Any = None
+
+    def do(self) -> None:
+        self.items[self.items.index(self.old)] = self.new
+
+    def undo(self) -> None:
+        self.items[self.items.index(self.new)] = self.old
+
+    def merge(self, newer: Command) -> bool:
+        if isinstance(newer, ReplaceItem) and newer.items is self.items and newer.old is self.new:
+            self.new = newer.new
+            return True
+        return False
+
+
+@dataclass
+class MoveItem(Command):
+    """Move an item of an evented list to ``index``; undo moves it back."""
+
+    items: Any
+    item: Any
+    index: int
+    text: str = "Reorder"
+    _old: int = field(default=-1, repr=False)
+
+    def do(self) -> None:
+        self._old = self.items.index(self.item)
+        self._move(self._old, self.index)
+
+    def undo(self) -> None:
+        self._move(self.items.index(self.item), self._old)
+
+    def _move(self, src: int, dst: int) -> None:
+        if src != dst:  # psygnal's move() takes the slot to land before: one past when moving down
+            self.items.move(src, dst + 1 if dst > src else dst)

@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
+import msgspec
 import numpy as np
 from psygnal import Signal
 
 from citytwin.errors import CityTwinError
+from citytwin.model.annotations import Bookmark, ItemList, Measurement, Pin
 from citytwin.model.camera import CameraState
-from citytwin.model.commands import CallbackCommand, SetProperty, UndoStack
+from citytwin.model.commands import (
+    CallbackCommand,
+    InsertItem,
+    MoveItem,
+    RemoveItem,
+    ReplaceItem,
+    SetProperty,
+    UndoStack,
+)
 from citytwin.model.crs import CRS, display_crs
 from citytwin.model.layers import Layer, LayerList
 
@@ -42,6 +52,12 @@ class Scene:
         reprojected to it for display; their source coordinates are kept.
     camera
         The current camera (world coordinates), or ``None`` before the first view.
+    pins, measurements, bookmarks
+        Evented lists of :class:`~citytwin.model.annotations.Pin`,
+        :class:`~citytwin.model.annotations.Measurement` and
+        :class:`~citytwin.model.annotations.Bookmark`; change them through
+        :meth:`add_item`, :meth:`edit_item`, :meth:`remove_item` and :meth:`move_item`
+        (undoable).
     undo_stack
         Every user change is a command here.
     """
@@ -56,7 +72,48 @@ class Scene:
         self.display_crs: CRS | None = None
         self._camera: CameraState | None = None
         self.undo_stack = UndoStack()
+        self.pins = ItemList()
+        self.measurements = ItemList()
+        self.bookmarks = ItemList()
         self.layers.events.inserted.connect(self._on_inserted)
+
+    # -------------------------------------------------------------- pins, measurements, bookmarks
+    def items_for(self, item: Pin | Measurement | Bookmark) -> ItemList:
+        """The list an item belongs in."""
+        if isinstance(item, Pin):
+            return self.pins
+        if isinstance(item, Measurement):
+            return self.measurements
+        if isinstance(item, Bookmark):
+            return self.bookmarks
+        raise TypeError(f"not a scene item: {type(item).__name__}")
+
+    def add_item(self, item: Pin | Measurement | Bookmark, index: int | None = None) -> None:
+        """Add a pin, measurement or bookmark as an undoable step."""
+        self.undo_stack.push(InsertItem(self.items_for(item), item, index, f"Add {_label(item)}"))
+
+    def remove_item(self, item: Pin | Measurement | Bookmark) -> None:
+        """Delete an item as an undoable step."""
+        self.undo_stack.push(RemoveItem(self.items_for(item), item, f"Delete {_label(item)}"))
+
+    def edit_item(self, item: Pin | Measurement | Bookmark, merge: bool = False, **changes) -> object:
+        """Replace an item by a copy with ``changes`` (``title="Town hall"``), undoably; return the copy.
+
+        ``merge`` folds consecutive edits of the same item into one step.
+
+        Raises
+        ------
+        ValueError
+            If a change is invalid (an unknown icon, a colour out of range …).
+        """
+        new = msgspec.structs.replace(item, **changes)  # runs the item's checks
+        key = ("edit", item.id, tuple(sorted(changes))) if merge else None
+        self.undo_stack.push(ReplaceItem(self.items_for(item), item, new, f"Edit {_label(item)}", merge_key=key))
+        return new
+
+    def move_item(self, item: Pin | Measurement | Bookmark, index: int) -> None:
+        """Move an item to ``index`` in its list, undoably."""
+        self.undo_stack.push(MoveItem(self.items_for(item), item, index, f"Reorder {_label(item)}"))
 
     # -------------------------------------------------------------- layers
     def prepare_layer(self, layer: Layer) -> None:
@@ -140,6 +197,12 @@ class Scene:
             return None
         arr = np.stack(boxes)
         return np.concatenate([arr[:, :3].min(axis=0), arr[:, 3:].max(axis=0)])
+
+
+def _label(item: object) -> str:
+    kind = {"Pin": "pin", "Measurement": "measurement", "Bookmark": "bookmark"}.get(type(item).__name__, "item")
+    name = getattr(item, "title", None) or getattr(item, "name", None) or ""
+    return f"{kind} {name!r}" if name else kind
 
 
 def display_models(models: list) -> list:

@@ -1,0 +1,232 @@
+"""A project: the data sources, how each is shown, the camera, pins, measurements and bookmarks.
+
+The project is what a ``.citytwin`` file holds, as typed data
+(:mod:`citytwin.io.project` reads and writes it). It is also the Python API
+for batch users::
+
+    import citytwin
+
+    p = citytwin.Project()
+    src = p.add_source("district.city.json")
+    p.add_pin((85_000.0, 446_000.0, 12.0), "Town hall")
+    p.add_bookmark("overview", citytwin.CameraState((84_800, 445_800, 400), (85_000, 446_000, 0)))
+    p.save("district.citytwin")
+    p = citytwin.Project.open("district.citytwin")
+
+Source paths are absolute in memory; the file stores them relative to itself.
+Later features (tours, looks, scenarios) add top-level sections with defaults:
+a file without them still opens, and sections a version does not know are kept
+as they were and written back (:attr:`Project.extra`).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import msgspec
+
+from citytwin.model.annotations import (
+    Bookmark,
+    Measurement,
+    Pin,
+    make_bookmark,
+    make_measurement,
+    make_pin,
+    new_id,
+)
+from citytwin.model.camera import CameraState
+
+#: The schema this version writes; files of a higher one are refused, lower ones migrated.
+SCHEMA_VERSION = 1
+#: The file extension of projects.
+PROJECT_SUFFIX = ".citytwin"
+
+
+class LoadSettings(msgspec.Struct, kw_only=True, omit_defaults=True):
+    """How a source is read (the fields of :class:`citytwin.io.options.LoadOptions` a user sets)."""
+
+    lod_min: float = 0.0
+    lod_max: float = 4.9
+    types: list[str] | None = None
+    point_budget: int | None = None
+    max_polygon_vertices: int | None = None
+    crs: str | None = None
+    offset: tuple[float, float, float] | None = None
+
+
+class CityLayerSettings(msgspec.Struct, kw_only=True, omit_defaults=True, tag="city"):
+    """How a city-model layer is shown (see :class:`citytwin.model.layers.CityModelLayer`)."""
+
+    visible: bool = True
+    opacity: float = 1.0
+    lod: int | None = None
+    colour_mode: str = "semantic"
+    colour_attribute: str | None = None
+    single_colour: tuple[float, float, float] = (0.86, 0.84, 0.80)
+    hidden_semantics: list[int] = msgspec.field(default_factory=list)
+    hidden_types: list[str] = msgspec.field(default_factory=list)
+
+
+class PointLayerSettings(msgspec.Struct, kw_only=True, omit_defaults=True, tag="points"):
+    """How a point-cloud layer is shown (see :class:`citytwin.model.pointcloud.PointCloudLayer`)."""
+
+    visible: bool = True
+    opacity: float = 1.0
+    colour_mode: str | None = None
+    point_size: float = 2.0
+    eye_dome_lighting: bool = False
+    hidden_classes: list[int] = msgspec.field(default_factory=list)
+
+
+LayerSettings = CityLayerSettings | PointLayerSettings
+
+
+class Source(msgspec.Struct, kw_only=True, omit_defaults=True):
+    """One data file of the project.
+
+    Attributes
+    ----------
+    id
+        Unique within the project; pins and measurements name their object's source by it.
+    path
+        The file (absolute in memory, relative to the project file on disk).
+    name
+        The layer's name (the file name when ``None``).
+    load
+        How it is read.
+    layer
+        How it is shown; ``None``: as citytwin shows a newly opened file.
+    """
+
+    id: str
+    path: str
+    name: str | None = None
+    load: LoadSettings = msgspec.field(default_factory=LoadSettings)
+    layer: LayerSettings | None = None
+
+    @property
+    def display_name(self) -> str:
+        return self.name or Path(self.path).name
+
+
+class Project(msgspec.Struct, kw_only=True, omit_defaults=False):
+    """Everything a ``.citytwin`` file holds.
+
+    Attributes
+    ----------
+    schema
+        The schema version the file was written with.
+    sources
+        Data files, in drawing order.
+    camera
+        The view when the project was saved.
+    pins, measurements, bookmarks
+        The user's items, in the order the panels list them.
+    extra
+        Top-level sections this version does not know (written by a later one),
+        kept verbatim and written back.
+    """
+
+    schema: int = SCHEMA_VERSION
+    generator: str = "citytwin"
+    sources: list[Source] = msgspec.field(default_factory=list)
+    camera: CameraState | None = None
+    pins: list[Pin] = msgspec.field(default_factory=list)
+    measurements: list[Measurement] = msgspec.field(default_factory=list)
+    bookmarks: list[Bookmark] = msgspec.field(default_factory=list)
+    extra: dict[str, Any] = msgspec.field(default_factory=dict)
+
+    # ------------------------------------------------------------ building one
+    def add_source(self, path: str | os.PathLike, name: str | None = None, **load: Any) -> Source:
+        """Add a data file (``load``: :class:`LoadSettings` fields such as ``lod_max=2`` or ``crs="EPSG:28992"``)."""
+        source = Source(
+            id=self._unique_source_id(Path(path).name),
+            path=os.path.abspath(os.fspath(path)),
+            name=name,
+            load=LoadSettings(**load),
+        )
+        self.sources.append(source)
+        return source
+
+    def add_pin(self, position: Iterable[float], title: str, **fields: Any) -> Pin:
+        """Add a pin at a world position (source CRS); ``fields`` as :class:`~citytwin.model.annotations.Pin`'s."""
+        pin = make_pin(position, title, **fields)
+        self._check_new(pin.id, self.pins)
+        self.pins.append(pin)
+        return pin
+
+    def add_measurement(self, kind: str, points: Iterable[Iterable[float]], **fields: Any) -> Measurement:
+        """Add a measurement (``"distance"``, ``"height"``, ``"area"`` or ``"object-height"``)."""
+        m = make_measurement(kind, points, **fields)
+        self._check_new(m.id, self.measurements)
+        self.measurements.append(m)
+        return m
+
+    def add_bookmark(self, name: str, camera: CameraState, **fields: Any) -> Bookmark:
+        """Add a named view."""
+        b = make_bookmark(name, camera, **fields)
+        self._check_new(b.id, self.bookmarks)
+        self.bookmarks.append(b)
+        return b
+
+    def source(self, source_id: str) -> Source | None:
+        """The source with that id."""
+        return next((s for s in self.sources if s.id == source_id), None)
+
+    def bookmark(self, name: str) -> Bookmark | None:
+        """The first bookmark with that name (or id)."""
+        return next((b for b in self.bookmarks if b.name == name), None) or next(
+            (b for b in self.bookmarks if b.id == name), None
+        )
+
+    # ------------------------------------------------------------ files
+    def save(self, path: str | os.PathLike) -> Path:
+        """Write the project atomically (see :func:`citytwin.io.project.write_project`); return the path."""
+        from citytwin.io.project import write_project  # io builds on model: imported when used
+
+        return write_project(self, path)
+
+    @classmethod
+    def open(cls, path: str | os.PathLike) -> Project:
+        """Read a project (see :func:`citytwin.io.project.read_project`).
+
+        Raises
+        ------
+        citytwin.errors.ReaderError
+            With one sentence, for a missing, malformed or newer file.
+        """
+        from citytwin.io.project import read_project
+
+        return read_project(path)
+
+    # ------------------------------------------------------------ helpers
+    def _unique_source_id(self, stem: str) -> str:
+        taken = {s.id for s in self.sources}
+        base = stem or "source"
+        if base not in taken:
+            return base
+        k = 2
+        while f"{base}-{k}" in taken:
+            k += 1
+        return f"{base}-{k}"
+
+    @staticmethod
+    def _check_new(item_id: str, items: list) -> None:
+        if any(i.id == item_id for i in items):
+            raise ValueError(f"an item with id {item_id!r} is already in the project")
+
+
+__all__ = [
+    "PROJECT_SUFFIX",
+    "SCHEMA_VERSION",
+    "CityLayerSettings",
+    "LayerSettings",
+    "LoadSettings",
+    "PointLayerSettings",
+    "Project",
+    "Source",
+    "new_id",
+]
