@@ -15,7 +15,11 @@ preview whose class counts then cover the loaded points only
 (``PointCloud.class_counts_complete`` is false, with a warning).
 
 Damaged files end in one sentence (:class:`~citytwin.errors.ReaderError`) or,
-when some points could be read, in those points and a warning.
+when some points could be read, in those points and a warning. Every count the
+file declares is checked against its size before it drives a loop or an
+allocation (:mod:`citytwin.io.las_header` for the header, the record directories
+and the LAZ chunk index, :mod:`citytwin.io.copc_hierarchy` for the COPC octree),
+and the records kept are bounded by memory as well as by the point budget.
 """
 
 from __future__ import annotations
@@ -29,6 +33,9 @@ from typing import Any
 import numpy as np
 
 from citytwin.errors import ReaderError
+from citytwin.io import copc_hierarchy, las_header
+from citytwin.io.copc_hierarchy import CopcHierarchyError, CopcNode
+from citytwin.io.las_header import LasLayout, describe, is_interrupt
 from citytwin.io.options import CancelCheck, LoadOptions, Progress, ProgressCallback
 from citytwin.model.crs import CRS
 from citytwin.model.point_records import ATTRIBUTE_DTYPES, FieldSpec, PointRecords
@@ -43,6 +50,15 @@ SUBSAMPLE_SEED = 0
 #: (1.8 MB for 28-byte records) stays in cache while it is decoded, and that a fresh
 #: process does not page in a file-sized buffer.
 DIRECT_BLOCK_POINTS = 65_536
+#: Bytes of records read per chunk at most (a record can be 65,535 bytes long).
+MAX_CHUNK_BYTES = 64 * 2**20
+#: Bytes of kept records at most: this, plus :data:`KEPT_PER_FILE_BYTE` times the file's size. A LAZ file
+#: can hold far more points than its size suggests (over 100 identical points a byte), of up to 65,535 bytes.
+KEPT_BYTES = 384 * 2**20
+KEPT_PER_FILE_BYTE = 4
+#: LAZ decompresses real point data by less than this factor: the records array starts at this many
+#: times the compressed bytes (or the points wanted, if fewer) and grows only when the data hold more.
+LAZ_RATIO_GUESS = 16
 
 _GEOKEY_PROJECTED = 3072
 _GEOKEY_GEOGRAPHIC = 2048
@@ -90,71 +106,125 @@ def read(
         raise ReaderError(f"The file cannot be opened ({exc.strerror or exc}).", path) from None
     if size == 0:
         raise ReaderError("The file is empty.", path)
+    # The header's counts, checked against the file's size before laspy loops or allocates on them.
+    layout = las_header.inspect(path, size)
+    _check_coordinates(layout)
+    if layout.laz_problem is not None and not layout.is_copc:  # a COPC file can be read through its hierarchy
+        raise ReaderError(layout.laz_problem, path)
     try:
-        reader = laspy.open(path)
+        stream = layout.open()
+    except OSError as exc:
+        raise ReaderError(f"The file cannot be opened ({exc.strerror or exc}).", path) from None
+    try:
+        reader = laspy.open(stream)  # closes the stream when it fails
     except (laspy.errors.PointFormatNotSupported, laspy.errors.FileVersionNotSupported) as exc:
-        raise ReaderError(f"The LAS header is damaged or of an unsupported kind ({_describe(exc)}).", path) from None
+        raise ReaderError(f"The LAS header is damaged or of an unsupported kind ({describe(exc)}).", path) from None
     except laspy.errors.LaspyException as exc:
-        raise ReaderError(f"This is not a readable LAS/LAZ file ({_describe(exc)}).", path) from None
+        raise ReaderError(f"This is not a readable LAS/LAZ file ({describe(exc)}).", path) from None
     except Exception as exc:  # struct, unicode, lazrs … errors on a damaged header
-        raise ReaderError(f"The LAS header is damaged ({_describe(exc)}).", path) from None
+        raise ReaderError(f"The LAS header is damaged ({describe(exc)}).", path) from None
     with reader:
-        return _read_open(reader, path, size, options, progress, cancel)
+        return _read_open(reader, path, layout, options, progress, cancel)
 
 
-def _describe(exc: BaseException) -> str:
-    text = " ".join(str(exc).split()) or exc.__class__.__name__
-    return text[:160].rstrip(".")
+def _check_coordinates(layout: LasLayout) -> None:
+    """Refuse a header whose scale or offset makes every coordinate NaN or infinite; note a zero scale."""
+    if layout.point_count == 0:
+        return
+    broken, flat = las_header.bad_coordinate_axes(layout)
+    if broken:
+        axes = " and ".join(broken)
+        raise ReaderError(
+            f"The header's {axes} scale or offset is not a finite number, so no point coordinate can be computed.",
+            layout.path,
+        )
+    for axis in flat:
+        layout.warnings.append(
+            f"The header's {axis} scale is 0, so every point has the same {axis} coordinate (the header is damaged)."
+        )
 
 
-def _read_open(reader, path: Path, size: int, options: LoadOptions, progress, cancel) -> PointCloud:
+def _read_open(reader, path: Path, layout: LasLayout, options: LoadOptions, progress, cancel) -> PointCloud:
     header = reader.header
-    warnings: list[str] = []
+    size = layout.size
+    warnings: list[str] = list(layout.warnings)
     pf = header.point_format
     declared = int(header.point_count)
     compressed = bool(header.are_points_compressed)
     is_copc = any(getattr(v, "user_id", "") == "copc" and getattr(v, "record_id", 0) == 1 for v in header.vlrs)
     fmt = "COPC" if is_copc else ("LAZ" if compressed else "LAS")
+    budget = max(int(options.point_budget), 0)
+    variable_chunks = layout.laz_chunk_size == las_header.VARIABLE_CHUNK_SIZE
 
     total = declared
     if not compressed:
         # Points the bytes can actually hold (up to the first extended VLR, if any).
-        end = size
-        evlr_start = getattr(header, "start_of_first_evlr", 0) or 0
-        if int(getattr(header, "number_of_evlrs", 0) or 0) and header.offset_to_point_data < evlr_start <= size:
-            end = evlr_start
-        room = max(end - int(header.offset_to_point_data), 0) // max(int(pf.size), 1)
+        room = max(layout.point_data_end - int(header.offset_to_point_data), 0) // max(int(pf.size), 1)
         if room < declared:
             warnings.append(
                 f"The header declares {declared:,} points but the file holds only {room:,}; "
                 f"the missing {declared - room:,} were skipped (the file is truncated)."
             )
             total = room
+    elif (most := layout.laz_points_max) is not None and most < total and (variable_chunks or total > budget):
+        # Variable-size chunks (COPC) list their points: the count is exact. Fixed-size ones bound it, which
+        # matters over budget, where the count sets the share of each chunk kept.
+        warnings.append(
+            f"The header declares {declared:,} points but the LAZ chunk table has room for at most {most:,}."
+        )
+        total = most
     if declared > 0 and total == 0:
         raise ReaderError(f"The file holds no point data although its header declares {declared:,} points.", path)
 
-    budget = max(int(options.point_budget), 0)
+    record_bytes = max(int(pf.size), 1)
+    most_kept = max((KEPT_BYTES + KEPT_PER_FILE_BYTE * size) // record_bytes, 1)
+    if min(total, budget) > most_kept:
+        warnings.append(
+            f"The point records are {record_bytes:,} bytes each, so at most {most_kept:,} points were kept "
+            "to bound memory."
+        )
+        budget = most_kept
     scales = np.asarray(header.scales, dtype=np.float64)
     offsets = np.asarray(header.offsets, dtype=np.float64)
-    layout = _RecordLayout.of(pf)
-    facts = _FileFacts(layout)
-    tracker = Progress(max(total, 1), progress, cancel)
-    tracker.update(0)
+    rec_layout = _RecordLayout.of(pf)
+    facts = _FileFacts(rec_layout)
     records: np.ndarray | None = None
     read_path = "laspy chunks"
-    done = total
     copc_levels: dict[str, Any] | None = None
-    if fmt == "COPC" and total > budget:
-        copc = _read_copc(path, total, budget, facts, tracker)
+    # COPC over budget, or whose chunk table lazrs must not read: through its octree hierarchy.
+    via_hierarchy = fmt == "COPC" and (total > budget or layout.laz_problem is not None)
+    nodes = _copc_nodes(layout, warnings) if via_hierarchy else None
+    if nodes is not None:
+        held = sum(node.point_count for node in nodes)
+        if layout.laz_problem is not None and held < total:  # no chunk table to count the points: the hierarchy does
+            warnings.append(f"The header declares {declared:,} points but the COPC hierarchy holds only {held:,}.")
+            total = held
+        elif held != total:
+            warnings.append(
+                f"The COPC hierarchy holds {held:,} points but the file {total:,}; "
+                "the points were read in file order instead."
+            )
+            nodes = None
+    tracker = Progress(max(total, 1), progress, cancel)
+    tracker.update(0)
+    done = total
+    if nodes is not None:
+        copc = _read_copc(layout, nodes, budget, facts, tracker, warnings)
         if copc is not None:  # the coarse octree levels that fit the budget: skip the chunk loop below
             records, copc_levels = copc
             read_path = "COPC levels"
+    if layout.laz_problem is not None:
+        if records is None:
+            raise ReaderError(layout.laz_problem, path)
+        warnings.append(f"{layout.laz_problem[:-1]}; the points were read through the COPC hierarchy instead.")
     if records is None and fmt == "LAS":
         records = _read_direct(path, header, total, budget, facts, tracker)
         if records is not None:
             read_path = "direct records"
     if records is None:
-        records, done, read_path = _read_chunks(reader, path, total, budget, facts, tracker, warnings)
+        if compressed:
+            total = _readable_laz_points(layout, total, warnings)
+        records, done, read_path = _read_chunks(reader, path, layout, total, budget, facts, tracker, warnings)
     tracker.finish()
     kept = len(records)
 
@@ -164,23 +234,25 @@ def _read_open(reader, path: Path, size: int, options: LoadOptions, progress, ca
     warnings.extend(_crs_sanity(crs, wkt, bounds))
     if kept < done:
         warnings.append(f"{kept:,} of {done:,} points were loaded (point budget {budget:,}).")
-    if copc_levels is not None:
+    # Class counts gathered from the loaded octree levels describe the file only when they are all of them.
+    partial_counts = copc_levels is not None and copc_levels["levels_loaded"] < len(copc_levels["points_per_level"])
+    if partial_counts:
         warnings.append(
             f"The class counts are from the {kept:,} points loaded, not from all {done:,} points of the file."
         )
     if declared == 0:
         warnings.append("The file holds no points.")
 
-    fields = {name: spec for name, spec in layout.fields.items() if spec is not None}
+    fields = {name: spec for name, spec in rec_layout.fields.items() if spec is not None}
     # LAS asks for 16-bit colour, but many writers store 8-bit values: a file whose largest
     # channel value is above 255 is read as 16-bit.
     point_records = PointRecords(
-        records, scales, offsets, fields, layout.rgb, rgb_shift=8 if facts.rgb_max > 255 else 0
+        records, scales, offsets, fields, rec_layout.rgb, rgb_shift=8 if facts.rgb_max > 255 else 0
     )
     # A bit field laspy lays out in a way we do not know: let laspy unpack it, eagerly.
     unpacked = {
         name: np.asarray(_laspy().PackedPointRecord(records, pf)[name]).astype(ATTRIBUTE_DTYPES[name])
-        for name, spec in layout.fields.items()
+        for name, spec in rec_layout.fields.items()
         if spec is None
     }
     class_counts = {int(c): int(facts.class_counts[c]) for c in np.flatnonzero(facts.class_counts)}
@@ -192,7 +264,7 @@ def _read_open(reader, path: Path, size: int, options: LoadOptions, progress, ca
         "system_identifier": _clean(header.system_identifier),
         "creation_date": None if header.creation_date is None else header.creation_date.isoformat(),
         "dimensions": list(pf.dimension_names),
-        "rgb_bits": None if layout.rgb is None else (16 if facts.rgb_max > 255 else 8),
+        "rgb_bits": None if rec_layout.rgb is None else (16 if facts.rgb_max > 255 else 8),
         "read_path": read_path,
     }
     if copc_levels is not None:
@@ -208,7 +280,7 @@ def _read_open(reader, path: Path, size: int, options: LoadOptions, progress, ca
         point_format=int(pf.id),
         points_in_file=int(done),
         class_counts=class_counts,
-        class_counts_complete=copc_levels is None,
+        class_counts_complete=not partial_counts,
         file_bounds=bounds,
         warnings=warnings,
         source=path,
@@ -281,36 +353,55 @@ class _FileFacts:
 
 
 def _read_chunks(
-    reader, path: Path, total: int, budget: int, facts: _FileFacts, tracker, warnings: list[str]
+    reader,
+    path: Path,
+    layout: LasLayout,
+    total: int,
+    budget: int,
+    facts: _FileFacts,
+    tracker,
+    warnings: list[str],
 ) -> tuple[np.ndarray, int, str]:
     """Records through laspy's chunked reader (LAZ, and LAS that numpy cannot take directly).
 
     Returns the records kept (all, or a uniform subset of each chunk so that
     they fit ``budget``), the number of points read (less than ``total``
-    when the data ends early) and how they were read.
+    when the data ends early) and how they were read. The records array is
+    sized by what the file can hold, not by the header's count, and grows
+    when the data hold more.
     """
-    chunk_size = int(min(max(total // 10, MIN_CHUNK_POINTS), CHUNK_POINTS))
-    out: np.ndarray | None = None
-    decompressor = _lazrs_decompressor(reader, facts.layout.dtype) if total <= budget else None
+    dtype = facts.layout.dtype
+    record_bytes = max(dtype.itemsize, 1)
+    chunk_size = int(min(max(total // 10, MIN_CHUNK_POINTS), CHUNK_POINTS, max(MAX_CHUNK_BYTES // record_bytes, 1)))
+    wanted = min(total, budget)
+    decompressor = _lazrs_decompressor(reader, dtype) if total <= budget else None
     if decompressor is not None:
         # Whole LAZ chunks per call (lazrs decompresses them in parallel), straight into the output.
         decompressor, laz_chunk = decompressor
         chunk_size = max(-(-chunk_size // laz_chunk), os.cpu_count() or 1) * laz_chunk
-        out = np.empty(total, facts.layout.dtype)
+    start = wanted  # uncompressed: the caller bounded ``total`` by the file's size
+    if layout.compressed:
+        start = min(wanted, max(LAZ_RATIO_GUESS * max(layout.size - layout.offset_to_point_data, 0), 1) // record_bytes)
+    out: np.ndarray | None = None
+    if decompressor is not None:
+        out = np.empty(min(wanted, max(start, chunk_size)), dtype)
     rng = None  # numpy.random costs ~4 ms to import: only the over-budget path needs it
     done = pos = 0
     while done < total:
         n_req = min(chunk_size, total - done)
         try:
             if decompressor is not None:
-                rec = out[done : done + n_req]  # type: ignore[index]
+                out = _grown(out, done, done + n_req, wanted)  # type: ignore[arg-type]
+                rec = out[done : done + n_req]
                 decompressor.decompress_many(rec.view(np.uint8))
             else:
                 rec = reader.read_points(n_req).array
-        except Exception as exc:  # lazrs / numpy errors on damaged or truncated data
+        except BaseException as exc:  # lazrs (its Rust panics too) / numpy errors on damaged or truncated data
+            if is_interrupt(exc):
+                raise
             if done == 0:
                 raise ReaderError(
-                    f"The point data is damaged or truncated and cannot be read ({_describe(exc)}).", path
+                    f"The point data is damaged or truncated and cannot be read ({describe(exc)}).", path
                 ) from None
             warnings.append(
                 f"The point data is damaged or truncated after {done:,} of {total:,} points; "
@@ -330,15 +421,58 @@ def _read_chunks(
             if n_keep < n:
                 rec = rec[np.sort(rng.choice(n, size=n_keep, replace=False))]
         if out is None:
-            out = np.empty(min(total, budget), rec.dtype)
+            out = np.empty(start, rec.dtype)
         if decompressor is None:
+            out = _grown(out, pos, pos + len(rec), wanted)
             out[pos : pos + len(rec)] = rec
         pos += len(rec)
         done += n
         tracker.update(done)
     if out is None:
-        out = np.empty(0, facts.layout.dtype)
+        out = np.empty(0, dtype)
+    elif pos < len(out) // 2:  # the data held far fewer records than room was made for: do not keep the room
+        out = out[:pos].copy()
     return out[:pos], done, "laspy chunks" if decompressor is None else "lazrs into records"
+
+
+def _grown(out: np.ndarray, filled: int, need: int, most: int) -> np.ndarray:
+    """``out`` with room for ``need`` records, its first ``filled`` kept: doubled (up to ``most``) when it grows."""
+    if need <= len(out):
+        return out
+    bigger = np.empty(max(need, min(2 * len(out), most)), out.dtype)
+    bigger[:filled] = out[:filled]
+    return bigger
+
+
+def _readable_laz_points(layout: LasLayout, total: int, warnings: list[str]) -> int:
+    """``total``, or the points before the first LAZ chunk whose layer sizes are damaged (with a warning).
+
+    Raises
+    ------
+    citytwin.errors.ReaderError
+        When the first chunk is damaged.
+    """
+    if not layout.laz_layers or not layout.laz_chunk_table:
+        return total
+    chunks = las_header.laz_chunks(layout)
+    try:
+        with open(layout.path, "rb") as fh:
+            bad = las_header.layered_chunk_problem(fh, chunks, layout)
+    except OSError:
+        return total
+    if bad is None:
+        return total
+    index, clause = bad
+    why = f"chunk {index + 1:,} of {len(chunks):,}: {clause}"
+    good = sum(points for _, _, points in chunks[:index])
+    if index == 0 or good == 0:
+        raise ReaderError(f"The point data is damaged ({why}).", layout.path)
+    if good < total:
+        warnings.append(
+            f"The point data is damaged ({why}); the first {good:,} of {total:,} points were read, "
+            f"the remaining {total - good:,} were skipped."
+        )
+    return min(good, total)
 
 
 def _lazrs_decompressor(reader, dtype: np.dtype) -> tuple[Any, int] | None:
@@ -355,7 +489,9 @@ def _lazrs_decompressor(reader, dtype: np.dtype) -> tuple[Any, int] | None:
         if decompressor is None or vlr is None or int(vlr.item_size()) != dtype.itemsize:
             return None
         chunk = int(vlr.chunk_size())
-    except Exception:  # a damaged file, another backend or laspy version: laspy's reader reports or reads it
+    except BaseException as exc:  # a damaged file, another backend or laspy version: laspy's reader reports it
+        if is_interrupt(exc):
+            raise
         return None
     if not hasattr(decompressor, "decompress_many") or chunk <= 0 or chunk >= 2**32 - 1:
         return None  # variable-size chunks (chunk size 2**32 - 1): let laspy size the reads
@@ -379,7 +515,7 @@ def _read_direct(path: Path, header, total: int, budget: int, facts: _FileFacts,
         return None
     keep = stratified_indices(total, budget) if total > budget else None
     out = np.empty(total if keep is None else len(keep), dtype)
-    block = int(max(min(DIRECT_BLOCK_POINTS, total), 1))
+    block = int(max(min(DIRECT_BLOCK_POINTS, total, MAX_CHUNK_BYTES // dtype.itemsize), 1))
     buf = np.empty(block, dtype) if keep is not None else None
     try:
         fh = open(path, "rb", buffering=0)
@@ -430,19 +566,53 @@ def stratified_indices(total: int, budget: int, seed: int = SUBSAMPLE_SEED) -> n
 
 
 def copc_level_counts(reader) -> list[int]:
-    """Points in each level of a COPC octree (index = level), from its hierarchy alone (no point is read)."""
-    from laspy.copc import load_octree_for_query
+    """Points in each level of a COPC octree (index = level), from its hierarchy alone (no point is read).
 
-    nodes = load_octree_for_query(reader.source, reader.copc_info, reader.root_page)
-    counts: list[int] = []
-    for node in nodes:
-        level = int(node.key.level)
-        counts.extend([0] * (level + 1 - len(counts)))
-        counts[level] += int(node.point_count)
-    return counts
+    Parameters
+    ----------
+    reader
+        A :class:`laspy.CopcReader`.
+
+    Raises
+    ------
+    citytwin.errors.ReaderError
+        With one sentence, when the hierarchy is damaged (a cycle, a page or chunk outside the file …).
+    """
+    info = reader.copc_info
+    try:
+        nodes = copc_hierarchy.walk(
+            reader.source,
+            las_header.file_size(reader.source),
+            int(info.hierarchy_root_offset),
+            int(info.hierarchy_root_size),
+            int(reader.header.offset_to_point_data),
+        )
+    except CopcHierarchyError as exc:
+        raise ReaderError(f"The COPC hierarchy is damaged ({exc}).") from None
+    return copc_hierarchy.level_counts(nodes)
 
 
-def _read_copc(path: Path, total: int, budget: int, facts: _FileFacts, tracker):
+def _copc_nodes(layout: LasLayout, warnings: list[str]) -> list[CopcNode] | None:
+    """The COPC octree's nodes, by a walk bounded by the file; ``None`` (with a warning when damaged) otherwise."""
+    info = layout.find("copc", 1)
+    if info is None or layout.laszip_record is None:
+        return None
+    try:
+        with open(layout.path, "rb") as fh:
+            root = copc_hierarchy.root_page(layout.record_data(fh, info))
+            nodes = copc_hierarchy.walk(fh, layout.size, *root, data_start=layout.offset_to_point_data)
+    except CopcHierarchyError as exc:
+        warnings.append(f"The COPC hierarchy is damaged ({exc}); the points were read in file order instead.")
+        return None
+    except OSError:
+        return None
+    if not nodes:
+        warnings.append("The COPC hierarchy lists no points; the points were read in file order instead.")
+        return None
+    return nodes
+
+
+def _read_copc(layout: LasLayout, nodes: list[CopcNode], budget: int, facts: _FileFacts, tracker, warnings):
     """COPC over budget: the octree's coarse levels that fit the budget, for a fast, even preview.
 
     Every octree level spreads its points over the whole extent, each deeper
@@ -452,33 +622,57 @@ def _read_copc(path: Path, total: int, budget: int, facts: _FileFacts, tracker):
     holds more than ``budget`` points, a stratified subset of it is kept.
     Class counts then describe the loaded points only (the header's bounds
     still describe the file, when they hold the loaded points). Returns the
-    records kept and a description of the levels, or ``None`` when laspy cannot
-    read the file as COPC (the chunked reader takes over).
+    records kept and a description of the levels, or ``None`` when the nodes
+    cannot be read this way (the chunked reader takes over; a warning says why
+    when the file is damaged).
     """
-    laspy = _laspy()
+    counts = copc_hierarchy.level_counts(nodes)
+    dtype = facts.layout.dtype
+    if not counts or sum(counts) <= 0 or dtype.itemsize != layout.record_length or layout.laszip_record is None:
+        return None
+    cumulative = np.cumsum(counts)
+    fits = np.flatnonzero(cumulative <= budget)
+    deepest = int(fits[-1]) if len(fits) else 0
+    chosen = [node for node in nodes if node.level <= deepest]
+    n = int(cumulative[deepest])
+    if n * layout.record_length > KEPT_BYTES + KEPT_PER_FILE_BYTE * layout.size:
+        warnings.append(
+            f"The COPC octree's root level declares {n:,} points, more than memory allows; "
+            "the points were read in file order instead."
+        )
+        return None
+    tracker.update(0)
     try:
-        with laspy.CopcReader.open(path) as reader:
-            counts = copc_level_counts(reader)
-            if not counts or sum(counts) <= 0:
+        with open(layout.path, "rb") as fh:
+            chunks = [(node.offset, node.byte_size, node.point_count) for node in chosen]
+            bad = las_header.layered_chunk_problem(fh, chunks, layout)
+            if bad is not None:
+                node = chosen[bad[0]]
+                warnings.append(
+                    f"The points of COPC node {node.level}-{node.x}-{node.y}-{node.z} are damaged ({bad[1]}); "
+                    "the points were read in file order instead."
+                )
                 return None
-            cumulative = np.cumsum(counts)
-            fits = np.flatnonzero(cumulative <= budget)
-            deepest = int(fits[-1]) if len(fits) else 0
-            tracker.update(0)
-            points = reader.query(level=range(0, deepest + 1))
-    except Exception:  # not a valid COPC after all, lazrs missing, damaged hierarchy …
+            raw = copc_hierarchy.decompress(fh, layout.size, chosen, layout.laszip_record, layout.record_length)
+    except CopcHierarchyError as exc:
+        warnings.append(f"The COPC hierarchy is damaged ({exc}); the points were read in file order instead.")
         return None
-    rec = points.array
-    n = len(rec)
-    if n == 0 or rec.dtype != facts.layout.dtype:
+    except BaseException as exc:  # lazrs errors (and Rust panics) on damaged chunks
+        if is_interrupt(exc):
+            raise
+        warnings.append(
+            f"The COPC octree's points cannot be decompressed ({describe(exc)}); "
+            "the points were read in file order instead."
+        )
         return None
+    rec = raw.view(dtype)
     rows = rec if n <= budget else rec[stratified_indices(n, budget)]
     facts.add(rows)
-    tracker.update(total)
+    tracker.update(tracker.total)
     levels = {
         "points_per_level": [int(c) for c in counts],
         "levels_loaded": deepest + 1,
-        "points_in_levels": int(cumulative[deepest]),
+        "points_in_levels": n,
     }
     return rows, levels
 
