@@ -27,6 +27,13 @@ are not numbers or do not match the vertices are reported in a warning.
 Each triangle is one polygon of one ring, added in one vectorised call, so the
 mesh shares the city-model machinery (picking, per-polygon object index).
 
+Every count a file declares (GLB chunk lengths, glTF accessors, PLY elements,
+OFF counts, the binary STL triangle count) is checked against the bytes present
+by :mod:`citytwin.io.mesh_checks` before trimesh trusts it, and polygons fanned
+out or glTF instances repeated may not expand past a triangle budget that grows
+with the file's size: hostile input ends in one sentence (or the readable part
+and a warning), fast and in memory proportional to the file.
+
 Meshes carry no CRS. A sidecar file gives one: ``<file>.crs.json`` (or
 ``<stem>.crs.json``) holding ``{"crs": "EPSG:28992", "offset": [x, y, z]}``
 (the offset is added to every vertex), or a ``<file>.prj`` / ``<stem>.prj``
@@ -40,8 +47,10 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import logging
 import os
 import re
+import stat
 import struct
 import tempfile
 from pathlib import Path
@@ -50,11 +59,26 @@ from typing import Any
 import numpy as np
 
 from citytwin.errors import ReaderError
+from citytwin.io.mesh_checks import (
+    GltfSource,
+    check_obj,
+    check_off,
+    check_ply,
+    check_stl,
+    read_aux_file,
+    read_gltf,
+    safe_resolver,
+    triangle_budget,
+)
 from citytwin.io.options import CancelCheck, LoadOptions, Progress, ProgressCallback
 from citytwin.model.citymodel import CityModel
 from citytwin.model.cityobjects import CityObjects
 from citytwin.model.crs import CRS
 from citytwin.model.geometry import DEFAULT_VERTEX_COLOUR, Material, MeshBuilder, Texture, ThemeAppearance
+
+# trimesh logs what it survives with tracebacks; without a handler of the application's, Python would
+# print them on stderr (the reader reports problems in its own words).
+logging.getLogger("trimesh").addHandler(logging.NullHandler())
 
 #: Format name → trimesh file type, by extension.
 _EXTENSIONS = {".obj": "OBJ", ".ply": "PLY", ".stl": "STL", ".off": "OFF", ".glb": "glTF", ".gltf": "glTF"}
@@ -109,7 +133,10 @@ def read(
     options = options or LoadOptions()
     explicit_offset = _explicit_offset(options.offset)
     try:
+        if not stat.S_ISREG(path.stat().st_mode):  # a FIFO or a device would block or never end
+            raise ReaderError("The path is not a regular file.", path)
         with open(path, "rb") as fh:
+            size = os.fstat(fh.fileno()).st_size
             head = fh.read(8192)
     except OSError as exc:
         raise ReaderError(f"The file cannot be opened ({exc.strerror or exc}).", path) from None
@@ -122,21 +149,45 @@ def read(
     kwargs: dict[str, Any] = {}
     obj_info: tuple[list[str], dict[str, str]] | None = None
     mtl_maps: dict[str, str] = {}
+    source: Any = str(path)
+    # counts the file declares, checked against its size before trimesh trusts them
     if fmt == "OBJ":
         text = path.read_bytes()
-        warnings.extend(_missing_mtl(text, path))
-        mtl_maps = _mtl_texture_maps(text, path)
-        obj_info = _obj_objects(text)
+        check_obj(path, text)
+        tags = [(m.group(1), m.group(2)) for m in _OBJ_TAGS.finditer(text)]  # one pass over the text
+        del text
+        warnings.extend(_missing_mtl(tags, path))
+        mtl_maps = _mtl_texture_maps(tags, path)
+        obj_info = _obj_objects(tags)
         kwargs = {"split_objects": True, "group_material": True}
+    elif fmt == "PLY":
+        warnings.extend(check_ply(path, size))
+    elif fmt == "OFF":
+        check_off(path, path.read_bytes())
+    elif fmt == "STL":
+        fixed, stl_warnings = check_stl(path, head, size)
+        warnings.extend(stl_warnings)
+        if fixed is not None:
+            source = io.BytesIO(fixed)
     try:
         if fmt == "glTF":
-            scene = _load_gltf(trimesh, path, file_type)
+            scene, gltf_source = _load_gltf(trimesh, path, file_type == "glb")
+            warnings.extend(gltf_source.warnings)
+            size = gltf_source.size
         else:
-            scene = trimesh.load(str(path), file_type=file_type, force="scene", process=False, **kwargs)
+            scene = trimesh.load(
+                source, file_type=file_type, force="scene", process=False, resolver=safe_resolver(path), **kwargs
+            )
+    except ReaderError:
+        raise
     except IndexError as exc:
         raise ReaderError(
             f"The {fmt} file has faces that refer to vertices it does not have ({_describe(exc)}).", path
         ) from None
+    except RecursionError:
+        raise ReaderError(f"The {fmt} file is nested too deeply to read.", path) from None
+    except MemoryError:
+        raise ReaderError(f"The {fmt} file needs more memory than is available to read it.", path) from None
     except Exception as exc:
         raise ReaderError(f"The {fmt} file is malformed and could not be read ({_describe(exc)}).", path) from None
     tracker.update(50)
@@ -176,6 +227,8 @@ def read(
     colour_problems: dict[str, int] = {}
     skipped: dict[str, int] = {}
     n_nodes = 0
+    budget = triangle_budget(size)
+    n_triangles = over_budget = over_budget_triangles = 0
     nodes = list(scene.graph.nodes_geometry)
     for k, node in enumerate(nodes):
         tracker.update(50 + 40 * k // max(len(nodes), 1))
@@ -184,6 +237,12 @@ def read(
         if geom is None or not hasattr(geom, "faces"):
             skipped["non-mesh nodes (points or lines)"] = skipped.get("non-mesh nodes (points or lines)", 0) + 1
             continue
+        n_faces = len(geom.faces)
+        if n_triangles + n_faces > budget:  # instances (or fans) expanding far past the file's size
+            over_budget += 1
+            over_budget_triangles += n_faces
+            continue
+        n_triangles += n_faces
         n_nodes += 1
         vertices = np.asarray(geom.vertices, dtype=np.float64).reshape(-1, 3)
         faces = np.asarray(geom.faces, dtype=np.int64).reshape(-1, 3)
@@ -277,6 +336,18 @@ def read(
         dropped[reason] = dropped.get(reason, 0) + count
     for reason, count in sorted(dropped.items()):
         warnings.append(f"{count:,} {reason} were dropped.")
+    if over_budget:
+        total = n_triangles + over_budget_triangles
+        if n_nodes == 0:
+            raise ReaderError(
+                f"The {fmt} file expands to {total:,} triangles, more than a file of {size:,} bytes may expand to "
+                f"({budget:,}).",
+                path,
+            )
+        warnings.append(
+            f"{over_budget:,} of {n_nodes + over_budget:,} meshes were not read: the file expands to {total:,} "
+            f"triangles, more than a file of {size:,} bytes may expand to ({budget:,})."
+        )
     if n_nodes == 0:
         raise ReaderError(f"The {fmt} file holds no triangles.", path)
     tracker.finish()
@@ -300,8 +371,12 @@ _BUILDER_REASONS = {
 }
 
 
-def _load_gltf(trimesh: Any, path: Path, file_type: str) -> Any:
+def _load_gltf(trimesh: Any, path: Path, binary: bool) -> tuple[Any, GltfSource]:
     """A glTF/GLB file as a trimesh scene, keeping each primitive's ``COLOR_0`` as stored.
+
+    The file is read and validated by :func:`~citytwin.io.mesh_checks.read_gltf` (every
+    count against the bytes present, the node tree flattened) and handed to trimesh's
+    buffer reader, so the JSON is parsed once and trimesh never reads a count unchecked.
 
     trimesh turns ``COLOR_0`` into uint8 with a plain cast, which wraps normalized
     unsigned shorts (``30000`` becomes 48, not 117). The parsed primitives therefore
@@ -309,17 +384,20 @@ def _load_gltf(trimesh: Any, path: Path, file_type: str) -> Any:
     already puts them for primitives with a material), for :func:`_corner_colours`.
     """
     from trimesh.exchange import gltf
-    from trimesh.resolvers import FilePathResolver
 
-    loader = gltf.load_glb if file_type == "glb" else gltf.load_gltf
-    with open(path, "rb") as fh:
-        parsed = loader(fh, resolver=FilePathResolver(str(path)), process=False)
+    checked = read_gltf(path, binary)
+    # trimesh's own loaders would parse the JSON again and trust the GLB chunk lengths; the
+    # buffer reader both of them call takes what was validated instead.
+    parsed = gltf._read_buffers(
+        header=checked.header, buffers=checked.buffers, mesh_kwargs={"process": False}, resolver=safe_resolver(path)
+    )
+    checked.buffers.clear()  # trimesh copied what it needs
     for geom in (parsed.get("geometry") or {}).values():
         if isinstance(geom, dict) and geom.get("vertex_colors") is not None:
             attributes = dict(geom.get("vertex_attributes") or {})
             attributes["color"] = geom.pop("vertex_colors")
             geom["vertex_attributes"] = attributes
-    return trimesh.load(parsed, force="scene", process=False)
+    return trimesh.load(parsed, force="scene", process=False), checked
 
 
 def _colours_uint8(values: Any, n: int) -> tuple[np.ndarray | None, np.ndarray | None, str | None]:
@@ -570,37 +648,35 @@ def _cache_png(image: Any) -> Path:
 _MTL_TAGS = re.compile(rb"^[ \t]*(newmtl|map_Kd)[ \t]+([^\r\n]*?)[ \t]*$", re.M | re.I)
 
 
-def _mtl_texture_maps(text: bytes, path: Path) -> dict[str, str]:
+def _mtl_texture_maps(tags: list[tuple[bytes, bytes]], path: Path) -> dict[str, str]:
     """Material name → ``map_Kd`` file name (as written) in the OBJ's material libraries."""
     out: dict[str, str] = {}
-    for m in _OBJ_TAGS.finditer(text):
-        if m.group(1) != b"mtllib":
+    for tag, value in tags:
+        if tag != b"mtllib":
             continue
-        lib = path.parent / m.group(2).decode("utf-8", "replace")
-        try:
-            data = lib.read_bytes()
-        except OSError:
+        data = read_aux_file(path.parent / value.decode("utf-8", "replace"))
+        if data is None:
             continue
         current: str | None = None
         for t in _MTL_TAGS.finditer(data):
-            value = t.group(2).decode("utf-8", "replace")
+            entry = t.group(2).decode("utf-8", "replace")
             if t.group(1).lower() == b"newmtl":
-                current = value
-            elif current is not None and value:
-                out.setdefault(current, value)
+                current = entry
+            elif current is not None and entry:
+                out.setdefault(current, entry)
     return out
 
 
 _OBJ_TAGS = re.compile(rb"^[ \t]*(o|usemtl|mtllib)[ \t]+([^\r\n]*?)[ \t]*$", re.M)
 
 
-def _obj_objects(text: bytes) -> tuple[list[str], dict[str, str]]:
+def _obj_objects(tags: list[tuple[bytes, bytes]]) -> tuple[list[str], dict[str, str]]:
     """OBJ object names in file order, and the first ``usemtl`` of each."""
     names: list[str] = []
     first_mtl: dict[str, str] = {}
     current: str | None = None
-    for m in _OBJ_TAGS.finditer(text):
-        tag, value = m.group(1), m.group(2).decode("utf-8", "replace")
+    for tag, raw in tags:
+        value = raw.decode("utf-8", "replace")
         if tag == b"o":
             current = value
             if value not in first_mtl and value not in names:
@@ -624,12 +700,12 @@ def _obj_owner(geometry_name: str, known: frozenset[str]) -> tuple[str, str]:
     return ("node", geometry_name)
 
 
-def _missing_mtl(text: bytes, path: Path) -> list[str]:
+def _missing_mtl(tags: list[tuple[bytes, bytes]], path: Path) -> list[str]:
     out = []
-    for m in _OBJ_TAGS.finditer(text):
-        if m.group(1) != b"mtllib":
+    for tag, value in tags:
+        if tag != b"mtllib":
             continue
-        name = m.group(2).decode("utf-8", "replace")
+        name = value.decode("utf-8", "replace")
         if name and not (path.parent / name).is_file():
             out.append(f"The material library {Path(name).name!r} is missing; surfaces show without their colours.")
     return out
