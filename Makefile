@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 SHARED ?= ../shared/data
 
-.PHONY: run test lint bench sample clean
+.PHONY: run test lint bench fuzz sample clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -31,6 +31,11 @@ lint: $(STAMP)
 ## make bench: run every benchmark and rewrite bench/RESULTS.md
 bench: $(STAMP)
 	$(PY) -m bench.run_all --shared $(SHARED)
+
+## make fuzz: 10,000 mutated inputs per reader family (not in CI); writes bench/FUZZ.md
+FUZZ_N ?= 10000
+fuzz: $(STAMP)
+	$(PY) -m tests.fuzz --n $(FUZZ_N) --jobs 2 --shared $(SHARED) --keep bench/out/fuzz --report bench/FUZZ.md
 
 ## make sample: regenerate the bundled sample district (deterministic)
 sample: $(STAMP)

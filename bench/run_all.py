@@ -30,6 +30,8 @@ BENCHMARKS: list[str] = [
     "bench.bench_cityjson",
     "bench.bench_viewer",
     "bench.bench_lidar",
+    "bench.bench_hostile",
+    "bench.bench_project",
 ]
 
 #: options for ``--quick`` (a smoke run: small inputs, one run each)
