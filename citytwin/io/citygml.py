@@ -55,6 +55,7 @@ from citytwin.errors import LoadCancelled, ReaderError
 from citytwin.io.citygml_appearance import MaterialRecord, TextureRecord, parse_appearance
 from citytwin.io.citygml_attributes import CITYGML, GML, OTHER, XAL, AttributeReader, add_value
 from citytwin.io.coords import parse_tokens
+from citytwin.io.files import is_regular_file
 from citytwin.io.gml_geometry import XLINK_HREF, GeometryParser
 from citytwin.io.options import CancelCheck, LoadOptions, Progress, ProgressCallback, without_gc
 from citytwin.io.registry import read_head
@@ -1127,7 +1128,7 @@ class _Reader:
         p = Path(uri.replace("\\", "/"))
         if not p.is_absolute():
             p = self.path.parent / p
-        return str(p), p.is_file()
+        return str(p), is_regular_file(p)
 
     def _warnings(self) -> list[str]:
         out = list(self.notes)

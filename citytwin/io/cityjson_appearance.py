@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from citytwin.io.files import is_regular_file
 from citytwin.model.geometry import Material, Texture
 
 
@@ -83,7 +84,7 @@ def parse_textures(items: Any, base: Path | None) -> tuple[list[Texture], int]:
         path = Path(image)
         if not path.is_absolute() and base is not None:
             path = base / path
-        exists = path.is_file()
+        exists = is_regular_file(path)
         missing += not exists
         out.append(Texture(path=str(path), exists=exists))
     return out, missing

@@ -90,3 +90,15 @@ def open_regular(path: str | Path, buffering: int = -1):
     except BaseException:
         os.close(fd)
         raise
+
+
+def is_regular_file(path: str | Path) -> bool:
+    """Whether ``path`` names a regular file; ``False`` (not an error) for any name the system refuses.
+
+    ``Path.is_file`` raises on a name too long for the file system, which a damaged
+    texture reference can be.
+    """
+    try:
+        return stat.S_ISREG(os.stat(path).st_mode)
+    except (OSError, ValueError):
+        return False

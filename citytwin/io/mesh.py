@@ -242,9 +242,14 @@ def read(
             over_budget += 1
             over_budget_triangles += n_faces
             continue
+        vertices = np.asarray(geom.vertices, dtype=np.float64)
+        if vertices.size % 3 or (vertices.ndim == 2 and vertices.shape[1] != 3):
+            reason = "meshes whose vertices are not 3D points (damaged vertex lines)"
+            skipped[reason] = skipped.get(reason, 0) + 1
+            continue
+        vertices = vertices.reshape(-1, 3)
         n_triangles += n_faces
         n_nodes += 1
-        vertices = np.asarray(geom.vertices, dtype=np.float64).reshape(-1, 3)
         faces = np.asarray(geom.faces, dtype=np.int64).reshape(-1, 3)
         bad = ((faces < 0) | (faces >= len(vertices))).any(axis=1)
         kept_faces = np.flatnonzero(~bad)
