@@ -32,6 +32,7 @@ BENCHMARKS: list[str] = [
     "bench.bench_lidar",
     "bench.bench_hostile",
     "bench.bench_project",
+    "bench.bench_annotations",
 ]
 
 #: options for ``--quick`` (a smoke run: small inputs, one run each)
@@ -41,6 +42,7 @@ QUICK: dict[str, dict[str, Any]] = {
     "bench.bench_cityjson": {"repeat": 1},
     "bench.bench_viewer": {"repeat": 1, "buildings": 5_000, "each": 500},
     "bench.bench_lidar": {"repeat": 1, "big_points": 0},
+    "bench.bench_annotations": {"repeat": 1},
 }
 
 #: options for the full run: operations of a few tens of milliseconds, timed in fresh processes, move by

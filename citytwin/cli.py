@@ -3,9 +3,10 @@
 ::
 
     citytwin                         open the window on the bundled sample district
-    citytwin FILE [FILE ...]         open the window on these files
+    citytwin FILE [FILE ...]         open the window on these files (or a .citytwin project)
     citytwin info FILE [--json]      what a file holds
-    citytwin snapshot FILE ... -o out.png [--size 1920x1080] [--view oblique-ne] [--colour-by ATTR]
+    citytwin snapshot FILE ... -o out.png [--size 1920x1080] [--view oblique-ne] [--colour-by ATTR] [--pin X,Y,Z,TITLE]
+    citytwin snapshot PROJECT.citytwin [--bookmark NAME] -o out.png
 
     both take --crs EPSG:28992 --offset X Y Z to place a mesh given in local coordinates
 
@@ -177,8 +178,8 @@ def _build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog=PROG,
         description="Open 3D city models (CityGML, CityJSON, …), explore them and turn them into images.",
-        epilog="Without a command, 'citytwin [FILE ...]' opens the desktop window (on the sample district "
-        "when no file is given).",
+        epilog="Without a command, 'citytwin [FILE ...]' opens the desktop window on data files or a "
+        ".citytwin project (on the sample district when no file is given).",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -200,6 +201,11 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     snap.add_argument("--colour-by", "--color-by", dest="colour_by", default=None, metavar="ATTR",
                       help="colour objects by this attribute, with a legend")  # fmt: skip
+    snap.add_argument("--bookmark", default=None, metavar="NAME",
+                      help="with a .citytwin project: render from this bookmark's view")  # fmt: skip
+    snap.add_argument("--pin", action="append", default=[], metavar="X,Y,Z[,TITLE]",
+                      help="draw a pin there (in the CRS of the first file); repeat for more. "
+                      "A .citytwin project draws its own pins")  # fmt: skip
     _add_load_options(snap)
     snap.set_defaults(handler=_cmd_snapshot)
     return parser
@@ -318,20 +324,74 @@ def _cmd_snapshot(args: argparse.Namespace) -> int:
     if out.is_dir():
         raise CityTwinError(f"The output {out} is a folder, not an image file.")
     options = _load_options(args)
-    models = [_read(f, options) for f in args.files]
+    models, pins, camera = _snapshot_inputs(args.files, options, args.bookmark)
+    pins += [_parse_pin(text, k) for k, text in enumerate(args.pin, start=len(pins) + 1)]
     try:
         from citytwin.render.offscreen import snapshot
     except ImportError as exc:
         print(f"{PROG}: rendering is not available ({_one_line(exc)}).", file=sys.stderr)
         return EXIT_NO_GUI
     try:
-        written = snapshot(models, out, size=size, view=args.view, colour_by=args.colour_by)
+        extra: dict[str, Any] = {"pins": pins} if pins else {}  # the older signature stays enough without pins
+        if camera is not None:
+            extra["camera"] = camera
+        written = snapshot(models, out, size=size, view=args.view, colour_by=args.colour_by, **extra)
     except ValueError as exc:  # a view or attribute the renderer refuses
         raise CityTwinError(str(exc)) from None
     except OSError as exc:
         raise CityTwinError(f"The image {out} could not be written ({exc.strerror or exc}).") from None
     print(written)
     return 0
+
+
+def _snapshot_inputs(
+    files: Sequence[str], options: Any, bookmark: str | None = None
+) -> tuple[list[Any], list[Any], Any]:
+    """The models to draw, the pins to draw on them and the camera (``None``: a preset view).
+
+    Data files are read as they are; a project gives its shown sources (read with their own
+    options), its visible pins and, with ``bookmark``, that bookmark's camera.
+    """
+    models: list[Any] = []
+    pins: list[Any] = []
+    camera = None
+    if bookmark is not None and not any(_is_project(f) for f in files):
+        raise CityTwinError("--bookmark needs a .citytwin project among the files.")
+    for f in files:
+        if not _is_project(f):
+            models.append(_read(f, options))
+            continue
+        from citytwin.io.project import read_project, read_sources
+
+        project = read_project(f)
+        loaded, problems = read_sources(project)
+        for problem in problems:
+            print(f"{PROG}: {_one_line(problem)}", file=sys.stderr)
+        if not loaded:
+            raise CityTwinError(f"None of the data files of {Path(f).name} could be opened.")
+        models.extend(model for source, model in loaded if source.layer is None or source.layer.visible)
+        pins.extend(pin for pin in project.pins if pin.visible)
+        if bookmark is not None and camera is None:
+            found = project.bookmark(bookmark)
+            if found is None:
+                names = ", ".join(repr(b.name) for b in project.bookmarks[:_MAX_LISTED]) or "none"
+                raise CityTwinError(f"{Path(f).name} has no bookmark {bookmark!r} (it has {names}).")
+            camera = found.camera
+    return models, pins, camera
+
+
+def _parse_pin(text: str, number: int) -> Any:
+    """``"X,Y,Z[,TITLE]"`` as a pin (the title defaults to "Pin N")."""
+    from citytwin.model.annotations import make_pin
+
+    parts = [p.strip() for p in text.split(",", 3)]
+    try:
+        xyz = [float(v) for v in parts[:3]]
+        if len(xyz) != 3:
+            raise ValueError
+        return make_pin(xyz, parts[3] if len(parts) > 3 and parts[3] else f"Pin {number}")
+    except ValueError:
+        raise CityTwinError(f"--pin {text!r} is not X,Y,Z or X,Y,Z,TITLE with three finite numbers.") from None
 
 
 def _run_gui(files: Sequence[str]) -> int:

@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any, Literal
 
 import msgspec
 import numpy as np
+from psygnal import evented
 from psygnal.containers import EventedList
 
 from citytwin.model.camera import CameraState
@@ -250,8 +252,34 @@ class ItemList(EventedList):
             self._by_id.pop(item.id, None)
 
 
+@evented
+@dataclass(eq=False)
+class AnnotationSettings:
+    """How the scene's annotations are drawn as a whole (the pins "layer"); evented like a layer.
+
+    Change a field through :meth:`citytwin.model.scene.Scene.set` so that it is undoable
+    (``scene.set(scene.annotation_settings, "pins_visible", False)``).
+
+    Attributes
+    ----------
+    pins_visible
+        Whether pins are drawn at all (each pin also has its own ``visible``).
+    pins_opacity
+        0 (invisible) to 1 (opaque), for every pin's marker, leader line and label.
+    """
+
+    pins_visible: bool = True
+    pins_opacity: float = 1.0
+
+    def __post_init__(self) -> None:
+        if not 0.0 <= float(self.pins_opacity) <= 1.0:
+            raise ValueError("pins_opacity must be between 0 and 1")
+
+
 def make_pin(position: Iterable[float], title: str, **fields: Any) -> Pin:
-    """A new pin with a fresh id (``fields`` as :class:`Pin`'s)."""
+    """A new pin with a fresh id (``fields`` as :class:`Pin`'s; a colour of numpy numbers becomes plain floats)."""
+    if "colour" in fields:
+        fields["colour"] = tuple(float(c) for c in fields["colour"])
     return Pin(id=fields.pop("id", None) or new_id("pin"), position=_point(position), title=title, **fields)
 
 

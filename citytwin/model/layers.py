@@ -14,6 +14,7 @@ from psygnal import evented
 from psygnal.containers import EventedList
 
 from citytwin.model.citymodel import CityModel
+from citytwin.model.project import Source
 
 
 @evented
@@ -29,11 +30,17 @@ class Layer:
         Whether the layer is drawn.
     opacity
         0 (invisible) to 1 (opaque).
+    source
+        Where the layer was read from: the file, its id in the project and how it
+        was read (``layer`` unset: the layer's own fields say how it is shown).
+        ``None`` for a layer made in citytwin (a terrain), which a project does not keep.
+        Keyword-only.
     """
 
     name: str = "Layer"
     visible: bool = True
     opacity: float = 1.0
+    source: Source | None = field(default=None, kw_only=True, repr=False)
 
     @property
     def bounds(self):  # pragma: no cover - overridden

@@ -7,7 +7,7 @@ import numpy as np
 from psygnal import Signal
 
 from citytwin.errors import CityTwinError
-from citytwin.model.annotations import Bookmark, ItemList, Measurement, Pin
+from citytwin.model.annotations import AnnotationSettings, Bookmark, ItemList, Measurement, Pin
 from citytwin.model.camera import CameraState
 from citytwin.model.commands import (
     CallbackCommand,
@@ -58,6 +58,9 @@ class Scene:
         :class:`~citytwin.model.annotations.Bookmark`; change them through
         :meth:`add_item`, :meth:`edit_item`, :meth:`remove_item` and :meth:`move_item`
         (undoable).
+    annotation_settings
+        How the pins are drawn as a whole (shown, opacity): an evented
+        :class:`~citytwin.model.annotations.AnnotationSettings`, changed through :meth:`set`.
     undo_stack
         Every user change is a command here.
     """
@@ -75,6 +78,7 @@ class Scene:
         self.pins = ItemList()
         self.measurements = ItemList()
         self.bookmarks = ItemList()
+        self.annotation_settings = AnnotationSettings()
         self.layers.events.inserted.connect(self._on_inserted)
 
     # -------------------------------------------------------------- pins, measurements, bookmarks

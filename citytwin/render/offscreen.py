@@ -67,6 +67,7 @@ class OffscreenScene:
         self.plotter = pv.Plotter(off_screen=True, window_size=list(self.size), lighting="none")
         apply_style(self.plotter, style)
         self.visuals: list[BaseVisual] = []
+        self.pins_visual: Any = None
         self.pose: CameraPose | None = None
         self._grabber = vtkWindowToImageFilter()
         self._grabber.SetInput(self.plotter.render_window)
@@ -89,6 +90,9 @@ class OffscreenScene:
         for v in self.visuals:
             v.remove()
         self.visuals = []
+        if self.pins_visual is not None:
+            self.pins_visual.remove()
+            self.pins_visual = None
         self._grabber.SetInput(None)
         self.plotter.close()
 
@@ -99,6 +103,21 @@ class OffscreenScene:
         visual = create_visual(model, self.plotter, self.origin, self.style)
         self.visuals.append(visual)
         return visual
+
+    def add_pins(self, pins: Any, to_display: Any = None, settings: Any = None) -> Any:
+        """Draw pins (:class:`~citytwin.model.annotations.Pin`, positions in the source CRS) over the models.
+
+        ``to_display`` maps source-CRS points to the CRS the models are drawn in when they differ
+        (see :func:`~citytwin.render.annotations_visual.source_to_display`). Returns the
+        :class:`~citytwin.render.annotations_visual.PinsVisual` (one for all pins).
+        """
+        from citytwin.render.annotations_visual import PinsVisual
+
+        if self.pins_visual is not None:
+            self.pins_visual.remove()
+        origin = self.origin if self.origin is not None else np.zeros(3)
+        self.pins_visual = PinsVisual(pins, self.plotter, origin, to_display=to_display, settings=settings)
+        return self.pins_visual
 
     def bounds(self) -> np.ndarray:
         """Union of the visuals' bounds, relative to the origin."""
@@ -213,6 +232,8 @@ def render_image(
     point_colour: str | None = None,
     point_size: float | None = None,
     eye_dome_lighting: bool = False,
+    pins: Sequence[Any] | None = None,
+    camera: Any = None,
 ) -> np.ndarray:
     """Render models to an ``(H, W, 3)`` uint8 array.
 
@@ -235,17 +256,49 @@ def render_image(
     point_colour, point_size, eye_dome_lighting
         For point clouds: a colour mode of :data:`~citytwin.model.pointcloud.POINT_COLOUR_MODES`
         (default: each cloud's own, with its legend), the point size in pixels, eye-dome lighting.
+    pins
+        :class:`~citytwin.model.annotations.Pin` s to draw (markers, leader lines, labels), positions in
+        the CRS of the first model that has one; pins whose ``visible`` is False are left out.
+    camera
+        A :class:`~citytwin.model.camera.CameraState` (world coordinates, as a scene or a bookmark
+        keeps them) used instead of ``view``.
     """
     from citytwin.model.scene import display_models
 
+    models = list(models)
+    shown = display_models(models)
     with OffscreenScene(size, style) as scene:
-        for m in display_models(list(models)):
+        for m in shown:
             scene.add(m)
+        if pins:
+            scene.add_pins(list(pins), to_display=_pins_transform(models, shown))
         _style_points(scene, point_colour, point_size, eye_dome_lighting)
         if colour_by:
             _colour_layers(scene, colour_by, cmap)
-        scene.set_view(view)
+        if camera is not None and scene.origin is not None:
+            o = scene.origin
+            scene.set_pose(
+                CameraPose(
+                    np.asarray(camera.position, float) - o,
+                    np.asarray(camera.focal_point, float) - o,
+                    np.asarray(camera.view_up, float),
+                    float(camera.view_angle),
+                )
+            )
+        else:
+            scene.set_view(view)
         return scene.render()
+
+
+def _pins_transform(models: list[Any], shown: list[Any]) -> Any:
+    """Source CRS of the pins (the first model's that has one) → the CRS the models are drawn in."""
+    from citytwin.render.annotations_visual import source_to_display
+
+    for model, drawn in zip(models, shown, strict=True):
+        crs = getattr(model, "crs", None)
+        if crs is not None and crs.epsg is not None:
+            return source_to_display(crs, getattr(drawn, "crs", None))
+    return None
 
 
 def snapshot(
@@ -260,7 +313,7 @@ def snapshot(
     **point_options: Any,
 ) -> Path:
     """Render models to a PNG file and return its path (see :func:`render_image`; ``point_options``
-    are its ``point_colour``, ``point_size`` and ``eye_dome_lighting``)."""
+    are its ``point_colour``, ``point_size``, ``eye_dome_lighting``, ``pins`` and ``camera``)."""
     from PIL import Image
 
     out = Path(out_png)

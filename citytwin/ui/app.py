@@ -25,9 +25,13 @@ def create_app(argv: list[str] | None = None):
 def run(paths: list[str] | None = None) -> int:
     """Open the viewer window with ``paths`` (no paths: the sample district); returns the exit code.
 
+    ``paths`` may hold a ``.citytwin`` project. When a citytwin that crashed left
+    unsaved work behind, the window offers to recover it once it shows.
     Set ``CITYTWIN_TIMING=1`` to print the time to the first frame showing a model.
     """
     app = create_app()
+    from PySide6.QtCore import QTimer
+
     from citytwin.ui.main_window import MainWindow
 
     sample = None
@@ -44,4 +48,5 @@ def run(paths: list[str] | None = None) -> int:
             lambda _s: print(f"citytwin: first frame after {time.perf_counter() - _T0:.2f} s", file=sys.stderr)
         )
     window.show()
+    QTimer.singleShot(0, window.session.check_recovery)
     return int(app.exec())

@@ -28,11 +28,13 @@ from citytwin.model.scene import Scene
 from citytwin.ui.coordinates import format_position, to_source
 from citytwin.ui.inspector import Inspector
 from citytwin.ui.layer_panel import LayerPanel
+from citytwin.ui.project_session import ProjectSession, is_project_file
 from citytwin.ui.search_panel import SearchPanel
 from citytwin.ui.selection import SelectionTracker, select, selectable_object
 from citytwin.ui.workers import LoadWorker, TaskWorker
 
 if TYPE_CHECKING:
+    from citytwin.model.project import Source
     from citytwin.ui.viewport import Viewport
 
 ORGANISATION = "citytwin"
@@ -44,8 +46,9 @@ ZOOM_SELECTION_FILL = 0.5
 LAYERS_DOCK_WIDTH = 270
 INSPECTOR_DOCK_WIDTH = 300
 FILE_FILTER = (
-    "All supported files (*.gml *.citygml *.xml *.json *.cityjson *.jsonl *.las *.laz"
+    "All supported files (*.citytwin *.gml *.citygml *.xml *.json *.cityjson *.jsonl *.las *.laz"
     " *.obj *.ply *.stl *.off *.glb *.gltf);;"
+    "citytwin projects (*.citytwin);;"
     "City models (*.gml *.citygml *.xml *.json *.cityjson *.city.json *.jsonl *.city.jsonl);;"
     "CityGML (*.gml *.citygml *.xml);;CityJSON (*.json *.cityjson *.jsonl);;"
     "Point clouds (*.las *.laz *.copc.laz);;Meshes (*.obj *.ply *.stl *.off *.glb *.gltf);;All files (*)"
@@ -124,8 +127,9 @@ class MainWindow(QMainWindow):
         # Start reading first: the reader runs while VTK and pyvista are imported below.
         self.pool = QThreadPool(self)
         self.pool.setMaxThreadCount(1)
-        #: files waiting to be read, each with its placement ``(crs, offset)`` or ``None``
-        self._queue: deque[tuple[Path, tuple[str | None, tuple[float, ...] | None] | None]] = deque()
+        #: files waiting to be read, each with its placement ``(crs, offset)`` or ``None``, and its project
+        #: source (``None``: a file the user opened, which becomes a source of the project when read)
+        self._queue: deque[tuple[Path, tuple[str | None, tuple[float, ...] | None] | None, Source | None]] = deque()
         self._worker: LoadWorker | None = None
         self._loading_path: Path | None = None
         self._closed = False
@@ -134,6 +138,8 @@ class MainWindow(QMainWindow):
         self.task_pool.setMaxThreadCount(1)
         self.viewport: Viewport | None = None
         self._build_status_bar()
+        #: the project file behind the scene: title, unsaved changes, save, open, autosave and recovery
+        self.session = ProjectSession(self)
         if paths:
             self.open_files(paths)
 
@@ -161,6 +167,14 @@ class MainWindow(QMainWindow):
         self.search_panel.activated.connect(self.fly_and_select)
         self.scene.undo_stack.changed.connect(self._update_undo_actions)
         self.scene.layers.events.removed.connect(self._on_layer_removed)
+        from citytwin.ui.bookmarks_panel import install_bookmarks
+        from citytwin.ui.measure_tool import install_measurements
+
+        install_bookmarks(self)
+        install_measurements(self)
+        from citytwin.ui.annotations_panel import install_annotations
+
+        install_annotations(self)
         self._update_undo_actions()
         self._update_counts()
         self._restore_state()
@@ -186,8 +200,15 @@ class MainWindow(QMainWindow):
     def _build_actions(self) -> None:
         mb = self.menuBar()
         file_menu = mb.addMenu("&File")
+        self.new_project_action = self._action(
+            "&New Project", self.new_project, QKeySequence.StandardKey.New, "Start an empty project"
+        )
+        file_menu.addAction(self.new_project_action)
         self.open_action = self._action(
-            "&Open…", self.open_dialog, QKeySequence.StandardKey.Open, "Open city model files"
+            "&Open…",
+            self.open_dialog,
+            QKeySequence.StandardKey.Open,
+            "Open a project (.citytwin) or data files (CityGML, CityJSON, LiDAR, meshes)",
         )
         file_menu.addAction(self.open_action)
         self.open_placed_action = self._action(
@@ -200,6 +221,20 @@ class MainWindow(QMainWindow):
         self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
         self.sample_action = self._action("Open &Sample District", self.open_sample)
         file_menu.addAction(self.sample_action)
+        file_menu.addSeparator()
+        self.save_action = self._action(
+            "&Save", self.save_project, QKeySequence("Ctrl+S"), "Save the project: files, layer settings, view, pins"
+        )
+        self.save_as_action = self._action(
+            "Save &As…", self.save_project_as, QKeySequence("Ctrl+Shift+S"), "Save the project to a new file"
+        )
+        self.locate_action = self._action(
+            "&Locate Missing Data…", self.session.locate_missing, tip="Find data files of the project that moved"
+        )
+        self.locate_action.setEnabled(False)
+        file_menu.addAction(self.save_action)
+        file_menu.addAction(self.save_as_action)
+        file_menu.addAction(self.locate_action)
         file_menu.addSeparator()
         self.quit_action = self._action("&Quit", self.close, QKeySequence("Ctrl+Q"))
         self.quit_action.setMenuRole(QAction.MenuRole.QuitRole)
@@ -264,7 +299,7 @@ class MainWindow(QMainWindow):
         tb = self.addToolBar("Main")
         tb.setObjectName("main_toolbar")
         tb.setMovable(False)
-        for act in (self.open_action, self.undo_action, self.redo_action):
+        for act in (self.open_action, self.save_action, self.undo_action, self.redo_action):
             tb.addAction(act)
         tb.addSeparator()
         tb.addAction(self.reset_action)
@@ -352,7 +387,7 @@ class MainWindow(QMainWindow):
     # ------------------------------------------------------------- loading
     def open_dialog(self) -> None:
         start = settings().value("last_dir", str(Path.home()))
-        paths, _ = QFileDialog.getOpenFileNames(self, "Open city models", str(start), FILE_FILTER)
+        paths, _ = QFileDialog.getOpenFileNames(self, "Open a project or data files", str(start), FILE_FILTER)
         if paths:
             settings().setValue("last_dir", str(Path(paths[0]).parent))
             self.open_files(paths)
@@ -370,10 +405,49 @@ class MainWindow(QMainWindow):
         self.open_files([path])
 
     def open_files(self, paths) -> None:
-        """Queue files to open, one after the other, off the GUI thread."""
+        """Queue files to open, one after the other, off the GUI thread.
+
+        A ``.citytwin`` project among them replaces the scene first (after asking
+        about unsaved changes); the data files then join it.
+        """
+        paths = [Path(p) for p in paths]
+        projects = [p for p in paths if is_project_file(p)]
+        if projects:
+            if not self.open_project(projects[0]):
+                return
+            if len(projects) > 1:
+                self.statusBar().showMessage(f"Opened {projects[0].name}; one project at a time.", 8000)
         for p in paths:
-            self._queue.append((Path(p), None))
+            if not is_project_file(p):
+                self._queue.append((p, None, None))
         self._start_next()
+
+    def open_sources(self, sources: list[Source]) -> None:
+        """Queue a project's data files, each read as its source says (the session's side of opening)."""
+        for source in sources:
+            self._queue.append((Path(source.path), None, source))
+        self._start_next()
+
+    # ------------------------------------------------------------- project
+    def new_project(self) -> bool:
+        """File → New Project: an empty scene (after asking about unsaved changes)."""
+        return self.session.new()
+
+    def open_project(self, path) -> bool:
+        """Open a ``.citytwin`` project; False when it could not be read (one sentence told) or the user cancelled."""
+        return self.session.open(path)
+
+    def save_project(self, path=None) -> bool:
+        """File → Save: to ``path``, else the project's file, else ask where (Save As)."""
+        return self.session.save(path)
+
+    def save_project_as(self, path=None) -> bool:
+        """File → Save As: ask where (or write to ``path``)."""
+        return self.session.save_as(path)
+
+    def locate_source(self, source_id: str, new_path) -> bool:
+        """Read a project's missing data file from where it is now (its settings kept)."""
+        return self.session.locate(source_id, new_path)
 
     def open_placement_dialog(self) -> None:
         """File → Open Mesh with Placement: pick a mesh, then ask for its CRS and offset."""
@@ -450,7 +524,7 @@ class MainWindow(QMainWindow):
                     write_sidecar(path, crs, offset or (0.0, 0.0, 0.0))
                 except OSError as exc:
                     self._error(f"The placement could not be saved as {target.name} ({exc.strerror or exc}).")
-        self._queue.append((path, (crs, offset)))
+        self._queue.append((path, (crs, offset), None))
         self._start_next()
         return True
 
@@ -461,11 +535,22 @@ class MainWindow(QMainWindow):
     def _start_next(self) -> None:
         if self._worker is not None or not self._queue:
             return
-        path, placement = self._queue.popleft()
+        path, placement, source = self._queue.popleft()
         from citytwin.io.options import LoadOptions
 
-        crs, offset = placement if placement is not None else (None, None)
-        worker = LoadWorker(path, LoadOptions(point_budget=point_budget(), crs=crs, offset=offset))
+        if source is not None:
+            from dataclasses import replace
+
+            from citytwin.io.project import load_options
+
+            options = load_options(source)
+            if source.load.point_budget is None:  # saved without one: the user's preference now
+                options = replace(options, point_budget=point_budget())
+        else:
+            crs, offset = placement if placement is not None else (None, None)
+            options = LoadOptions(point_budget=point_budget(), crs=crs, offset=offset)
+        worker = LoadWorker(path, options)
+        worker.source = source  # type: ignore[attr-defined]
         self._worker = worker
         self._loading_path = path
         sig = worker.signals
@@ -488,13 +573,19 @@ class MainWindow(QMainWindow):
 
     def cancel_loading(self) -> None:
         """Stop the running load and drop the queued ones."""
+        dropped = [source for _, _, source in self._queue if source is not None]
         self._queue.clear()
+        for source in dropped:
+            self.session.source_finished(source, False)
         if self._worker is not None:
             self._worker.cancel()
             self.progress.label.setText("Cancelling…")
             self.progress.cancel_button.setEnabled(False)
 
     def _finish_worker(self, worker: LoadWorker, ok: bool) -> None:
+        source = getattr(worker, "source", None)
+        if source is not None:
+            self.session.source_finished(source, ok)
         if worker is self._worker:
             self._worker = None
             self._loading_path = None
@@ -518,6 +609,23 @@ class MainWindow(QMainWindow):
             self._finish_worker(worker, False)
             self._error(f"{worker.path.name}: no {what} could be read from this file{detail}.")
             return
+        source = getattr(worker, "source", None)
+        warnings = list(getattr(model, "warnings", None) or [])
+        if source is not None:  # a project's file: named and shown as the project says
+            import msgspec
+
+            from citytwin.model.project_scene import apply_layer_settings
+
+            layer.source = msgspec.structs.replace(source, layer=None)
+            layer.name = source.display_name
+            warnings = apply_layer_settings(layer, source.layer) + warnings
+        else:
+            from citytwin.io.project import load_settings
+            from citytwin.model.project_scene import new_source
+
+            layer.source = new_source(
+                self.scene, worker.path, load_settings(worker.options), taken=self.session.taken_ids()
+            )
         try:
             # Opening a file is not an undo step; removing a layer is.
             self.scene.add_layer(layer, undoable=False)
@@ -525,8 +633,9 @@ class MainWindow(QMainWindow):
             self._error(str(exc))
             self._finish_worker(worker, False)
             return
-        self._add_recent(worker.path)
-        warnings = getattr(model, "warnings", None) or []
+        if source is None:
+            self._add_recent(worker.path)
+            self.session.file_added()
         secs = f" in {worker.seconds:.1f} s" if worker.seconds is not None else ""
         msg = f"Opened {worker.path.name}{secs}."
         if warnings:
@@ -836,7 +945,11 @@ class MainWindow(QMainWindow):
         if self._closed:
             super().closeEvent(event)
             return
+        if not self.session.maybe_save():  # unsaved changes: Save, Discard or Cancel
+            event.ignore()
+            return
         self._closed = True
+        self.session.shutdown()  # a clean close: no recovery copy is left
         self.cancel_loading()
         self.cancel_tasks()
         self.pool.waitForDone(5000)

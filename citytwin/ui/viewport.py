@@ -549,7 +549,11 @@ class Viewport(QWidget):
         self.scene.camera = state
 
     def _on_scene_camera(self, state: CameraState | None) -> None:
-        if state is None or state == self._written_camera:
+        if state is None:  # an emptied scene (a new project): the next layer gets a fresh view
+            self._has_view = False
+            self._written_camera = None
+            return
+        if state == self._written_camera:
             return
         o = self.origin
         pose = CameraPose(

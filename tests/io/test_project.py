@@ -258,3 +258,17 @@ def test_measurement_values():
     assert h.values() == {"height": 9.25}
     with pytest.raises(ValueError, match="finite"):
         p.add_pin((0, float("nan"), 0), "bad")
+
+
+def test_readme_python_example_runs(tmp_path, monkeypatch):
+    import re
+
+    code = re.search(r"```python\n(.*?)```", (ROOT / "README.md").read_text("utf-8"), re.S).group(1)
+    (tmp_path / "district.city.json").write_bytes((ROOT / "assets" / "sample_district.city.json").read_bytes())
+    monkeypatch.chdir(tmp_path)
+    namespace: dict = {}
+    exec(compile(code, "README.md", "exec"), namespace)
+    project = namespace["p"]
+    assert [b.name for b in project.bookmarks] == ["overview"]
+    assert project.pins[0].source == project.sources[0].id
+    assert (tmp_path / "district.citytwin").is_file()

@@ -23,6 +23,25 @@ def _isolated_settings(tmp_path_factory):
     yield folder
 
 
+@pytest.fixture(autouse=True)
+def _isolated_state(tmp_path_factory, monkeypatch):
+    """Recovery copies go to a folder of each test's own; questions about unsaved work answer themselves.
+
+    Closing a window with unsaved changes discards them (a test that checks the
+    question sets ``window.session.answers`` itself).
+    """
+    from PySide6.QtWidgets import QMessageBox
+
+    from citytwin.ui.project_session import ProjectSession
+
+    folder = tmp_path_factory.mktemp("state")
+    monkeypatch.setenv("CITYTWIN_STATE_DIR", str(folder))
+    button = QMessageBox.StandardButton
+    answers = {"unsaved": button.Discard, "recover": button.No, "missing": button.No}
+    monkeypatch.setattr(ProjectSession, "default_answers", answers)
+    yield folder
+
+
 @pytest.fixture
 def make_window(qtbot, qapp):
     """Factory of shown main windows; fails the test if a window is still open after it."""
