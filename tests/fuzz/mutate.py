@@ -131,17 +131,28 @@ _GARBAGE: tuple = (
 )
 
 
-def json_edit(data: bytes, rng: random.Random) -> bytes:
-    """1–4 values of a JSON document (or of one line of a JSON-lines file) replaced by garbage."""
+def _json_line(data: bytes, rng: random.Random) -> tuple[list[bytes], int, object] | None:
+    """The lines of a JSON (or JSON-lines) input, one non-blank line drawn, and its document.
+
+    ``None`` when there is no non-blank line; raises ``ValueError`` when the drawn line is not JSON.
+    """
     lines = data.split(b"\n")
     candidates = [i for i, line in enumerate(lines) if line.strip()]
     if not candidates:
-        return flip_bytes(data, rng)
+        return None
     k = rng.choice(candidates)
+    return lines, k, json.loads(lines[k])
+
+
+def json_edit(data: bytes, rng: random.Random) -> bytes:
+    """1–4 values of a JSON document (or of one line of a JSON-lines file) replaced by garbage."""
     try:
-        doc = json.loads(lines[k])
+        drawn = _json_line(data, rng)
     except ValueError:
         return swap_numbers(data, rng)
+    if drawn is None:
+        return flip_bytes(data, rng)
+    lines, k, doc = drawn
     paths = list(json_paths(doc))
     if not paths:
         return flip_bytes(data, rng)
@@ -152,15 +163,13 @@ def json_edit(data: bytes, rng: random.Random) -> bytes:
 
 def json_structure(data: bytes, rng: random.Random) -> bytes:
     """A JSON value deleted, moved over another, or repeated to a depth or a length."""
-    lines = data.split(b"\n")
-    candidates = [i for i, line in enumerate(lines) if line.strip()]
-    if not candidates:
-        return flip_bytes(data, rng)
-    k = rng.choice(candidates)
     try:
-        doc = json.loads(lines[k])
+        drawn = _json_line(data, rng)
     except ValueError:
         return delete_chunk(data, rng)
+    if drawn is None:
+        return flip_bytes(data, rng)
+    lines, k, doc = drawn
     paths = list(json_paths(doc))
     if len(paths) < 2:
         return flip_bytes(data, rng)
