@@ -119,7 +119,11 @@ def main(argv: list[str] | None = None) -> int:
                 running.append(subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, text=True))
             proc = running.pop(0)
             out, _ = proc.communicate()
-            reports += [json.loads(line) for line in out.splitlines() if line.startswith("{")]
+            for line in out.splitlines():
+                if line.startswith("{"):
+                    reports.append(json.loads(line))
+                    if args.json:
+                        print(line, flush=True)
     else:
         for fam in families:
             try:
