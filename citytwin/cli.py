@@ -370,7 +370,8 @@ def _snapshot_inputs(
         if not loaded:
             raise CityTwinError(f"None of the data files of {Path(f).name} could be opened.")
         models.extend(model for source, model in loaded if source.layer is None or source.layer.visible)
-        pins.extend(pin for pin in project.pins if pin.visible)
+        if project.pin_layer.visible:
+            pins.extend(pin for pin in project.pins if pin.visible)
         if bookmark is not None and camera is None:
             found = project.bookmark(bookmark)
             if found is None:

@@ -84,6 +84,17 @@ class PointLayerSettings(msgspec.Struct, kw_only=True, omit_defaults=True, tag="
 LayerSettings = CityLayerSettings | PointLayerSettings
 
 
+class PinLayerSettings(msgspec.Struct, kw_only=True, omit_defaults=True):
+    """How the pins are drawn as a whole (see :class:`citytwin.model.annotations.AnnotationSettings`)."""
+
+    visible: bool = True
+    opacity: float = 1.0
+
+    def __post_init__(self) -> None:
+        if not 0.0 <= self.opacity <= 1.0:
+            raise ValueError("the pins' opacity must be between 0 and 1")
+
+
 class Source(msgspec.Struct, kw_only=True, omit_defaults=True):
     """One data file of the project.
 
@@ -125,6 +136,8 @@ class Project(msgspec.Struct, kw_only=True, omit_defaults=False):
         The view when the project was saved.
     pins, measurements, bookmarks
         The user's items, in the order the panels list them.
+    pin_layer
+        Whether the pins are shown, and their opacity.
     extra
         Top-level sections this version does not know (written by a later one),
         kept verbatim and written back.
@@ -135,6 +148,7 @@ class Project(msgspec.Struct, kw_only=True, omit_defaults=False):
     sources: list[Source] = msgspec.field(default_factory=list)
     camera: CameraState | None = None
     pins: list[Pin] = msgspec.field(default_factory=list)
+    pin_layer: PinLayerSettings = msgspec.field(default_factory=PinLayerSettings)
     measurements: list[Measurement] = msgspec.field(default_factory=list)
     bookmarks: list[Bookmark] = msgspec.field(default_factory=list)
     extra: dict[str, Any] = msgspec.field(default_factory=dict)
@@ -225,6 +239,7 @@ __all__ = [
     "CityLayerSettings",
     "LayerSettings",
     "LoadSettings",
+    "PinLayerSettings",
     "PointLayerSettings",
     "Project",
     "Source",

@@ -27,6 +27,7 @@ from citytwin.model.project import (
     CityLayerSettings,
     LayerSettings,
     LoadSettings,
+    PinLayerSettings,
     PointLayerSettings,
     Project,
     Source,
@@ -181,6 +182,10 @@ def project_from_scene(
         sources=sources,
         camera=scene.camera,
         pins=list(scene.pins),
+        pin_layer=PinLayerSettings(
+            visible=bool(scene.annotation_settings.pins_visible),
+            opacity=float(scene.annotation_settings.pins_opacity),
+        ),
         measurements=list(scene.measurements),
         bookmarks=list(scene.bookmarks),
         extra=dict(extra or {}),
@@ -206,6 +211,8 @@ def apply_items(scene: Scene, project: Project, camera: bool = True) -> None:
     ):
         items.clear()
         items.extend(new)
+    scene.annotation_settings.pins_visible = project.pin_layer.visible
+    scene.annotation_settings.pins_opacity = project.pin_layer.opacity
     if camera and project.camera is not None:
         scene.camera = project.camera
 
@@ -232,6 +239,8 @@ def clear_scene(scene: Scene) -> None:
     scene.layers.clear()
     for items in (scene.pins, scene.measurements, scene.bookmarks):
         items.clear()
+    scene.annotation_settings.pins_visible = True
+    scene.annotation_settings.pins_opacity = 1.0
     scene.origin = None
     scene.crs = None
     scene.display_crs = None

@@ -204,3 +204,19 @@ def test_default_settings_leave_a_new_layer_as_opened(settings):
     before = layer_settings(layer)
     apply_layer_settings(layer, settings)
     assert layer_settings(layer) == before
+
+
+def test_pin_layer_settings_travel_with_the_project(tmp_path):
+    from citytwin.io.project import read_project
+    from citytwin.model.project_scene import apply_items, clear_scene, project_from_scene
+    from citytwin.model.scene import Scene
+
+    scene = Scene()
+    scene.set(scene.annotation_settings, "pins_visible", False)
+    scene.set(scene.annotation_settings, "pins_opacity", 0.35)
+    saved = project_from_scene(scene).save(tmp_path / "p.citytwin")
+    again = Scene()
+    apply_items(again, read_project(saved))
+    assert (again.annotation_settings.pins_visible, again.annotation_settings.pins_opacity) == (False, 0.35)
+    clear_scene(again)
+    assert (again.annotation_settings.pins_visible, again.annotation_settings.pins_opacity) == (True, 1.0)
