@@ -131,6 +131,8 @@ _WARNING_TEXT = {
     "unsupported geometry": "{n} geometries of an unsupported GML type were skipped.",
     "unsupported ring": "{n} rings that are not gml:LinearRing were skipped.",
     "polygon without exterior": "{n} polygons without an exterior ring were skipped.",
+    "ring too long": "{n} rings were skipped unread: their coordinate lists hold far more vertices than the "
+    "polygon limit (--max-polygon-vertices).",
     "coordinates that are not numbers": "{n} coordinate lists held text that is not a number and were skipped.",
     "odd coordinate count": "{n} coordinate lists had a count that does not fit their dimension and were skipped.",
     "2D coordinates": "{n} rings had 2D coordinates; their heights were set to 0.",
@@ -489,7 +491,9 @@ class _Reader:
         self.id_attr = f"{{{self.gml_ns}}}id"
         self.counts: dict[str, int] = {}
         self.notes: list[str] = []
-        self.geom = GeometryParser(self.gml_ns, self._warn)
+        # 3 numbers of at most 32 characters (with their spaces) per vertex: a longer text certainly
+        # holds more vertices than the polygon limit
+        self.geom = GeometryParser(self.gml_ns, self._warn, max_ring_chars=options.max_polygon_vertices * 3 * 32)
         self.attr = AttributeReader(self._info, self._warn)
         self.builder = MeshBuilder()
         #: parse the ring texts of a batch at once (not with a bbox filter, which needs the points at once)

@@ -70,10 +70,13 @@ class GeometryParser:
         :mod:`citytwin.io.citygml`).
     """
 
-    def __init__(self, gml_ns: str, warn: Callable[[str], None]) -> None:
+    def __init__(self, gml_ns: str, warn: Callable[[str], None], max_ring_chars: int | None = None) -> None:
         self.gml_ns = gml_ns
         self.id_attr = f"{{{gml_ns}}}id"
         self.warn = warn
+        #: posList texts longer than this are skipped unparsed ("ring too long"): a ring far past the
+        #: polygon vertex limit would be parsed only to be left untriangulated
+        self.max_ring_chars = max_ring_chars
         g = f"{{{gml_ns}}}"
         self._polygon_tags = frozenset(g + n for n in _POLYGONS)
         self._aggregate_tags = frozenset(g + n for n in _AGGREGATES)
@@ -202,6 +205,11 @@ class GeometryParser:
                     first = lr[0]
                     ftag = first.tag
                     if ftag == pos_list:
+                        if self.max_ring_chars is not None and len(first.text or "") > self.max_ring_chars:
+                            self.warn("ring too long")
+                            if is_exterior:
+                                return
+                            continue
                         if not first.items() or first.get("srsDimension", "3") == "3":
                             if deferred is not None:
                                 coords = len(deferred)

@@ -129,9 +129,17 @@ def test_giant_self_intersecting_ring_is_skipped_with_a_counted_warning(tmp_path
     box = _read_within(path, 60)
     model = box["model"]
     assert len(model.objects) == 1
-    assert model.mesh.n_polygons == 1 and model.mesh.n_triangles == 0
-    assert "1 polygons or rings were skipped: polygons with more than 20,000 vertices (not triangulated)." in (
-        model.warnings
+    # ~4.8 MB of coordinates: far past the limit, so the ring is not even parsed
+    assert model.mesh.n_polygons == 0
+    assert (
+        "1 rings were skipped unread: their coordinate lists hold far more vertices than the polygon limit "
+        "(--max-polygon-vertices)." in model.warnings
+    )
+    # a limit whose text bound the ring fits: parsed, kept, but not triangulated
+    wider = _read_within(path, 60, LoadOptions(max_polygon_vertices=100_000))["model"]
+    assert wider.mesh.n_polygons == 1 and wider.mesh.n_triangles == 0
+    assert "1 polygons or rings were skipped: polygons with more than 100,000 vertices (not triangulated)." in (
+        wider.warnings
     )
 
 
