@@ -17,6 +17,9 @@ from tests.json_mutations import json_paths, mutated
 
 Mutator = Callable[[bytes, random.Random], bytes]
 
+#: The largest value a structural JSON edit repeats into a list, in bytes.
+MAX_MUTANT_BYTES = 64 * 2**20
+
 #: Replacements for numbers: huge, negative, zero, not a number, infinite, denormal, overflowing integers.
 NUMBERS = (
     b"0",
@@ -193,8 +196,10 @@ def json_structure(data: bytes, rng: random.Random) -> bytes:
             for _ in range(rng.choice((50, 2000))):
                 value = [value]
             parent[target[-1]] = value
-        else:  # a long list
-            parent[target[-1]] = [get(source)] * rng.choice((1000, 50_000))
+        else:  # a long list, within MAX_MUTANT_BYTES (a 1.4 GB mutant tests the disk more than the reader)
+            value = get(source)
+            repeat = min(rng.choice((1000, 50_000)), MAX_MUTANT_BYTES // max(len(json.dumps(value)), 1))
+            parent[target[-1]] = [value] * max(repeat, 1)
     except (KeyError, IndexError, TypeError):
         return flip_bytes(data, rng)
     try:
