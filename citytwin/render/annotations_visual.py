@@ -261,14 +261,9 @@ def overlay_renderer(renderer: Any) -> vtkRenderer:
     """
     ren = renderer_of(renderer)
     window = ren.GetRenderWindow()
-    renderers = window.GetRenderers()
-    renderers.InitTraversal()
-    for _ in range(renderers.GetNumberOfItems()):
-        other = renderers.GetNextItem()
-        if other is not None and other.GetObjectName() == OVERLAY_NAME:
-            if other.GetActiveCamera() is not ren.GetActiveCamera():
-                other.SetActiveCamera(ren.GetActiveCamera())
-            return other
+    found = _named_renderer(ren, OVERLAY_NAME)
+    if found is not None:
+        return found
     overlay = vtkRenderer()
     overlay.SetObjectName(OVERLAY_NAME)
     overlay.SetLayer(1)
@@ -284,6 +279,19 @@ def overlay_renderer(renderer: Any) -> vtkRenderer:
     return overlay
 
 
+def _named_renderer(ren: vtkRenderer, name: str) -> vtkRenderer | None:
+    """The renderer called ``name`` in ``ren``'s window, made to share ``ren``'s camera; ``None`` if there is none."""
+    renderers = ren.GetRenderWindow().GetRenderers()
+    renderers.InitTraversal()
+    for _ in range(renderers.GetNumberOfItems()):
+        other = renderers.GetNextItem()
+        if other is not None and other.GetObjectName() == name:
+            if other.GetActiveCamera() is not ren.GetActiveCamera():
+                other.SetActiveCamera(ren.GetActiveCamera())
+            return other
+    return None
+
+
 def scene_overlay_renderer(renderer: Any) -> vtkRenderer:
     """A renderer drawn right after ``renderer``'s scene, in its depth buffer (same camera), made on first use.
 
@@ -294,14 +302,9 @@ def scene_overlay_renderer(renderer: Any) -> vtkRenderer:
     """
     ren = renderer_of(renderer)
     window = ren.GetRenderWindow()
-    renderers = window.GetRenderers()
-    renderers.InitTraversal()
-    for _ in range(renderers.GetNumberOfItems()):
-        other = renderers.GetNextItem()
-        if other is not None and other.GetObjectName() == SCENE_OVERLAY_NAME:
-            if other.GetActiveCamera() is not ren.GetActiveCamera():
-                other.SetActiveCamera(ren.GetActiveCamera())
-            return other
+    found = _named_renderer(ren, SCENE_OVERLAY_NAME)
+    if found is not None:
+        return found
     extra = vtkRenderer()
     extra.SetObjectName(SCENE_OVERLAY_NAME)
     extra.SetLayer(ren.GetLayer())
