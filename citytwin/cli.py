@@ -197,8 +197,9 @@ def _build_parser() -> argparse.ArgumentParser:
     snap.add_argument("-o", "--output", required=True, metavar="OUT.png", help="image to write (.png or .jpg)")
     snap.add_argument("--size", default="1920x1080", metavar="WxH", help="image size (default: %(default)s)")
     snap.add_argument(
-        "--view", default="oblique-ne", choices=_view_names(), help="camera preset (default: %(default)s)"
-    )
+        "--view", default=None, choices=_view_names(),
+        help="camera preset (default: a project's saved view, else oblique-ne)",
+    )  # fmt: skip
     snap.add_argument("--colour-by", "--color-by", dest="colour_by", default=None, metavar="ATTR",
                       help="colour objects by this attribute, with a legend")  # fmt: skip
     snap.add_argument("--bookmark", default=None, metavar="NAME",
@@ -324,18 +325,15 @@ def _cmd_snapshot(args: argparse.Namespace) -> int:
     if out.is_dir():
         raise CityTwinError(f"The output {out} is a folder, not an image file.")
     options = _load_options(args)
-    models, pins, camera = _snapshot_inputs(args.files, options, args.bookmark)
-    pins += [_parse_pin(text, k) for k, text in enumerate(args.pin, start=len(pins) + 1)]
+    scene, camera = _snapshot_scene(args.files, options, args.bookmark)
+    scene.pins.extend(_parse_pin(text, k) for k, text in enumerate(args.pin, start=len(scene.pins) + 1))
     try:
         from citytwin.render.offscreen import snapshot
     except ImportError as exc:
         print(f"{PROG}: rendering is not available ({_one_line(exc)}).", file=sys.stderr)
         return EXIT_NO_GUI
     try:
-        extra: dict[str, Any] = {"pins": pins} if pins else {}  # the older signature stays enough without pins
-        if camera is not None:
-            extra["camera"] = camera
-        written = snapshot(models, out, size=size, view=args.view, colour_by=args.colour_by, **extra)
+        written = snapshot(scene, out, size=size, view=args.view, colour_by=args.colour_by, camera=camera)
     except ValueError as exc:  # a view or attribute the renderer refuses
         raise CityTwinError(str(exc)) from None
     except OSError as exc:
@@ -344,41 +342,45 @@ def _cmd_snapshot(args: argparse.Namespace) -> int:
     return 0
 
 
-def _snapshot_inputs(
-    files: Sequence[str], options: Any, bookmark: str | None = None
-) -> tuple[list[Any], list[Any], Any]:
-    """The models to draw, the pins to draw on them and the camera (``None``: a preset view).
+def _snapshot_scene(files: Sequence[str], options: Any, bookmark: str | None = None) -> tuple[Any, Any]:
+    """The scene to draw and the camera (``None``: the scene's own or a preset view).
 
-    Data files are read as they are; a project gives its shown sources (read with their own
-    options), its visible pins and, with ``bookmark``, that bookmark's camera.
+    Data files are read as they are and shown as the window shows a newly opened file; a
+    project gives its sources (read with their own options) shown as it says, its pins,
+    measurements and camera and, with ``bookmark``, that bookmark's camera.
     """
-    models: list[Any] = []
-    pins: list[Any] = []
+    from citytwin.model.scene import Scene
+    from citytwin.render.scene_view import default_layer, scene_from_project
+
+    scene = Scene()
     camera = None
     if bookmark is not None and not any(_is_project(f) for f in files):
         raise CityTwinError("--bookmark needs a .citytwin project among the files.")
     for f in files:
         if not _is_project(f):
-            models.append(_read(f, options))
+            model = _read(f, options)
+            layer = default_layer(Path(f).name, model)
+            if layer is not None:
+                scene.add_layer(layer, undoable=False)
             continue
         from citytwin.io.project import read_project, read_sources
 
         project = read_project(f)
         loaded, problems = read_sources(project)
-        for problem in problems:
-            print(f"{PROG}: {_one_line(problem)}", file=sys.stderr)
         if not loaded:
+            for problem in problems:
+                print(f"{PROG}: {_one_line(problem)}", file=sys.stderr)
             raise CityTwinError(f"None of the data files of {Path(f).name} could be opened.")
-        models.extend(model for source, model in loaded if source.layer is None or source.layer.visible)
-        if project.pin_layer.visible:
-            pins.extend(pin for pin in project.pins if pin.visible)
+        _, more = scene_from_project(project, loaded, into=scene)
+        for problem in problems + more:
+            print(f"{PROG}: {_one_line(problem)}", file=sys.stderr)
         if bookmark is not None and camera is None:
             found = project.bookmark(bookmark)
             if found is None:
                 names = ", ".join(repr(b.name) for b in project.bookmarks[:_MAX_LISTED]) or "none"
                 raise CityTwinError(f"{Path(f).name} has no bookmark {bookmark!r} (it has {names}).")
             camera = found.camera
-    return models, pins, camera
+    return scene, camera
 
 
 def _parse_pin(text: str, number: int) -> Any:

@@ -183,8 +183,10 @@ def fake_render(monkeypatch):
     """Replace the offscreen renderer with a recorder (arguments only, no pixels)."""
     calls: list[dict] = []
 
-    def snapshot(models, out_png, size=(1920, 1080), view="oblique-ne", colour_by=None):
-        calls.append({"models": models, "out": Path(out_png), "size": size, "view": view, "colour_by": colour_by})
+    def snapshot(scene, out_png, size=(1920, 1080), view=None, colour_by=None, camera=None):
+        models = [layer.model for layer in scene.layers]  # the sources as read, not reprojected
+        calls.append({"scene": scene, "models": models, "out": Path(out_png), "size": size, "view": view,
+                      "colour_by": colour_by, "camera": camera})  # fmt: skip
         return Path(out_png)
 
     import citytwin.render.offscreen as offscreen

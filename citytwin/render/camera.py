@@ -79,6 +79,29 @@ class CameraPose:
         camera.OrthogonalizeViewUp()
 
     @classmethod
+    def from_state(cls, state: Any, origin: np.ndarray) -> CameraPose:
+        """The pose of a :class:`~citytwin.model.camera.CameraState` (world coordinates) relative to ``origin``."""
+        o = np.asarray(origin, np.float64)
+        return cls(
+            np.asarray(state.position, np.float64) - o,
+            np.asarray(state.focal_point, np.float64) - o,
+            np.asarray(state.view_up, np.float64),
+            float(state.view_angle),
+        )
+
+    def to_state(self, origin: np.ndarray) -> Any:
+        """The :class:`~citytwin.model.camera.CameraState` (world coordinates) of this pose."""
+        from citytwin.model.camera import CameraState
+
+        o = np.asarray(origin, np.float64)
+        return CameraState(
+            tuple(float(v) for v in np.asarray(self.position, np.float64) + o),
+            tuple(float(v) for v in np.asarray(self.focal_point, np.float64) + o),
+            tuple(float(v) for v in np.asarray(self.view_up, np.float64)),
+            float(self.view_angle),
+        )
+
+    @classmethod
     def from_vtk(cls, camera: Any) -> CameraPose:
         """Read a pose back from a ``vtkCamera``."""
         return cls(

@@ -1,6 +1,8 @@
-"""Render city models to an image without a window (CLI snapshots, tests, video frames).
+"""Render city models to an image without a window (CLI snapshots, stills, video frames, tests).
 
-The scene is built with the same visuals and style as the interactive window.
+A model :class:`~citytwin.model.scene.Scene` is drawn through the same
+:class:`~citytwin.render.scene_view.SceneView` as the window, so an export
+shows the window's layers, colour modes, pins and look.
 With an X display (or Xvfb) VTK uses GLX; with no ``DISPLAY`` at all this module
 asks VTK for its EGL render window (Mesa's llvmpipe on a machine without GPU), so
 ``citytwin snapshot`` works on a headless server.
@@ -19,9 +21,11 @@ from vtkmodules.vtkRenderingCore import vtkWindowToImageFilter
 
 from citytwin.model.citymodel import CityModel
 from citytwin.model.pointcloud import PointCloud
+from citytwin.model.scene import Scene
 from citytwin.render.camera import CameraPose, preset_view, project
 from citytwin.render.convert import choose_origin
 from citytwin.render.pointcloud_visual import PointCloudVisual, PointPickResult
+from citytwin.render.scene_view import SceneView, scene_from_models
 from citytwin.render.style import DEFAULT_STYLE, Style, apply_style
 from citytwin.render.visuals import BaseVisual, CityModelVisual, PickResult, create_visual
 
@@ -42,7 +46,13 @@ class OffscreenScene:
     style
         The look (the window's default unless given).
     origin
-        Scene origin; by default :func:`~citytwin.render.convert.choose_origin` of the first model added.
+        Scene origin; by default :func:`~citytwin.render.convert.choose_origin` of the first model added
+        (or the scene's).
+    scene
+        A model scene to draw and follow (its layers with their settings, and with ``annotations``
+        its pins and measurements). Without one, models are added one by one with :meth:`add`.
+    annotations
+        Draw the scene's pins and measurements.
 
     Examples
     --------
@@ -57,6 +67,8 @@ class OffscreenScene:
         size: tuple[int, int] = (1920, 1080),
         style: Style = DEFAULT_STYLE,
         origin: np.ndarray | None = None,
+        scene: Scene | None = None,
+        annotations: bool = True,
     ) -> None:
         _prefer_headless_backend()
         import pyvista as pv
@@ -68,7 +80,20 @@ class OffscreenScene:
         apply_style(self.plotter, style)
         self.visuals: list[BaseVisual] = []
         self.pins_visual: Any = None
+        self.measurements_visual: Any = None
         self.pose: CameraPose | None = None
+        self.scene = scene
+        self.view: SceneView | None = None
+        if scene is not None:
+            if scene.origin is None and self.origin is not None:
+                scene.origin = self.origin
+            self.origin = scene.origin
+            self.view = SceneView(
+                scene, self.plotter, style, on_added=lambda _, v: self.visuals.append(v),
+                on_removed=lambda _, v: self.visuals.remove(v),
+            )  # fmt: skip
+            if annotations:
+                self._follow_annotations(scene)
         self._grabber = vtkWindowToImageFilter()
         self._grabber.SetInput(self.plotter.render_window)
         self._grabber.SetInputBufferTypeToRGB()
@@ -85,14 +110,34 @@ class OffscreenScene:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    def _follow_annotations(self, scene: Scene) -> None:
+        from citytwin.model.measure_units import length_unit
+        from citytwin.render.annotations_visual import PinsVisual, source_to_display
+        from citytwin.render.measurements_visual import MeasurementsVisual
+
+        origin = self.origin if self.origin is not None else np.zeros(3)
+        self.pins_visual = PinsVisual(
+            scene.pins, self.plotter, origin, to_display=lambda: source_to_display(scene.crs, scene.display_crs),
+            settings=scene.annotation_settings,
+        )  # fmt: skip
+        if len(scene.measurements):
+            self.measurements_visual = MeasurementsVisual(
+                scene.measurements, self.plotter, origin, length_unit(scene.display_crs)
+            )
+
     def close(self) -> None:
         """Free the render window."""
+        if self.view is not None:
+            self.view.close()
+            self.view = None
         for v in self.visuals:
             v.remove()
         self.visuals = []
-        if self.pins_visual is not None:
-            self.pins_visual.remove()
-            self.pins_visual = None
+        for name in ("pins_visual", "measurements_visual"):
+            visual = getattr(self, name)
+            if visual is not None:
+                visual.remove()
+                setattr(self, name, None)
         self._grabber.SetInput(None)
         self.plotter.close()
 
@@ -121,7 +166,7 @@ class OffscreenScene:
 
     def bounds(self) -> np.ndarray:
         """Union of the visuals' bounds, relative to the origin."""
-        bs = np.array([v.bounds() for v in self.visuals]).reshape(-1, 6)
+        bs = np.array([v.bounds() for v in self.visuals if getattr(v, "visible", True)]).reshape(-1, 6)
         bs = bs[np.isfinite(bs).all(axis=1)]
         if len(bs) == 0:
             return np.array([-1.0, -1.0, -1.0, 1.0, 1.0, 1.0])
@@ -131,8 +176,15 @@ class OffscreenScene:
         """Point the camera with a preset that fits every model (see :func:`preset_view`)."""
         kwargs.setdefault("aspect", self.size[0] / self.size[1])
         if "points" not in kwargs and self.visuals:
-            kwargs["points"] = np.concatenate([v.fit_points() for v in self.visuals])
+            shown = [v for v in self.visuals if getattr(v, "visible", True)] or self.visuals
+            kwargs["points"] = np.concatenate([v.fit_points() for v in shown])
         pose = preset_view(self.bounds(), view, **kwargs)
+        self.set_pose(pose)
+        return pose
+
+    def set_camera(self, camera: Any) -> CameraPose:
+        """Use a :class:`~citytwin.model.camera.CameraState` (world coordinates)."""
+        pose = CameraPose.from_state(camera, self.origin if self.origin is not None else np.zeros(3))
         self.set_pose(pose)
         return pose
 
@@ -222,9 +274,9 @@ def _style_points(scene: OffscreenScene, colour: str | None, size: float | None,
 
 
 def render_image(
-    models: Sequence[CityModel | PointCloud],
+    models: Sequence[CityModel | PointCloud] | Scene,
     size: tuple[int, int] = (1920, 1080),
-    view: str = "oblique-ne",
+    view: str | None = None,
     colour_by: str | None = None,
     *,
     cmap: str = "viridis",
@@ -240,13 +292,15 @@ def render_image(
     Parameters
     ----------
     models
-        City models and point clouds; they share the first model's origin, and city
-        models in another CRS (or in latitude/longitude) are reprojected for display
-        like in the window.
+        City models and point clouds, shown as the window shows newly opened files; they share
+        the first model's origin, and city models in another CRS (or in latitude/longitude) are
+        reprojected for display like in the window. Or a model :class:`~citytwin.model.scene.Scene`,
+        drawn with its layers' settings, pins and measurements.
     size
         ``(width, height)``.
     view
-        A preset of :data:`citytwin.render.camera.VIEW_NAMES`.
+        A preset of :data:`citytwin.render.camera.VIEW_NAMES`; ``None``: the scene's camera when it
+        has one, else ``"oblique-ne"``.
     colour_by
         Attribute name to colour objects by (legend included), or ``None`` for the default look.
     cmap
@@ -263,49 +317,49 @@ def render_image(
         A :class:`~citytwin.model.camera.CameraState` (world coordinates, as a scene or a bookmark
         keeps them) used instead of ``view``.
     """
-    from citytwin.model.scene import display_models
-
-    models = list(models)
-    shown = display_models(models)
-    with OffscreenScene(size, style) as scene:
-        for m in shown:
-            scene.add(m)
-        if pins:
-            scene.add_pins(list(pins), to_display=_pins_transform(models, shown))
+    model_scene = models if isinstance(models, Scene) else scene_from_models(list(models))
+    model_scene.pins.extend(pins or ())
+    if camera is None and view is None:
+        camera = model_scene.camera
+    with OffscreenScene(size, style, scene=model_scene) as scene:
         _style_points(scene, point_colour, point_size, eye_dome_lighting)
         if colour_by:
             _colour_layers(scene, colour_by, cmap)
         if camera is not None and scene.origin is not None:
-            o = scene.origin
-            scene.set_pose(
-                CameraPose(
-                    np.asarray(camera.position, float) - o,
-                    np.asarray(camera.focal_point, float) - o,
-                    np.asarray(camera.view_up, float),
-                    float(camera.view_angle),
-                )
-            )
+            scene.set_camera(camera)
         else:
-            scene.set_view(view)
+            scene.set_view(view or "oblique-ne")
         return scene.render()
 
 
-def _pins_transform(models: list[Any], shown: list[Any]) -> Any:
-    """Source CRS of the pins (the first model's that has one) → the CRS the models are drawn in."""
-    from citytwin.render.annotations_visual import source_to_display
+def render_scene(
+    scene: Scene,
+    size: tuple[int, int] = (1920, 1080),
+    *,
+    camera: Any = None,
+    view: str = "oblique-ne",
+    style: Style = DEFAULT_STYLE,
+) -> np.ndarray:
+    """Render a model scene as the window shows it, to an ``(H, W, 3)`` uint8 array.
 
-    for model, drawn in zip(models, shown, strict=True):
-        crs = getattr(model, "crs", None)
-        if crs is not None and crs.epsg is not None:
-            return source_to_display(crs, getattr(drawn, "crs", None))
-    return None
+    Every layer with its settings (visibility, opacity, LoD, colour mode, hidden classes and
+    types), the pins and the measurements are drawn. The camera is ``camera`` (a
+    :class:`~citytwin.model.camera.CameraState`), else the scene's own, else the preset ``view``.
+    """
+    with OffscreenScene(size, style, scene=scene) as off:
+        camera = camera if camera is not None else scene.camera
+        if camera is not None and off.origin is not None:
+            off.set_camera(camera)
+        else:
+            off.set_view(view)
+        return off.render()
 
 
 def snapshot(
-    models: Sequence[CityModel | PointCloud],
+    models: Sequence[CityModel | PointCloud] | Scene,
     out_png: str | Path,
     size: tuple[int, int] = (1920, 1080),
-    view: str = "oblique-ne",
+    view: str | None = None,
     colour_by: str | None = None,
     *,
     cmap: str = "viridis",

@@ -230,6 +230,7 @@ class CityModelVisual(BaseVisual):
         self._hidden_classes = np.zeros(256, bool)
         self._hidden_types: frozenset[str] = frozenset()
         self._type_keep: np.ndarray | None = None  # (T,) bool, None when no type is hidden
+        self._filter_keep: np.ndarray | None = None  # (T,) bool from set_object_filter, None: no filter
         self._mode: ColourMode = "semantic"
         self._mode_colours = cell["colors"]
         self._selected_tris = np.zeros(self.arrays.n_triangles, bool)
@@ -287,6 +288,8 @@ class CityModelVisual(BaseVisual):
         keep = self._lod_keep & ~self._hidden_classes[cell["semantic"]]
         if self._type_keep is not None:
             keep &= self._type_keep
+        if self._filter_keep is not None:
+            keep &= self._filter_keep
         return keep
 
     def _rebuild_cells(self) -> None:
@@ -451,6 +454,28 @@ class CityModelVisual(BaseVisual):
                 keep = np.ones(len(roots), bool)
                 keep[ok] = ~hidden_obj[roots[ok]]
                 self._type_keep = keep
+        self._rebuild_cells()
+
+    def set_object_filter(self, shown: np.ndarray | None) -> None:
+        """Draw only the objects where ``shown`` (``(N,)`` bool over the object table) is True.
+
+        A tour's animated attribute filter uses it ("city growth"). A part goes with its own
+        entry; pass values inherited from the parent object to filter whole buildings. ``None``
+        shows every object again. Only the drawn triangles are re-selected.
+        """
+        if shown is None:
+            if self._filter_keep is None:
+                return
+            self._filter_keep = None
+        else:
+            shown = np.asarray(shown, bool)
+            objs = self.arrays.cell["object"]
+            ok = (objs >= 0) & (objs < len(shown))
+            keep = np.ones(len(objs), bool)
+            keep[ok] = shown[objs[ok]]
+            if self._filter_keep is not None and np.array_equal(keep, self._filter_keep):
+                return
+            self._filter_keep = keep
         self._rebuild_cells()
 
     @property

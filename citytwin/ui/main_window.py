@@ -649,14 +649,10 @@ class MainWindow(QMainWindow):
     @staticmethod
     def _layer_for(path: Path, model) -> CityModelLayer | PointCloudLayer | None:
         """The layer kind that shows what a reader returned (``None`` when there is nothing to show)."""
-        if isinstance(model, PointCloud):
-            return PointCloudLayer(name=path.name, cloud=model) if model.n_points else None
-        if len(model.objects) == 0 and model.mesh.n_triangles == 0:
-            return None
-        from citytwin.render.visuals import preferred_colour_mode
+        from citytwin.render.scene_view import default_layer
 
         # textured / painted models start showing their appearance (not an undo step: part of opening)
-        return CityModelLayer(name=path.name, model=model, colour_mode=preferred_colour_mode(model))
+        return default_layer(path.name, model)
 
     def _on_failed(self, worker: LoadWorker, message: str) -> None:
         self._finish_worker(worker, False)

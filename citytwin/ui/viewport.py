@@ -1,10 +1,11 @@
 """The 3D view: a pyvistaqt ``QtInteractor`` that follows the scene.
 
 The viewport is the only Qt code that touches VTK, and only through the
-render package: it creates one :mod:`citytwin.render.visuals` visual per
-layer when the layer list emits ``inserted``, drops it on ``removed``, and
-forwards each layer event (visible, opacity, lod, colour mode, hidden
-classes and types, selection) to a method of the visual.
+render package: a :class:`~citytwin.render.scene_view.SceneView` (the same
+one snapshots, stills and video use) creates one visual per layer when the
+layer list emits ``inserted``, drops it on ``removed``, and forwards each
+layer event to the visual; the viewport adds navigation, picking and the
+frame scheduling.
 
 Navigation is terrain-like with +Z up: left-drag orbits around the surface
 point under the cursor, right/middle-drag (or Shift+left) pans so the
@@ -34,8 +35,8 @@ from citytwin.model.pointcloud import PointCloudLayer
 from citytwin.model.scene import Scene
 from citytwin.render.camera import FILL, CameraPose, box_corners, direction_for, pose_for_points, preset_view
 from citytwin.render.pointcloud_visual import PointPickResult
+from citytwin.render.scene_view import SceneView
 from citytwin.render.style import DEFAULT_STYLE, Style, apply_style
-from citytwin.render.visuals import visual_class_for
 
 ANIMATION_SECONDS = 0.4
 CLICK_TOLERANCE_PX = 4
@@ -126,8 +127,6 @@ class Viewport(QWidget):
         layout.addWidget(self.plotter)
         apply_style(self.plotter, style)
         self.renderer = self.plotter.renderer
-        self.visuals: dict[int, Any] = {}
-        self._callbacks: dict[int, list[tuple[Any, Any]]] = {}
         self._has_view = False
         self._written_camera: CameraState | None = None
         # camera animation
@@ -155,8 +154,12 @@ class Viewport(QWidget):
         #: (seconds, visual) of the warm-up pieces run so far (for benchmarks)
         self.warm_up_log: list[tuple[float, Any]] = []
         self._setup_interaction()
-        for layer in scene.layers:
-            self._add_visual(layer)
+        #: draws the scene's layers, as every export does (render/scene_view.py)
+        self.view = SceneView(
+            scene, self.plotter, style, on_change=self._on_visual_changed,
+            on_added=self._on_visual_added, on_removed=self._on_visual_removed,
+        )  # fmt: skip
+        self.visuals = self.view.visuals
         scene.layers.events.inserted.connect(self._on_inserted)
         scene.layers.events.removed.connect(self._on_removed)
         scene.camera_changed.connect(self._on_scene_camera)
@@ -173,8 +176,7 @@ class Viewport(QWidget):
         ev.inserted.disconnect(self._on_inserted)
         ev.removed.disconnect(self._on_removed)
         self.scene.camera_changed.disconnect(self._on_scene_camera)
-        for layer in list(self.scene.layers):
-            self._remove_visual(layer)
+        self.view.close()
         self.plotter.close()
 
     # ---------------------------------------------------------------- layers
@@ -183,84 +185,29 @@ class Viewport(QWidget):
         return self.scene.origin if self.scene.origin is not None else np.zeros(3)
 
     def visual(self, layer: Layer) -> Any | None:
-        return self.visuals.get(id(layer))
+        return self.view.visual(layer)
 
     def _on_inserted(self, index: int, layer: Layer) -> None:
-        self._add_visual(layer)
         if not self._has_view:
             self.reset_view(animate=False)
         self.request_render()
 
     def _on_removed(self, index: int, layer: Layer) -> None:
-        self._remove_visual(layer)
         self.request_render()
 
-    def _add_visual(self, layer: Layer) -> None:
-        """Build the layer's visual from what it draws (``layer.display_model``) and follow its events.
-
-        The visual class comes from the render registry (``visual_class_for``): a city model or
-        mesh gets a :class:`CityModelVisual`, a point cloud a ``PointCloudVisual``.
-        """
-        model = getattr(layer, "display_model", None)
-        if model is None:
-            return
-        try:
-            cls = visual_class_for(model)
-        except TypeError:
-            return
-        if isinstance(layer, PointCloudLayer):
-            vis = cls(model, self.plotter, self.origin, self.style, colour_mode=layer.colour_mode,
-                      point_size=layer.point_size)  # fmt: skip
-            conns = self._follow_point_cloud(layer, vis)
-        elif isinstance(layer, CityModelLayer):
-            # a model without triangles (attributes only, or nothing readable) still gets an (empty) visual
-            vis = cls(model, self.plotter, self.origin, self.style, lod=layer.lod)
-            conns = self._follow_city_model(layer, vis)
-        else:
-            return
-        self.visuals[id(layer)] = vis
-        for sig, cb in conns:
-            sig.connect(cb)
-        self._callbacks[id(layer)] = conns
+    def _on_visual_added(self, layer: Layer, vis: Any) -> None:
         self.stats_changed.emit()
         self._queue_warm_up(vis)
 
-    def _follow_city_model(self, layer: CityModelLayer, vis: Any) -> list[tuple[Any, Any]]:
-        vis.set_visible(layer.visible)
-        vis.set_opacity(layer.opacity)
-        for code in layer.hidden_semantics:
-            vis.set_semantic_visible(code, False)
-        vis.set_hidden_types(layer.hidden_types)
-        self._apply_colour(layer, vis)
-        if layer.selection:
-            vis.highlight(list(layer.selection))
-        ev = layer.events
-        return [
-            (ev.visible, lambda v, *_, vis=vis: self._call(vis, vis.set_visible, v)),
-            (ev.opacity, lambda v, *_, vis=vis: self._call(vis, vis.set_opacity, v)),
-            (ev.lod, lambda v, *_, vis=vis: self._call(vis, vis.set_lod, v)),
-            (ev.hidden_semantics, lambda v, *_, vis=vis: self._call(vis, self._apply_semantics, vis, v)),
-            (ev.hidden_types, lambda v, *_, vis=vis: self._call(vis, vis.set_hidden_types, v)),
-            (ev.selection, lambda v, *_, vis=vis: self._call(vis, vis.highlight, list(v))),
-            (ev.colour_mode, lambda v, *_, layer=layer, vis=vis: self._call(vis, self._apply_colour, layer, vis)),
-            (
-                ev.colour_attribute,
-                lambda v, *_, layer=layer, vis=vis: self._call(vis, self._apply_colour, layer, vis),
-            ),
-            (ev.single_colour, lambda v, *_, layer=layer, vis=vis: self._call(vis, self._apply_colour, layer, vis)),
-        ]
+    def _on_visual_removed(self, layer: Layer, vis: Any) -> None:
+        if vis in self._warm_queue:
+            self._warm_queue.remove(vis)
+        self.stats_changed.emit()
 
-    def _follow_point_cloud(self, layer: PointCloudLayer, vis: Any) -> list[tuple[Any, Any]]:
-        vis.apply_layer(layer)
-        ev = layer.events
-        return [
-            (ev.visible, lambda v, *_, vis=vis: self._call(vis, vis.set_visible, v)),
-            (ev.opacity, lambda v, *_, vis=vis: self._call(vis, vis.set_opacity, v)),
-            (ev.colour_mode, lambda v, *_, vis=vis: self._call(vis, vis.set_colour_mode, v)),
-            (ev.point_size, lambda v, *_, vis=vis: self._call(vis, vis.set_point_size, v)),
-            (ev.eye_dome_lighting, lambda v, *_, vis=vis: self._call(vis, vis.set_eye_dome_lighting, v)),
-            (ev.hidden_classes, lambda v, *_, vis=vis: self._call(vis, vis.set_hidden_classes, v)),
-        ]
+    def _on_visual_changed(self, vis: Any) -> None:
+        self.stats_changed.emit()
+        self.request_render()
+        self._queue_warm_up(vis)  # a new LoD or filter drops the visual's locator and proxy
 
     def highlight_point(self, layer: Layer | None, index: int) -> None:
         """Mark one point of a point-cloud layer (``None`` / -1 clears every point mark)."""
@@ -271,22 +218,6 @@ class Viewport(QWidget):
                 if len(vis.highlighted) or want:
                     vis.highlight(want)
         self.request_render()
-
-    def _remove_visual(self, layer: Layer) -> None:
-        for sig, cb in self._callbacks.pop(id(layer), []):
-            sig.disconnect(cb)
-        vis = self.visuals.pop(id(layer), None)
-        if vis is not None:
-            if vis in self._warm_queue:
-                self._warm_queue.remove(vis)
-            vis.remove()
-            self.stats_changed.emit()
-
-    def _call(self, vis: Any, fn, *args) -> None:
-        fn(*args)
-        self.stats_changed.emit()
-        self.request_render()
-        self._queue_warm_up(vis)  # a new LoD or filter drops the visual's locator and proxy
 
     # ---------------------------------------------------------------- warm-up
     def _queue_warm_up(self, vis: Any) -> None:
@@ -351,24 +282,6 @@ class Viewport(QWidget):
         for vis in self.visuals.values():
             vis.set_interactive(False)
         self.request_render()
-
-    @staticmethod
-    def _apply_semantics(vis: Any, hidden: frozenset[int]) -> None:
-        for code in range(256):
-            want = code not in hidden
-            if vis.semantic_visible(code) != want:
-                vis.set_semantic_visible(code, want)
-
-    def _apply_colour(self, layer: CityModelLayer, vis: Any) -> None:
-        mode = layer.colour_mode
-        if mode == "attribute" and layer.colour_attribute:
-            vis.set_colour_mode("attribute", attribute=layer.colour_attribute)
-        elif mode == "single":
-            vis.set_colour_mode("single", colour=tuple(int(round(c * 255)) for c in layer.single_colour))
-        elif mode in ("texture", "elevation"):  # texture: surfaces without one keep their semantic colour
-            vis.set_colour_mode(mode)
-        else:  # semantic, attribute without a name
-            vis.set_colour_mode("semantic")
 
     def thematic(self, layer: Layer):
         """The legend data of a layer coloured by attribute, else ``None``."""
@@ -537,14 +450,7 @@ class Viewport(QWidget):
         self.fit_bounds(np.concatenate([b[:3] - o, b[3:] - o]), animate, fill)
 
     def _publish_camera(self) -> None:
-        pose = self.current_pose()
-        o = self.origin
-        state = CameraState(
-            tuple(float(v) for v in pose.position + o),
-            tuple(float(v) for v in pose.focal_point + o),
-            tuple(float(v) for v in pose.view_up),
-            float(pose.view_angle),
-        )
+        state = self.current_pose().to_state(self.origin)
         self._written_camera = state
         self.scene.camera = state
 
@@ -555,14 +461,7 @@ class Viewport(QWidget):
             return
         if state == self._written_camera:
             return
-        o = self.origin
-        pose = CameraPose(
-            np.asarray(state.position, float) - o,
-            np.asarray(state.focal_point, float) - o,
-            np.asarray(state.view_up, float),
-            float(state.view_angle),
-        )
-        self.fly_to(pose)
+        self.fly_to(CameraPose.from_state(state, self.origin))
 
     # ---------------------------------------------------------------- picking
     def pick(self, x: float, y: float) -> tuple[CityModelLayer | None, Any]:

@@ -7,7 +7,8 @@ import numpy as np
 import citytwin.io
 from citytwin.model.scene import display_models
 from citytwin.model.semantics import SurfaceClass
-from citytwin.render.offscreen import render_image
+from citytwin.render.offscreen import render_scene
+from citytwin.render.scene_view import scene_from_models
 from citytwin.render.style import SURFACE_COLOURS, Style
 from tests.conftest import shared_file
 
@@ -23,7 +24,9 @@ def test_lat_lon_city_model_is_drawn_in_its_utm_zone():
     extent = shown.bounds[3:5] - shown.bounds[:2]
     # eight buildings of an Ota ward block: tens to hundreds of metres, not fractions of a degree
     assert (extent > 20).all() and (extent < 20_000).all()
-    img = render_image([model], size=(400, 300), view="top", style=Style(lighting="flat"))
+    scene = scene_from_models([model])
+    scene.layers[0].colour_mode = "semantic"  # PLATEAU is textured: the window starts showing the images
+    img = render_scene(scene, size=(400, 300), view="top", style=Style(lighting="flat"))
     roof = np.array(SURFACE_COLOURS[SurfaceClass.ROOF])
     roof_pixels = (np.abs(img.astype(int) - roof).max(axis=2) <= 3).sum()
     assert roof_pixels > 0.05 * img.shape[0] * img.shape[1]

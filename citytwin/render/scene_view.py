@@ -1,0 +1,353 @@
+"""Draw a model :class:`~citytwin.model.scene.Scene` and keep the drawing in step with it.
+
+One class serves the window and everything rendered without one (snapshots,
+stills, video frames, presenter mode): :class:`SceneView` creates one visual per
+layer when the layer list emits ``inserted``, drops it on ``removed``, and
+forwards each layer event (visible, opacity, LoD, colour mode, hidden classes
+and types, selection, point size …) to the visual. Because the window and the
+exporters draw through the same code, an exported image shows what the window
+shows: the same layers, colour modes and look.
+
+:func:`default_layer` is the one rule for how a newly read file is shown (a
+textured or painted model starts in its appearance colours), used by the
+window and by the CLI alike.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from citytwin.model.citymodel import CityModel
+from citytwin.model.layers import CityModelLayer, Layer
+from citytwin.model.pointcloud import PointCloud, PointCloudLayer
+from citytwin.model.scene import Scene
+from citytwin.render.style import DEFAULT_STYLE, Style
+from citytwin.render.visuals import preferred_colour_mode, visual_class_for
+
+
+def default_layer(name: str, model: CityModel | PointCloud) -> CityModelLayer | PointCloudLayer | None:
+    """The layer that shows what a reader returned, as a newly opened file is shown.
+
+    A city model or mesh with textures, materials or vertex colours starts in ``"texture"``
+    colour mode, others in ``"semantic"``; a point cloud in its own default colour mode.
+    Returns ``None`` when there is nothing to show (no object, no triangle, no point).
+    """
+    if isinstance(model, PointCloud):
+        return PointCloudLayer(name=name, cloud=model) if model.n_points else None
+    if len(model.objects) == 0 and model.mesh.n_triangles == 0:
+        return None
+    return CityModelLayer(name=name, model=model, colour_mode=preferred_colour_mode(model))
+
+
+def scene_from_models(models: list[CityModel | PointCloud], names: list[str] | None = None) -> Scene:
+    """A scene showing ``models`` as the window shows newly opened files (not undoable steps).
+
+    Raises
+    ------
+    CityTwinError
+        When a model cannot be reprojected to the scene's CRS.
+    """
+    scene = Scene()
+    for k, model in enumerate(models):
+        name = names[k] if names is not None else str(getattr(model, "source", None) or f"layer {k + 1}")
+        layer = default_layer(name, model)
+        if layer is None and isinstance(model, CityModel):  # attributes only: an (empty) layer still counts
+            layer = CityModelLayer(name=name, model=model)
+        if layer is not None:
+            scene.add_layer(layer, undoable=False)
+    return scene
+
+
+def scene_from_project(
+    project: Any, loaded: list[tuple[Any, Any]], into: Scene | None = None
+) -> tuple[Scene, list[str]]:
+    """A scene as the window shows a project: its read sources, each shown as the project says, and its items.
+
+    Parameters
+    ----------
+    project
+        The :class:`~citytwin.model.project.Project`.
+    loaded
+        ``(source, model)`` pairs as :func:`citytwin.io.project.read_sources` returns them.
+    into
+        Add to this scene (its items are kept and the project's appended) instead of a new one.
+
+    Returns
+    -------
+    scene, problems
+        The scene (camera, pins, measurements, bookmarks and tours included) and one sentence per
+        setting or layer that could not be applied.
+    """
+    import msgspec
+
+    from citytwin.errors import CityTwinError
+    from citytwin.model.project_scene import apply_items, apply_layer_settings
+
+    scene = into if into is not None else Scene()
+    problems: list[str] = []
+    for source, model in loaded:
+        layer = default_layer(source.display_name, model)
+        if layer is None:
+            problems.append(f"{source.display_name}: nothing could be read from this file to show.")
+            continue
+        layer.source = msgspec.structs.replace(source, layer=None)
+        problems += apply_layer_settings(layer, source.layer)
+        try:
+            scene.add_layer(layer, undoable=False)
+        except CityTwinError as exc:
+            problems.append(str(exc))
+    if into is None:
+        apply_items(scene, project)
+    else:
+        for items, new in ((scene.pins, project.pins), (scene.measurements, project.measurements),
+                           (scene.bookmarks, project.bookmarks)):  # fmt: skip
+            items.extend(item for item in new if items.by_id(item.id) is None)
+        if scene.camera is None and project.camera is not None:
+            scene.camera = project.camera
+    return scene, problems
+
+
+class SceneView:
+    """The visuals of a scene's layers in one renderer, following the scene's events.
+
+    Parameters
+    ----------
+    scene
+        What to draw. Its ``origin`` is the render origin (float64 world → float32 relative).
+    plotter
+        A pyvista plotter (off screen or a ``QtInteractor``).
+    style
+        The look.
+    on_change
+        Called with the visual after the drawing of a layer changed (the window asks for a
+        frame and refreshes its counts); ``None`` for off-screen use.
+    on_added, on_removed
+        Called with ``(layer, visual)`` after a visual was made or before it is removed.
+
+    Attributes
+    ----------
+    visuals
+        ``id(layer)`` → visual, for the layers that draw something.
+    """
+
+    def __init__(
+        self,
+        scene: Scene,
+        plotter: Any,
+        style: Style = DEFAULT_STYLE,
+        on_change: Callable[[Any], None] | None = None,
+        on_added: Callable[[Layer, Any], None] | None = None,
+        on_removed: Callable[[Layer, Any], None] | None = None,
+    ) -> None:
+        self.scene = scene
+        self.plotter = plotter
+        self.style = style
+        self.on_change = on_change
+        self.on_added = on_added
+        self.on_removed = on_removed
+        self.visuals: dict[int, Any] = {}
+        self._callbacks: dict[int, list[tuple[Any, Any]]] = {}
+        self._filter: tuple[str, float] | None = None
+        for layer in scene.layers:
+            self._add_visual(layer)
+        scene.layers.events.inserted.connect(self._on_inserted)
+        scene.layers.events.removed.connect(self._on_removed)
+
+    @property
+    def origin(self) -> np.ndarray:
+        return self.scene.origin if self.scene.origin is not None else np.zeros(3)
+
+    def visual(self, layer: Layer) -> Any | None:
+        """The visual drawing ``layer``, or ``None``."""
+        return self.visuals.get(id(layer))
+
+    def close(self) -> None:
+        """Stop following the scene and remove every visual."""
+        ev = self.scene.layers.events
+        ev.inserted.disconnect(self._on_inserted)
+        ev.removed.disconnect(self._on_removed)
+        for layer in list(self.scene.layers):
+            self._remove_visual(layer)
+
+    # ------------------------------------------------------------------ layers
+    def _on_inserted(self, index: int, layer: Layer) -> None:
+        self._add_visual(layer)
+
+    def _on_removed(self, index: int, layer: Layer) -> None:
+        self._remove_visual(layer)
+
+    def _add_visual(self, layer: Layer) -> None:
+        """Build the layer's visual from what it draws (``layer.display_model``) and follow its events."""
+        model = getattr(layer, "display_model", None)
+        if model is None:
+            return
+        try:
+            cls = visual_class_for(model)
+        except TypeError:
+            return
+        if isinstance(layer, PointCloudLayer):
+            vis = cls(model, self.plotter, self.origin, self.style, colour_mode=layer.colour_mode,
+                      point_size=layer.point_size)  # fmt: skip
+            conns = self._follow_point_cloud(layer, vis)
+        elif isinstance(layer, CityModelLayer):
+            # a model without triangles (attributes only, or nothing readable) still gets an (empty) visual
+            vis = cls(model, self.plotter, self.origin, self.style, lod=layer.lod)
+            conns = self._follow_city_model(layer, vis)
+            if self._filter is not None:
+                self._apply_filter(vis)
+        else:
+            return
+        self.visuals[id(layer)] = vis
+        for sig, cb in conns:
+            sig.connect(cb)
+        self._callbacks[id(layer)] = conns
+        if self.on_added is not None:
+            self.on_added(layer, vis)
+
+    def _remove_visual(self, layer: Layer) -> None:
+        for sig, cb in self._callbacks.pop(id(layer), []):
+            sig.disconnect(cb)
+        vis = self.visuals.pop(id(layer), None)
+        if vis is not None:
+            if self.on_removed is not None:
+                self.on_removed(layer, vis)
+            vis.remove()
+
+    def _call(self, vis: Any, fn: Callable[..., Any], *args: Any) -> None:
+        fn(*args)
+        if self.on_change is not None:
+            self.on_change(vis)
+
+    def _follow_city_model(self, layer: CityModelLayer, vis: Any) -> list[tuple[Any, Any]]:
+        vis.set_visible(layer.visible)
+        vis.set_opacity(layer.opacity)
+        for code in layer.hidden_semantics:
+            vis.set_semantic_visible(code, False)
+        vis.set_hidden_types(layer.hidden_types)
+        apply_colour(layer, vis)
+        if layer.selection:
+            vis.highlight(list(layer.selection))
+        ev = layer.events
+
+        def colour(*_: Any, layer: CityModelLayer = layer, vis: Any = vis) -> None:
+            self._call(vis, apply_colour, layer, vis)
+
+        return [
+            (ev.visible, lambda v, *_, vis=vis: self._call(vis, vis.set_visible, v)),
+            (ev.opacity, lambda v, *_, vis=vis: self._call(vis, vis.set_opacity, v)),
+            (ev.lod, lambda v, *_, vis=vis: self._call(vis, vis.set_lod, v)),
+            (ev.hidden_semantics, lambda v, *_, vis=vis: self._call(vis, apply_semantics, vis, v)),
+            (ev.hidden_types, lambda v, *_, vis=vis: self._call(vis, vis.set_hidden_types, v)),
+            (ev.selection, lambda v, *_, vis=vis: self._call(vis, vis.highlight, list(v))),
+            (ev.colour_mode, colour),
+            (ev.colour_attribute, colour),
+            (ev.single_colour, colour),
+        ]
+
+    def _follow_point_cloud(self, layer: PointCloudLayer, vis: Any) -> list[tuple[Any, Any]]:
+        vis.apply_layer(layer)
+        ev = layer.events
+        return [
+            (ev.visible, lambda v, *_, vis=vis: self._call(vis, vis.set_visible, v)),
+            (ev.opacity, lambda v, *_, vis=vis: self._call(vis, vis.set_opacity, v)),
+            (ev.colour_mode, lambda v, *_, vis=vis: self._call(vis, vis.set_colour_mode, v)),
+            (ev.point_size, lambda v, *_, vis=vis: self._call(vis, vis.set_point_size, v)),
+            (ev.eye_dome_lighting, lambda v, *_, vis=vis: self._call(vis, vis.set_eye_dome_lighting, v)),
+            (ev.hidden_classes, lambda v, *_, vis=vis: self._call(vis, vis.set_hidden_classes, v)),
+        ]
+
+    # ------------------------------------------------------------------ tours
+    def set_attribute_filter(self, attribute: str | None, threshold: float | None = None) -> None:
+        """Hide the objects whose numeric ``attribute`` is above ``threshold`` ("city growth").
+
+        Objects without a value of that attribute stay shown. ``None`` shows every object again.
+        Applies to every city-model layer, now and as layers arrive.
+        """
+        new = None if attribute is None or threshold is None else (str(attribute), float(threshold))
+        if new == self._filter:
+            return
+        self._filter = new
+        for layer in self.scene.layers:
+            vis = self.visual(layer)
+            if vis is not None and hasattr(vis, "set_object_filter"):
+                self._apply_filter(vis)
+                if self.on_change is not None:
+                    self.on_change(vis)
+
+    def _apply_filter(self, vis: Any) -> None:
+        if not hasattr(vis, "set_object_filter"):
+            return
+        if self._filter is None:
+            vis.set_object_filter(None)
+            return
+        attribute, threshold = self._filter
+        values = numeric_attribute(vis.model.objects, attribute)
+        vis.set_object_filter(~(values > threshold))  # NaN (no value) compares False: kept
+
+    # ------------------------------------------------------------------ extent
+    def bounds(self) -> np.ndarray | None:
+        """Union of the visible layers' drawn bounds (relative to the origin), or ``None``."""
+        boxes = [
+            vis.bounds()
+            for layer in self.scene.layers
+            if layer.visible and (vis := self.visual(layer)) is not None
+        ]
+        boxes = [b for b in boxes if np.isfinite(b).all()]
+        if not boxes:
+            return None
+        arr = np.stack(boxes)
+        return np.concatenate([arr[:, :3].min(axis=0), arr[:, 3:].max(axis=0)])
+
+    def fit_points(self) -> np.ndarray:
+        """Sample points of the visible layers (relative), for fitting the camera."""
+        pts = [
+            vis.fit_points() for layer in self.scene.layers if layer.visible and (vis := self.visual(layer)) is not None
+        ]
+        pts = [p for p in pts if len(p)]
+        return np.concatenate(pts) if pts else np.zeros((0, 3))
+
+
+def apply_colour(layer: CityModelLayer, vis: Any) -> None:
+    """Put a city-model layer's colour mode on its visual."""
+    mode = layer.colour_mode
+    if mode == "attribute" and layer.colour_attribute:
+        vis.set_colour_mode("attribute", attribute=layer.colour_attribute)
+    elif mode == "single":
+        vis.set_colour_mode("single", colour=tuple(int(round(c * 255)) for c in layer.single_colour))
+    elif mode in ("texture", "elevation"):  # texture: surfaces without one keep their semantic colour
+        vis.set_colour_mode(mode)
+    else:  # semantic, attribute without a name
+        vis.set_colour_mode("semantic")
+
+
+def apply_semantics(vis: Any, hidden: frozenset[int]) -> None:
+    """Show exactly the semantic classes not in ``hidden``."""
+    for code in range(256):
+        want = code not in hidden
+        if vis.semantic_visible(code) != want:
+            vis.set_semantic_visible(code, want)
+
+
+def numeric_attribute(objects: Any, attribute: str) -> np.ndarray:
+    """``(N,)`` float64 values of one attribute per object, inherited by parts from their
+    parent object; NaN where missing or not a number."""
+    from citytwin.render.colormap import thematic_colours
+
+    if len(objects) == 0:
+        return np.zeros(0)
+    th = thematic_colours(objects, attribute, kind="numeric")
+    return np.asarray(th.values, np.float64) if th.values is not None else np.full(len(objects), np.nan)
+
+
+__all__ = [
+    "SceneView",
+    "apply_colour",
+    "apply_semantics",
+    "default_layer",
+    "numeric_attribute",
+    "scene_from_models",
+    "scene_from_project",
+]
