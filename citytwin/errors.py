@@ -51,3 +51,17 @@ class LoadCancelled(CityTwinError):
 
 class MissingDependency(CityTwinError):
     """An optional library needed for a feature is not installed."""
+
+
+class ExportError(CityTwinError):
+    """An image or video could not be written (a bad size, a missing logo, a full disk …).
+
+    The message is one sentence for the user; no half-written file is left under the target name.
+    """
+
+
+class ExportCancelled(ExportError):
+    """The user cancelled an export; nothing was written under the target name."""
+
+    def __init__(self, message: str = "The export was cancelled."):
+        super().__init__(message)

@@ -151,6 +151,7 @@ class SceneView:
         self.visuals: dict[int, Any] = {}
         self._callbacks: dict[int, list[tuple[Any, Any]]] = {}
         self._filter: tuple[str, float] | None = None
+        self._overrides: dict[str, float] = {}
         for layer in scene.layers:
             self._add_visual(layer)
         scene.layers.events.inserted.connect(self._on_inserted)
@@ -260,6 +261,49 @@ class SceneView:
         ]
 
     # ------------------------------------------------------------------ tours
+    def set_layer_overrides(self, factors: dict[str, float]) -> None:
+        """Fade layers for a tour frame without touching the model: ``{layer name: factor}``.
+
+        A named layer is drawn when its factor is above 0 (whether or not the layer is
+        switched on), at ``factor × layer.opacity``. Layers not named are drawn as the scene
+        says; an empty dict ends every override.
+        """
+        factors = {str(k): float(np.clip(v, 0.0, 1.0)) for k, v in factors.items()}
+        if factors == self._overrides:
+            return
+        names = set(factors) | set(self._overrides)
+        self._overrides = factors
+        for layer in self.scene.layers:
+            if layer.name not in names or (vis := self.visual(layer)) is None:
+                continue
+            f = factors.get(layer.name)
+            if f is None:
+                vis.set_visible(layer.visible)
+                vis.set_opacity(layer.opacity)
+            else:
+                vis.set_visible(f > 0.0)
+                vis.set_opacity(f * layer.opacity)
+            if self.on_change is not None:
+                self.on_change(vis)
+
+    def apply_tour_frame(self, frame: Any) -> None:
+        """Put a tour frame's layer fades and attribute filter on the drawing (not the camera).
+
+        ``frame`` is a :class:`~citytwin.model.tours.TourFrame` (``layers``: name → factor,
+        ``filter``: ``(attribute, threshold)`` or ``None``); ``None`` ends the tour's effects.
+        """
+        if frame is None:
+            self.set_layer_overrides({})
+            self.set_attribute_filter(None)
+            return
+        self.set_layer_overrides(dict(getattr(frame, "layers", None) or {}))
+        flt = getattr(frame, "filter", None)
+        if flt is None:
+            self.set_attribute_filter(None)
+        else:
+            attribute, threshold = flt
+            self.set_attribute_filter(attribute, threshold)
+
     def set_attribute_filter(self, attribute: str | None, threshold: float | None = None) -> None:
         """Hide the objects whose numeric ``attribute`` is above ``threshold`` ("city growth").
 
