@@ -4,7 +4,7 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
-__all__ = ["Bookmark", "CameraState", "Measurement", "Pin", "Project", "__version__", "open"]
+__all__ = ["Bookmark", "CameraState", "Keyframe", "Measurement", "Pin", "Project", "Tour", "__version__", "open"]
 
 #: Public names imported on first use, so ``import citytwin`` stays light.
 _LAZY = {
@@ -13,6 +13,8 @@ _LAZY = {
     "Pin": "citytwin.model.annotations",
     "Measurement": "citytwin.model.annotations",
     "Bookmark": "citytwin.model.annotations",
+    "Tour": "citytwin.model.tours",
+    "Keyframe": "citytwin.model.tours",
 }
 
 

@@ -7,8 +7,11 @@
     citytwin info FILE [--json]      what a file holds
     citytwin snapshot FILE ... -o out.png [--size 1920x1080] [--view oblique-ne] [--colour-by ATTR] [--pin X,Y,Z,TITLE]
     citytwin snapshot PROJECT.citytwin [--bookmark NAME] -o out.png
+    citytwin render PROJECT.citytwin --tour NAME -o tour.mp4 [--size 1080p] [--fps 30] [--quality 7]
+    citytwin render FILE ... [--orbit | --reveal] [--duration 10] -o orbit.mp4   (.mp4, .gif or a folder)
+    citytwin present PROJECT.citytwin    full-screen presenter mode (a loop of tours and bookmarks)
 
-    both take --crs EPSG:28992 --offset X Y Z to place a mesh given in local coordinates
+    all take --crs EPSG:28992 --offset X Y Z to place a mesh given in local coordinates
 
 Importing this module stays cheap (no numpy, lxml, VTK or Qt): everything
 heavy is imported by the subcommand that needs it. Bad input ends with one
@@ -209,10 +212,31 @@ def _build_parser() -> argparse.ArgumentParser:
                       "A .citytwin project draws its own pins")  # fmt: skip
     _add_load_options(snap)
     snap.set_defaults(handler=_cmd_snapshot)
+
+    rend = sub.add_parser(
+        "render", help="render a tour to a video without a window",
+        description="Render a camera tour of files or a .citytwin project to MP4, GIF or PNG frames.",
+    )  # fmt: skip
+    rend.add_argument("files", nargs="+", metavar="FILE")
+    rend.add_argument("-o", "--output", required=True, metavar="OUT.mp4",
+                      help="video to write: .mp4 (H.264), .gif, or a folder for PNG frames")  # fmt: skip
+    which = rend.add_mutually_exclusive_group()
+    which.add_argument("--tour", default=None, metavar="NAME", help="a tour of the .citytwin project")
+    which.add_argument("--tour-file", default=None, metavar="TOUR.toml", help="a tour written as TOML")
+    which.add_argument("--orbit", action="store_true", help="circle the whole scene once (the default)")
+    which.add_argument("--reveal", action="store_true", help="from a high overview down to street level")
+    rend.add_argument("--duration", type=float, default=10.0, metavar="S",
+                      help="seconds, for --orbit and --reveal (default: %(default)s)")  # fmt: skip
+    rend.add_argument("--size", default="1920x1080", metavar="WxH",
+                      help="720p, 1080p, 4k or WIDTHxHEIGHT (default: %(default)s)")  # fmt: skip
+    rend.add_argument("--fps", type=float, default=30, metavar="N", help="24, 25, 30 or 60 (default: %(default)s)")
+    rend.add_argument("--quality", type=int, default=7, metavar="1-10", help="1 smallest to 10 best (default: 7)")
+    _add_load_options(rend)
+    rend.set_defaults(handler=_cmd_render)
     return parser
 
 
-_COMMANDS = frozenset({"info", "snapshot"})
+_COMMANDS = frozenset({"info", "snapshot", "render"})
 _MAX_LISTED = 12
 
 
@@ -340,6 +364,78 @@ def _cmd_snapshot(args: argparse.Namespace) -> int:
         raise CityTwinError(f"The image {out} could not be written ({exc.strerror or exc}).") from None
     print(written)
     return 0
+
+
+def _video_size(text: str) -> tuple[int, int]:
+    from citytwin.render.video import VIDEO_SIZES
+
+    named = VIDEO_SIZES.get(text.strip().lower())
+    return named if named is not None else parse_size(text)
+
+
+def _cmd_render(args: argparse.Namespace) -> int:
+    size = _video_size(args.size)
+    out = Path(args.output)
+    try:
+        from citytwin.render.tour_export import export_tour
+        from citytwin.render.video import VideoSettings
+    except ImportError as exc:
+        print(f"{PROG}: rendering is not available ({_one_line(exc)}).", file=sys.stderr)
+        return EXIT_NO_GUI
+    settings = VideoSettings(size, fps=args.fps, quality=args.quality)
+    settings.checked(out)  # a bad size or suffix is refused before any file is read
+    if args.tour is not None and not any(_is_project(f) for f in args.files):
+        raise CityTwinError("--tour needs a .citytwin project among the files.")
+    scene, _ = _snapshot_scene(args.files, _load_options(args))
+    tour = _tour_for(args, scene)
+    report = export_tour(scene, tour, out, settings, progress=_progress_printer(out))
+    print(
+        f"{report.path} ({report.frames} frames, {settings.size[0]}x{settings.size[1]} at {settings.fps:g} fps, "
+        f"{report.seconds:.1f} s)"
+    )
+    return 0
+
+
+def _tour_for(args: argparse.Namespace, scene: Any) -> Any:
+    """The tour ``citytwin render`` plays: the project's, a TOML file's, or a preset over the scene."""
+    if args.tour is not None:
+        tours = list(getattr(scene, "tours", ()))
+        found = next((t for t in tours if t.name == args.tour), None)
+        if found is None:
+            names = ", ".join(repr(t.name) for t in tours[:_MAX_LISTED]) or "none"
+            raise CityTwinError(f"The project has no tour {args.tour!r} (it has {names}).")
+        return found
+    if args.tour_file is not None:
+        from citytwin.io.tours_toml import read_tour
+
+        return read_tour(args.tour_file)
+    import numpy as np
+
+    from citytwin.model.tour_presets import orbit, reveal
+
+    bounds = scene.bounds()
+    if bounds is None:
+        raise CityTwinError("There is nothing to fly around: no file gave anything to show.")
+    if not (math.isfinite(args.duration) and 0.1 <= args.duration <= 3600):
+        raise CityTwinError(f"--duration must be 0.1 to 3600 seconds, not {args.duration:g}.")
+    b = np.asarray(bounds, float)
+    if args.reveal:
+        return reveal(b, duration=args.duration)
+    centre = (b[:3] + b[3:]) / 2
+    radius = max(float(np.hypot(b[3] - b[0], b[4] - b[1])) * 0.75, 20.0)
+    return orbit(centre, radius, height=radius * 0.6, duration=args.duration)
+
+
+def _progress_printer(out: Path) -> Any:
+    """Progress on stderr when it is a terminal (one line, rewritten), silent otherwise."""
+    if not sys.stderr.isatty():
+        return None
+
+    def show(done: int, total: int) -> None:
+        end = "\n" if done == total else ""
+        print(f"\r{out.name}: frame {done}/{total}", end=end, file=sys.stderr, flush=True)
+
+    return show
 
 
 def _snapshot_scene(files: Sequence[str], options: Any, bookmark: str | None = None) -> tuple[Any, Any]:

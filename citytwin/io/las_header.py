@@ -328,22 +328,43 @@ def _walk_vlrs(layout: LasLayout, data: _Bytes) -> None:
     """The VLRs that fit between the header and the point data (laspy reads them from there)."""
     declared = struct.unpack_from("<I", data.head, 100)[0]
     end = min(layout.offset_to_point_data, layout.size)
-    pos = layout.header_size
+    _walk_records(layout, data, layout.vlrs, declared, (layout.header_size, end), "VLR", "before the point data")
+
+
+def _walk_records(
+    layout: LasLayout,
+    data: _Bytes,
+    records: list[RecordInfo],
+    declared: int,
+    span: tuple[int, int],
+    kind: str,
+    where: str,
+) -> None:
+    """Read the headers of ``declared`` records one after the other from ``span[0]``, while each lies before
+    ``span[1]``, into ``records``; when fewer fit, patch the header's count and say so (``where`` they fit).
+
+    ``kind``: ``"VLR"`` (54-byte headers, 16-bit lengths, counted at byte 100) or ``"EVLR"`` (60-byte
+    headers, 64-bit lengths, counted at byte 243).
+    """
+    header_size, fmt, count_at, name = {
+        "VLR": (VLR_HEADER_SIZE, "<16sHH", 100, "variable-length record"),
+        "EVLR": (EVLR_HEADER_SIZE, "<16sHQ", 243, "extended variable-length record"),
+    }[kind]
+    pos, end = span
     for _ in range(min(declared, MAX_RECORDS)):
-        raw = data.at(pos, VLR_HEADER_SIZE)
-        if len(raw) < VLR_HEADER_SIZE or pos + VLR_HEADER_SIZE > end:
+        raw = data.at(pos, header_size)
+        if len(raw) < header_size or pos + header_size > end:
             break
-        user_id, record_id, length = struct.unpack_from("<16sHH", raw, 2)
-        if pos + VLR_HEADER_SIZE + length > end:
+        user_id, record_id, length = struct.unpack_from(fmt, raw, 2)
+        if pos + header_size + length > end:
             break
-        layout.vlrs.append(RecordInfo(_text(user_id), record_id, pos + VLR_HEADER_SIZE, length))
-        pos += VLR_HEADER_SIZE + length
-    found = len(layout.vlrs)
+        records.append(RecordInfo(_text(user_id), record_id, pos + header_size, length))
+        pos += header_size + length
+    found = len(records)
     if found < declared:
-        layout.patches[100] = struct.pack("<I", found)
+        layout.patches[count_at] = struct.pack("<I", found)
         layout.warnings.append(
-            f"The header declares {_records(declared, 'variable-length record')} but {_fit(found)} "
-            "before the point data; "
+            f"The header declares {_records(declared, name)} but {_fit(found)} {where}; "
             f"{'the rest were' if found else 'it was' if declared == 1 else 'they were'} ignored."
         )
 
@@ -363,24 +384,7 @@ def _walk_evlrs(layout: LasLayout, data: _Bytes, head: bytes) -> None:
             f"{where}; {'it was' if declared == 1 else 'they were'} ignored."
         )
         return
-    pos = start
-    for _ in range(min(declared, MAX_RECORDS)):
-        raw = data.at(pos, EVLR_HEADER_SIZE)
-        if len(raw) < EVLR_HEADER_SIZE:
-            break
-        user_id, record_id, length = struct.unpack_from("<16sHQ", raw, 2)
-        if length > layout.size - pos - EVLR_HEADER_SIZE:
-            break
-        layout.evlrs.append(RecordInfo(_text(user_id), record_id, pos + EVLR_HEADER_SIZE, length))
-        pos += EVLR_HEADER_SIZE + length
-    found = len(layout.evlrs)
-    if found < declared:
-        layout.patches[243] = struct.pack("<I", found)
-        layout.warnings.append(
-            f"The header declares {_records(declared, 'extended variable-length record')} but {_fit(found)} "
-            "in the file; "
-            f"{'the rest were' if found else 'it was' if declared == 1 else 'they were'} ignored."
-        )
+    _walk_records(layout, data, layout.evlrs, declared, (start, layout.size), "EVLR", "in the file")
 
 
 def _check_laz(layout: LasLayout, data: _Bytes) -> None:

@@ -197,6 +197,8 @@ def _check_unique(project: Project, where: Path | None) -> None:
         ("pin", project.pins),
         ("measurement", project.measurements),
         ("bookmark", project.bookmarks),
+        ("tour", project.tours),
+        ("derived layer", project.derived),
     ):
         seen: set[str] = set()
         for item in items:
@@ -229,6 +231,8 @@ def project_summary(project: Project) -> dict[str, Any]:
         "pins": len(project.pins),
         "measurements": len(project.measurements),
         "bookmarks": [b.name for b in project.bookmarks],
+        "tours": len(project.tours),
+        "derived": [{"id": d.id, "derive": d.derive, "from": d.source, "name": d.name} for d in project.derived],
         "other sections": sorted(project.extra),
     }
 

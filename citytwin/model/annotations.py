@@ -97,7 +97,7 @@ class Measurement(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True)
         ``"object-height"`` (an object's height read from the model, in ``value``;
         ``points`` holds its base and top).
     points
-        World positions (source CRS, float64).
+        World positions (float64) in ``crs``.
     title
         Optional label.
     object_id, source
@@ -106,6 +106,13 @@ class Measurement(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True)
         The height read from the model for ``object-height``.
     visible
         Whether it is drawn.
+    crs
+        The CRS of ``points`` (``"EPSG:32654"``). The measuring tool gives the CRS the scene
+        is drawn in (``scene.display_crs``: the file's own when it is projected, the UTM zone
+        of a latitude/longitude file), so that a project reopens its measurements at the same
+        place whatever it is drawn in later. ``None``: the CRS the scene is drawn in. Lengths
+        and areas are in its unit; in metres for a latitude/longitude CRS (computed in the
+        UTM zone of the points).
     """
 
     id: str
@@ -116,6 +123,7 @@ class Measurement(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True)
     source: str | None = None
     value: float | None = None
     visible: bool = True
+    crs: str | None = None
 
     def __post_init__(self) -> None:
         for p in self.points:
@@ -128,8 +136,39 @@ class Measurement(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True)
 
     @property
     def array(self) -> np.ndarray:
-        """``(N, 3)`` float64 points."""
+        """``(N, 3)`` float64 points (in :attr:`crs`)."""
         return np.asarray(self.points, dtype=np.float64).reshape(-1, 3)
+
+    def metric_array(self) -> np.ndarray:
+        """``(N, 3)`` float64 points in which lengths are measured: :attr:`array`, in the UTM zone of the points
+        for a latitude/longitude :attr:`crs`."""
+        from citytwin.model.crs import CRS, display_crs, is_geographic, reproject
+
+        p = self.array
+        crs = CRS.parse(self.crs) if self.crs else None
+        if crs is None or not is_geographic(crs):
+            return p
+        return reproject(p, crs, display_crs(crs, np.concatenate([p.min(axis=0), p.max(axis=0)])))
+
+    def in_crs(self, target: Any) -> Measurement:
+        """This measurement with its points in ``target`` (a :class:`~citytwin.model.crs.CRS`), to draw it there.
+
+        Itself when its CRS is unknown (``None``: already the CRS it is drawn in) or ``target``'s.
+
+        Raises
+        ------
+        citytwin.errors.CityTwinError
+            When the points cannot be transformed.
+        """
+        from citytwin.model.crs import CRS, reproject
+
+        if self.crs is None or target is None or target.epsg is None:
+            return self
+        own = CRS.parse(self.crs)
+        if own.epsg is None or own.epsg == target.epsg:
+            return self
+        moved = reproject(self.array, own, target)
+        return msgspec.structs.replace(self, points=tuple(_point(p) for p in moved), crs=target.code)
 
     def length_3d(self) -> float:
         """Length of the polyline in space (closed for areas: the perimeter)."""
@@ -150,19 +189,20 @@ class Measurement(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True)
 
     def area_3d(self) -> float:
         """Area of the polygon in its own plane (Newell's formula)."""
-        p = self.array
+        p = self.metric_array()
         centred = p - p.mean(axis=0)
         normal = np.cross(centred, np.roll(centred, -1, axis=0)).sum(axis=0)
         return float(np.linalg.norm(normal) / 2)
 
     def area_projected(self) -> float:
         """Area of the polygon projected on the horizontal plane (shoelace)."""
-        p = self.array[:, :2] - self.array[:, :2].mean(axis=0)
+        xy = self.metric_array()[:, :2]
+        p = xy - xy.mean(axis=0)
         x, y = p[:, 0], p[:, 1]
         return float(abs((x * np.roll(y, -1) - np.roll(x, -1) * y).sum()) / 2)
 
     def _path(self) -> np.ndarray:
-        p = self.array
+        p = self.metric_array()
         return np.vstack([p, p[:1]]) if self.kind == "area" else p
 
     def values(self) -> dict[str, float]:

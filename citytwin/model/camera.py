@@ -56,17 +56,7 @@ class CameraState:
         )
 
     def lerp(self, other: CameraState, t: float) -> CameraState:
-        """Straight interpolation of every field (tours use splines on top of this)."""
+        """Straight interpolation of every field, ``view_up`` normalised (see :mod:`citytwin.model.interpolation`)."""
+        from citytwin.model.interpolation import lerp_camera  # it builds on this module
 
-        def mix(a, b):
-            return tuple(float(x) for x in (1 - t) * np.asarray(a, float) + t * np.asarray(b, float))
-
-        up = np.asarray(mix(self.view_up, other.view_up))
-        norm = np.linalg.norm(up)
-        up = tuple(float(x) for x in (up / norm if norm > 0 else np.array([0.0, 0.0, 1.0])))
-        return CameraState(
-            mix(self.position, other.position),
-            mix(self.focal_point, other.focal_point),
-            up,
-            (1 - t) * self.view_angle + t * other.view_angle,
-        )
+        return lerp_camera(self, other, t)

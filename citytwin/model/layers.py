@@ -14,7 +14,7 @@ from psygnal import evented
 from psygnal.containers import EventedList
 
 from citytwin.model.citymodel import CityModel
-from citytwin.model.project import Source
+from citytwin.model.project import DerivedLayer, Source
 
 
 @evented
@@ -33,14 +33,17 @@ class Layer:
     source
         Where the layer was read from: the file, its id in the project and how it
         was read (``layer`` unset: the layer's own fields say how it is shown).
-        ``None`` for a layer made in citytwin (a terrain), which a project does not keep.
-        Keyword-only.
+        ``None`` for a layer made in citytwin (a terrain). Keyword-only.
+    derived
+        For a layer made in citytwin from a source's data (a terrain), how it was made:
+        a project keeps that and makes it again on open. Keyword-only.
     """
 
     name: str = "Layer"
     visible: bool = True
     opacity: float = 1.0
     source: Source | None = field(default=None, kw_only=True, repr=False)
+    derived: DerivedLayer | None = field(default=None, kw_only=True, repr=False)
 
     @property
     def bounds(self):  # pragma: no cover - overridden

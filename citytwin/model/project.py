@@ -38,6 +38,8 @@ from citytwin.model.annotations import (
     new_id,
 )
 from citytwin.model.camera import CameraState
+from citytwin.model.overlays import OverlaySettings
+from citytwin.model.tours import Keyframe, Tour
 
 #: The schema this version writes; files of a higher one are refused, lower ones migrated.
 SCHEMA_VERSION = 1
@@ -123,6 +125,51 @@ class Source(msgspec.Struct, kw_only=True, omit_defaults=True):
         return self.name or Path(self.path).name
 
 
+class TerrainOptions(msgspec.Struct, kw_only=True, omit_defaults=True):
+    """How a terrain is made from a point cloud's ground points (see :func:`citytwin.model.terrain.make_dtm`)."""
+
+    resolution: float = 1.0
+    method: str = "grid"
+    classes: list[int] = msgspec.field(default_factory=lambda: [2])
+    statistic: str = "mean"
+    max_gap: float | None = 20.0
+
+    def __post_init__(self) -> None:
+        if not (self.resolution > 0 and self.resolution < float("inf")):
+            raise ValueError("a terrain's resolution must be a positive number")
+
+
+class DerivedLayer(msgspec.Struct, kw_only=True, omit_defaults=True):
+    """A layer citytwin made from a source's data (a terrain from a point cloud): made again on open.
+
+    The project keeps how it was made, not what was made: opening the project reads
+    the source and derives the layer anew, then shows it with ``layer``.
+
+    Attributes
+    ----------
+    id
+        Unique among the project's derived layers.
+    derive
+        What is made: ``"terrain"`` (a DTM mesh from the ground points). A kind this
+        version does not know is kept in the project but not made.
+    source
+        The id of the source it is made from (``"from"`` in the file).
+    name
+        The layer's name (``"Terrain from <source>"`` when ``None``).
+    terrain
+        How a terrain is made.
+    layer
+        How it is shown; ``None``: as a new terrain is.
+    """
+
+    id: str
+    derive: str
+    source: str = msgspec.field(name="from")
+    name: str | None = None
+    terrain: TerrainOptions = msgspec.field(default_factory=TerrainOptions)
+    layer: LayerSettings | None = None
+
+
 class Project(msgspec.Struct, kw_only=True, omit_defaults=False):
     """Everything a ``.citytwin`` file holds.
 
@@ -138,6 +185,13 @@ class Project(msgspec.Struct, kw_only=True, omit_defaults=False):
         The user's items, in the order the panels list them.
     pin_layer
         Whether the pins are shown, and their opacity.
+    tours
+        Camera flights (:class:`~citytwin.model.tours.Tour`), in the order the tours panel lists them.
+    derived
+        Layers made from the sources' data (terrains), made again when the project opens.
+    overlays
+        What stills and videos show over the scene: title, logo, legend, north arrow, scale bar,
+        attribution (:class:`~citytwin.model.overlays.OverlaySettings`; nothing by default).
     extra
         Top-level sections this version does not know (written by a later one),
         kept verbatim and written back.
@@ -151,6 +205,9 @@ class Project(msgspec.Struct, kw_only=True, omit_defaults=False):
     pin_layer: PinLayerSettings = msgspec.field(default_factory=PinLayerSettings)
     measurements: list[Measurement] = msgspec.field(default_factory=list)
     bookmarks: list[Bookmark] = msgspec.field(default_factory=list)
+    tours: list[Tour] = msgspec.field(default_factory=list)
+    derived: list[DerivedLayer] = msgspec.field(default_factory=list)
+    overlays: OverlaySettings = msgspec.field(default_factory=OverlaySettings)
     extra: dict[str, Any] = msgspec.field(default_factory=dict)
 
     # ------------------------------------------------------------ building one
@@ -164,6 +221,24 @@ class Project(msgspec.Struct, kw_only=True, omit_defaults=False):
         )
         self.sources.append(source)
         return source
+
+    def add_terrain(self, source: Source | str, name: str | None = None, **options: Any) -> DerivedLayer:
+        """Add a terrain made from a point-cloud source when the project opens.
+
+        ``options`` are :class:`TerrainOptions` fields (``resolution=2.0``).
+        """
+        source_id = source.id if isinstance(source, Source) else str(source)
+        if self.source(source_id) is None:
+            raise ValueError(f"the project has no source {source_id!r} to make a terrain from")
+        taken = {d.id for d in self.derived}
+        k = 1
+        while f"terrain-{k}" in taken:
+            k += 1
+        derived = DerivedLayer(
+            id=f"terrain-{k}", derive="terrain", source=source_id, name=name, terrain=TerrainOptions(**options)
+        )
+        self.derived.append(derived)
+        return derived
 
     def add_pin(self, position: Iterable[float], title: str, **fields: Any) -> Pin:
         """Add a pin at a world position (source CRS); ``fields`` as :class:`~citytwin.model.annotations.Pin`'s."""
@@ -185,6 +260,28 @@ class Project(msgspec.Struct, kw_only=True, omit_defaults=False):
         self._check_new(b.id, self.bookmarks)
         self.bookmarks.append(b)
         return b
+
+    def add_tour(self, tour: Tour | str, keyframes: Iterable[Keyframe] = (), **fields: Any) -> Tour:
+        """Add a tour: a :class:`~citytwin.model.tours.Tour` (a preset's), or a name and its keyframes.
+
+        ``fields`` are further :class:`~citytwin.model.tours.Tour` fields (``id``).
+
+        Raises
+        ------
+        ValueError
+            With one sentence, for an invalid tour or an id the project has already.
+        """
+        if not isinstance(tour, Tour):
+            tour = Tour(name=tour, keyframes=tuple(keyframes), **fields)
+        self._check_new(tour.id, self.tours)
+        self.tours.append(tour)
+        return tour
+
+    def tour(self, name: str) -> Tour | None:
+        """The first tour with that name (or id)."""
+        return next((t for t in self.tours if t.name == name), None) or next(
+            (t for t in self.tours if t.id == name), None
+        )
 
     def source(self, source_id: str) -> Source | None:
         """The source with that id."""
@@ -237,11 +334,13 @@ __all__ = [
     "PROJECT_SUFFIX",
     "SCHEMA_VERSION",
     "CityLayerSettings",
+    "DerivedLayer",
     "LayerSettings",
     "LoadSettings",
     "PinLayerSettings",
     "PointLayerSettings",
     "Project",
     "Source",
+    "TerrainOptions",
     "new_id",
 ]

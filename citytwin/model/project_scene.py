@@ -9,6 +9,12 @@ background: each layer gets its settings as it arrives
 (:func:`apply_layer_settings`), the items and the camera come once all are in
 (:func:`apply_items`). None of this is an undoable step: opening a project is
 not an edit.
+
+A layer made in citytwin from a source's data (a terrain from a point cloud)
+remembers how (:attr:`~citytwin.model.layers.Layer.derived`); the project keeps
+that record with the layer's settings (:func:`derived_for`) and the layer is made
+again from its source when the project opens (:func:`derive_model`, then
+:func:`derived_layer`; :func:`derive_layers` does both without a window).
 """
 
 from __future__ import annotations
@@ -21,18 +27,24 @@ from typing import Any
 
 import msgspec
 
+from citytwin.model.citymodel import CityModel
 from citytwin.model.layers import COLOUR_MODES, CityModelLayer, Layer
-from citytwin.model.pointcloud import POINT_COLOUR_MODES, PointCloudLayer
+from citytwin.model.pointcloud import POINT_COLOUR_MODES, PointCloud, PointCloudLayer
 from citytwin.model.project import (
     CityLayerSettings,
+    DerivedLayer,
     LayerSettings,
     LoadSettings,
     PinLayerSettings,
     PointLayerSettings,
     Project,
     Source,
+    TerrainOptions,
 )
 from citytwin.model.scene import Scene
+
+#: The kinds of derived layers this version makes (see :class:`~citytwin.model.project.DerivedLayer`).
+DERIVE_KINDS = ("terrain",)
 
 
 def new_source(
@@ -139,15 +151,98 @@ def source_for(layer: Layer) -> Source | None:
     return msgspec.structs.replace(layer.source, name=name, layer=settings)
 
 
-def unsaved_layers(scene: Scene) -> list[Layer]:
-    """The layers a project cannot keep: made in citytwin (a terrain), not read from a file."""
-    return [layer for layer in scene.layers if source_for(layer) is None]
+def derived_for(layer: Layer) -> DerivedLayer | None:
+    """The project record of a layer made from a source's data, with its name and how it is shown now."""
+    if layer.derived is None or layer.source is not None:
+        return None
+    return msgspec.structs.replace(layer.derived, name=layer.name, layer=layer_settings(layer))
+
+
+def unsaved_layers(scene: Scene, unloaded: Sequence[Source] = ()) -> list[Layer]:
+    """The layers a project cannot keep: made in citytwin and neither read from a file nor made from one of its
+    sources (a terrain whose point cloud left the project, a layer a script made).
+
+    ``unloaded``: sources of the project that are not in the scene (a terrain of one is kept).
+    """
+    ids = {layer.source.id for layer in scene.layers if layer.source is not None} | {s.id for s in unloaded}
+    return [
+        layer
+        for layer in scene.layers
+        if source_for(layer) is None and (layer.derived is None or layer.derived.source not in ids)
+    ]
+
+
+def new_derived(scene: Scene, source_id: str, taken: Iterable[str] = (), **options: Any) -> DerivedLayer:
+    """The record of a terrain made from the source ``source_id`` (``options``: :class:`TerrainOptions` fields),
+    with an id no layer of ``scene`` (nor ``taken``) has."""
+    used = {layer.derived.id for layer in scene.layers if layer.derived is not None} | set(taken)
+    k = 1
+    while f"terrain-{k}" in used:
+        k += 1
+    return DerivedLayer(id=f"terrain-{k}", derive="terrain", source=source_id, terrain=TerrainOptions(**options))
+
+
+def derive_model(derived: DerivedLayer, data: Any) -> CityModel:
+    """Make what a derived layer shows from its source's data (seconds for a large cloud: off the GUI thread).
+
+    Raises
+    ------
+    ValueError
+        With one sentence: a kind this version does not make, data of the wrong kind,
+        or no ground points (:func:`~citytwin.model.terrain.make_dtm`).
+    """
+    if derived.derive not in DERIVE_KINDS:
+        raise ValueError(f"This version of citytwin cannot make a {derived.derive!r} layer.")
+    if not isinstance(data, PointCloud):
+        raise ValueError(f"A terrain is made from a point cloud, and the source {derived.source!r} is not one.")
+    from citytwin.model.terrain import make_dtm
+
+    t = derived.terrain
+    return make_dtm(
+        data, t.resolution, method=t.method, classes=tuple(t.classes), statistic=t.statistic, max_gap=t.max_gap
+    )
+
+
+def derived_layer(derived: DerivedLayer, model: CityModel, source_name: str) -> tuple[CityModelLayer, list[str]]:
+    """The layer that shows a derived model as the record says; one sentence per setting that could not be applied."""
+    layer = CityModelLayer(name=derived.name or f"Terrain from {source_name}", model=model, colour_mode="elevation")
+    layer.derived = msgspec.structs.replace(derived, name=None, layer=None)
+    return layer, apply_layer_settings(layer, derived.layer)
+
+
+def derive_layers(
+    project: Project, loaded: Sequence[tuple[Source, Any]]
+) -> tuple[list[tuple[DerivedLayer, CityModelLayer]], list[str]]:
+    """Make a project's derived layers from its sources as read (``(source, data)``; see
+    :func:`citytwin.io.project.read_sources`), without a window.
+
+    Returns the layers made, in project order, and one sentence for each that could not be
+    made (its source missing, or it cannot be made) or shown as saved.
+    """
+    data = {source.id: (source, model) for source, model in loaded}
+    made: list[tuple[DerivedLayer, CityModelLayer]] = []
+    problems: list[str] = []
+    for derived in project.derived:
+        found = data.get(derived.source)
+        if found is None:
+            problems.append(f"{derived.name or derived.id}: its source {derived.source!r} is not open.")
+            continue
+        source, model = found
+        try:
+            layer, skipped = derived_layer(derived, derive_model(derived, model), source.display_name)
+        except ValueError as exc:
+            problems.append(f"{derived.name or derived.id} could not be made: {exc}")
+            continue
+        made.append((derived, layer))
+        problems += skipped
+    return made, problems
 
 
 def project_from_scene(
     scene: Scene,
     *,
     unloaded: Sequence[Source] = (),
+    underived: Sequence[DerivedLayer] = (),
     extra: dict[str, Any] | None = None,
 ) -> Project:
     """The project of what ``scene`` shows.
@@ -156,11 +251,15 @@ def project_from_scene(
     ----------
     scene
         Its layers read from files (in drawing order), the camera, pins,
-        measurements and bookmarks.
+        measurements, bookmarks and tours.
     unloaded
         Sources of the project that are not in the scene but must not be lost:
         files that are missing or could not be read, or are still being read.
         They come after the scene's layers, as they were.
+    underived
+        Derived layers of the project that are not in the scene (their source is
+        missing or still being read, or they are being made): kept as they were,
+        after the scene's own.
     extra
         Sections a newer citytwin wrote, carried through unchanged.
     """
@@ -178,6 +277,15 @@ def project_from_scene(
         if source.id not in seen:
             seen.add(source.id)
             sources.append(source)
+    derived: list[DerivedLayer] = []
+    made: set[str] = set()
+    for record in [derived_for(layer) for layer in scene.layers] + list(underived):
+        if record is None or record.source not in seen:  # its source left the project: see unsaved_layers
+            continue
+        if record.id in made:
+            record = msgspec.structs.replace(record, id=_fresh(record.id, made))
+        made.add(record.id)
+        derived.append(record)
     return Project(
         sources=sources,
         camera=scene.camera,
@@ -188,6 +296,8 @@ def project_from_scene(
         ),
         measurements=list(scene.measurements),
         bookmarks=list(scene.bookmarks),
+        tours=list(scene.tours),
+        derived=derived,
         extra=dict(extra or {}),
     )
 
@@ -200,7 +310,7 @@ def _fresh(stem: str, taken: set[str]) -> str:
 
 
 def apply_items(scene: Scene, project: Project, camera: bool = True) -> None:
-    """Put a project's pins, measurements and bookmarks (and camera) into the scene, replacing its own.
+    """Put a project's pins, measurements, bookmarks and tours (and camera) into the scene, replacing its own.
 
     Not an undoable step (the lists change directly; the undo stack is left as it is).
     """
@@ -208,6 +318,7 @@ def apply_items(scene: Scene, project: Project, camera: bool = True) -> None:
         (scene.pins, project.pins),
         (scene.measurements, project.measurements),
         (scene.bookmarks, project.bookmarks),
+        (scene.tours, project.tours),
     ):
         items.clear()
         items.extend(new)
@@ -237,7 +348,7 @@ def apply_project(scene: Scene, project: Project) -> list[str]:
 def clear_scene(scene: Scene) -> None:
     """Empty a scene for a new project: no layers, items, camera, origin or CRS; the undo history cleared."""
     scene.layers.clear()
-    for items in (scene.pins, scene.measurements, scene.bookmarks):
+    for items in (scene.pins, scene.measurements, scene.bookmarks, scene.tours):
         items.clear()
     scene.annotation_settings.pins_visible = True
     scene.annotation_settings.pins_opacity = 1.0
@@ -253,7 +364,12 @@ __all__ = [
     "apply_layer_settings",
     "apply_project",
     "clear_scene",
+    "derive_layers",
+    "derive_model",
+    "derived_for",
+    "derived_layer",
     "layer_settings",
+    "new_derived",
     "new_source",
     "project_from_scene",
     "source_for",

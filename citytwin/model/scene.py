@@ -20,6 +20,7 @@ from citytwin.model.commands import (
 )
 from citytwin.model.crs import CRS, display_crs
 from citytwin.model.layers import Layer, LayerList
+from citytwin.model.tours import Tour
 
 
 def choose_origin(bounds: np.ndarray) -> np.ndarray:
@@ -58,6 +59,9 @@ class Scene:
         :class:`~citytwin.model.annotations.Bookmark`; change them through
         :meth:`add_item`, :meth:`edit_item`, :meth:`remove_item` and :meth:`move_item`
         (undoable).
+    tours
+        Evented list of :class:`~citytwin.model.tours.Tour`, changed the same way (a tour
+        edit of :mod:`citytwin.model.tours` applied as ``edit_item(tour, keyframes=new.keyframes)``).
     annotation_settings
         How the pins are drawn as a whole (shown, opacity): an evented
         :class:`~citytwin.model.annotations.AnnotationSettings`, changed through :meth:`set`.
@@ -78,11 +82,12 @@ class Scene:
         self.pins = ItemList()
         self.measurements = ItemList()
         self.bookmarks = ItemList()
+        self.tours = ItemList()
         self.annotation_settings = AnnotationSettings()
         self.layers.events.inserted.connect(self._on_inserted)
 
     # -------------------------------------------------------------- pins, measurements, bookmarks
-    def items_for(self, item: Pin | Measurement | Bookmark) -> ItemList:
+    def items_for(self, item: Pin | Measurement | Bookmark | Tour) -> ItemList:
         """The list an item belongs in."""
         if isinstance(item, Pin):
             return self.pins
@@ -90,17 +95,19 @@ class Scene:
             return self.measurements
         if isinstance(item, Bookmark):
             return self.bookmarks
+        if isinstance(item, Tour):
+            return self.tours
         raise TypeError(f"not a scene item: {type(item).__name__}")
 
-    def add_item(self, item: Pin | Measurement | Bookmark, index: int | None = None) -> None:
+    def add_item(self, item: Pin | Measurement | Bookmark | Tour, index: int | None = None) -> None:
         """Add a pin, measurement or bookmark as an undoable step."""
         self.undo_stack.push(InsertItem(self.items_for(item), item, index, f"Add {_label(item)}"))
 
-    def remove_item(self, item: Pin | Measurement | Bookmark) -> None:
+    def remove_item(self, item: Pin | Measurement | Bookmark | Tour) -> None:
         """Delete an item as an undoable step."""
         self.undo_stack.push(RemoveItem(self.items_for(item), item, f"Delete {_label(item)}"))
 
-    def edit_item(self, item: Pin | Measurement | Bookmark, merge: bool = False, **changes) -> object:
+    def edit_item(self, item: Pin | Measurement | Bookmark | Tour, merge: bool = False, **changes) -> object:
         """Replace an item by a copy with ``changes`` (``title="Town hall"``), undoably; return the copy.
 
         ``merge`` folds consecutive edits of the same item into one step.
@@ -115,7 +122,7 @@ class Scene:
         self.undo_stack.push(ReplaceItem(self.items_for(item), item, new, f"Edit {_label(item)}", merge_key=key))
         return new
 
-    def move_item(self, item: Pin | Measurement | Bookmark, index: int) -> None:
+    def move_item(self, item: Pin | Measurement | Bookmark | Tour, index: int) -> None:
         """Move an item to ``index`` in its list, undoably."""
         self.undo_stack.push(MoveItem(self.items_for(item), item, index, f"Reorder {_label(item)}"))
 
@@ -204,7 +211,9 @@ class Scene:
 
 
 def _label(item: object) -> str:
-    kind = {"Pin": "pin", "Measurement": "measurement", "Bookmark": "bookmark"}.get(type(item).__name__, "item")
+    kind = {"Pin": "pin", "Measurement": "measurement", "Bookmark": "bookmark", "Tour": "tour"}.get(
+        type(item).__name__, "item"
+    )
     name = getattr(item, "title", None) or getattr(item, "name", None) or ""
     return f"{kind} {name!r}" if name else kind
 

@@ -336,6 +336,17 @@ def source_to_display(source_crs: Any, display_crs: Any) -> Callable[[np.ndarray
     return transform
 
 
+def camera_basis(cam: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The camera's eye and its unit forward, up (square to forward) and right vectors (a ``vtkCamera``'s frame)."""
+    eye = np.array(cam.GetPosition(), float)
+    forward = np.array(cam.GetFocalPoint(), float) - eye
+    forward /= np.linalg.norm(forward) or 1.0
+    up = np.array(cam.GetViewUp(), float)
+    up -= forward * float(up @ forward)
+    up /= np.linalg.norm(up) or 1.0
+    return eye, forward, up, np.cross(forward, up)
+
+
 def _polydata() -> vtkPolyData:
     pd = vtkPolyData()
     _set_points(pd, np.zeros((0, 3)))
@@ -449,7 +460,7 @@ class PinsVisual:
         self._connections: list[tuple[Any, Any]] = []
         self._camera_key: tuple | None = None
         self._version = 0
-        self._width_cache: dict[str, float] = {}
+        self._width_cache: dict[str, tuple[float, float]] = {}
         # per pin, in list order
         self.ids: list[str] = []
         self.positions = np.zeros((0, 3))  # display CRS, relative to the origin (float64)
@@ -465,6 +476,9 @@ class PinsVisual:
         self._label_widths = np.zeros(0)
         self._quads_key: tuple | None = None
         self._far_needed = 0.0
+        #: Markers, leader lines and label offsets are drawn this many times their size in pixels (large stills;
+        #: see :meth:`set_pixel_scale`).
+        self.pixel_scale = 1.0
 
         self._text = vtkTextProperty()
         self._text.SetFontSize(int(font_size))
@@ -482,7 +496,7 @@ class PinsVisual:
 
     # ------------------------------------------------------------------ pipeline
     def _build_pipeline(self) -> None:
-        texture = _texture()
+        self._atlas_texture = texture = _texture()
         self.dot_data = _polydata()
         self.marker_data = _polydata()
         self._dots_actor = self._icon_actor(self.dot_data, texture)  # leader lines and dots
@@ -663,6 +677,16 @@ class PinsVisual:
             self._version,
         )
 
+    def set_pixel_scale(self, scale: float) -> None:
+        """Draw markers, dots, leader lines and label offsets ``scale`` times their size in pixels.
+
+        For a still larger than the window (:func:`citytwin.render.stills.render_still`), which
+        scales the label font itself. Above 1 the icon atlas is sampled smoothly.
+        """
+        self.pixel_scale = float(scale)
+        self._atlas_texture.SetInterpolate(self.pixel_scale > 1.0)
+        self._camera_key = None
+
     def _on_start(self, *_args: Any) -> None:
         key = self._camera_state()
         if key is None:
@@ -682,13 +706,7 @@ class PinsVisual:
         _, h = self.renderer.GetSize()
         if cam is None or h <= 0:
             return
-        eye = np.array(cam.GetPosition(), float)
-        forward = np.array(cam.GetFocalPoint(), float) - eye
-        forward /= np.linalg.norm(forward) or 1.0
-        up = np.array(cam.GetViewUp(), float)
-        up -= forward * float(up @ forward)
-        up /= np.linalg.norm(up) or 1.0
-        right = np.cross(forward, up)
+        eye, forward, up, right = camera_basis(cam)
 
         depth = (self.positions - eye) @ forward if len(self.positions) else np.zeros(0)
         ok = self.shown & (depth > 1e-3) if self._visible else np.zeros(len(self.positions), bool)
@@ -699,6 +717,7 @@ class PinsVisual:
         else:
             px = depth[idx] * 2.0 * math.tan(math.radians(cam.GetViewAngle()) / 2.0) / h
         self.drawn, self.pixel_size = idx, px
+        px = px * self.pixel_scale
         m = len(idx)
 
         # dots and the bottoms of the leader lines: nearer the eye on their line of sight, same pixels
@@ -793,17 +812,117 @@ class PinsVisual:
         return f" {line} " if line else ""
 
     def _text_width(self, text: str) -> float:
-        w = self._width_cache.get(text)
-        if w is None:
+        return self._text_size(text)[0]
+
+    def _text_size(self, text: str) -> tuple[float, float]:
+        """Width and height (pixels) of a label's text, as the label placement measures it."""
+        size = self._width_cache.get(text)
+        if size is None:
             bbox = [0, 0, 0, 0]
             window = self.renderer.GetRenderWindow()
             dpi = int(window.GetDPI()) if window is not None else 72  # as the label placement measures
             vtkTextRenderer.GetInstance().GetBoundingBox(self._text, text, bbox, dpi)
-            w = float(bbox[1] - bbox[0])
+            size = (float(bbox[1] - bbox[0]), float(bbox[3] - bbox[2]))
             if len(self._width_cache) > 10_000:
                 self._width_cache.clear()
-            self._width_cache[text] = w
-        return w
+            self._width_cache[text] = size
+        return size
+
+    # ------------------------------------------------------------------ picking
+    def project(self, points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Display positions of points (relative to the origin) for the camera now, and their depths.
+
+        Returns ``(N, 2)`` display coordinates (VTK's: pixels of the render window, origin at
+        the bottom left, as :meth:`vtkRenderer.WorldToDisplay` gives) and ``(N,)`` distances in
+        front of the camera along its direction of view (not positive: behind it).
+        """
+        pts = np.asarray(points, np.float64).reshape(-1, 3)
+        ren = self.renderer
+        cam = ren.GetActiveCamera()
+        w, h = ren.GetSize()
+        if cam is None or w <= 0 or h <= 0:
+            return np.full((len(pts), 2), np.nan), np.zeros(len(pts))
+        m = cam.GetCompositeProjectionTransformMatrix(ren.GetTiledAspectRatio(), -1.0, 1.0)
+        mat = np.array([[m.GetElement(i, j) for j in range(4)] for i in range(4)])
+        hom = np.c_[pts, np.ones(len(pts))] @ mat.T
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ndc = hom[:, :2] / hom[:, 3:4]
+        x0, y0 = ren.GetOrigin()
+        xy = np.column_stack([x0 + (ndc[:, 0] + 1.0) * 0.5 * w, y0 + (ndc[:, 1] + 1.0) * 0.5 * h])
+        eye, forward, _, _ = camera_basis(cam)
+        return xy, (pts - eye) @ forward
+
+    def screen_boxes(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Where the pins are on screen for the camera now, in display coordinates (see :meth:`project`).
+
+        Returns ``(indices, markers, depths, labels)``: the indices (into the list) of the pins
+        drawn, each one's marker box ``(x0, y0, x1, y1)`` (the icon on its leader line, outline
+        included), its depth, and its label's box (NaN where it has no label, or where VTK's
+        placement leaves it out: offered in list order, a label that would overlap one placed
+        before it is not drawn).
+        """
+        empty = np.zeros(0, np.int64), np.zeros((0, 4)), np.zeros(0), np.zeros((0, 4))
+        cam = self.renderer.GetActiveCamera()
+        if not (self._visible and self._opacity > 0) or cam is None or not len(self.positions):
+            return empty
+        xy, depth = self.project(self.positions)
+        idx = np.flatnonzero(self.shown & (depth > 1e-3) & np.isfinite(xy).all(axis=1))
+        xy, depth = xy[idx], depth[idx]
+        boxes = np.array([ICON_BOX[n] for n in PIN_ICONS])[self.icons[idx]].reshape(-1, 4)
+        tops = xy + [0.0, LEADER_PX]  # the top of the leader line: LEADER_PX up on screen, at any distance
+        markers = boxes + np.hstack([tops, tops])
+        labels = np.full((len(idx), 4), np.nan)
+        eye, forward, up, right = camera_basis(cam)
+        titled = self._label_widths[idx] > 0
+        offered = np.flatnonzero(titled & self._in_view(self.positions[idx], forward, right, up, eye, cam))
+        placed: list[np.ndarray] = []
+        for j in offered[: max(self.max_labels, 0)]:  # the placement's order: the first in the list first
+            width, height = self._text_size(self._label_texts[idx[j]])
+            x = xy[j, 0] - width / 2.0
+            y = tops[j, 1] + boxes[j, 3] - 1.0 + LABEL_GAP_PX
+            box = np.array([x, y, x + width, y + height])
+            if any(b[0] < box[2] and box[0] < b[2] and b[1] < box[3] and box[1] < b[3] for b in placed):
+                continue
+            placed.append(box)
+            labels[j] = box
+        return idx, markers, depth, labels
+
+    def obstacle_boxes(self) -> np.ndarray:
+        """``(N, 4)`` display boxes ``(x0, y0, x1, y1)`` of the markers and labels drawn for the camera now:
+        what another overlay's labels (measurements) keep off."""
+        _, markers, _, labels = self.screen_boxes()
+        return np.vstack([markers, labels[np.isfinite(labels).all(axis=1)]])
+
+    def pick(self, x: float, y: float, tolerance_px: float = 3.0) -> str | None:
+        """The id of the pin whose marker or label is at a display position (VTK's, see :meth:`project`).
+
+        A label under the position wins (labels are drawn over the markers); else the marker
+        nearest to it within ``tolerance_px`` pixels, the one nearest the camera where several
+        cover it (it is drawn in front); else a label within the tolerance. ``None`` when no
+        shown pin is there (the dot on the pin's point is not its marker: a click there is a
+        click on what the pin stands on).
+        """
+        idx, markers, depth, labels = self.screen_boxes()
+        if not len(idx):
+            return None
+        click = np.array([float(x), float(y)])
+
+        def distance(boxes: np.ndarray) -> np.ndarray:
+            d = np.maximum(np.maximum(boxes[:, :2] - click, click - boxes[:, 2:]), 0.0)
+            with np.errstate(invalid="ignore"):
+                out = np.hypot(d[:, 0], d[:, 1])
+            return np.where(np.isfinite(out), out, np.inf)
+
+        on_label, on_marker = distance(labels), distance(markers)
+        inside = np.flatnonzero(on_label <= 0.0)
+        if len(inside):
+            return self.ids[idx[inside[0]]]
+        near = np.flatnonzero(on_marker <= tolerance_px)
+        if len(near):
+            best = near[np.lexsort((depth[near], on_marker[near]))[0]]
+            return self.ids[idx[best]]
+        j = int(np.argmin(on_label))
+        return self.ids[idx[j]] if on_label[j] <= tolerance_px else None
 
     # ------------------------------------------------------------------ queries
     def marker_positions(self) -> dict[str, tuple[np.ndarray, np.ndarray]]:

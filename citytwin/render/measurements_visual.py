@@ -11,8 +11,10 @@ Everything is drawn in overlay renderers sharing the main renderer's camera
 (render-window layers 1–3: the lines' dark outlines, the lines and points, the labels): a measurement
 along a roof edge or through a wall stays visible instead of fighting with the
 surface it lies on, and no line crosses a label. Labels that would cover one
-another are lifted apart before each frame (:meth:`MeasurementsVisual.place_labels`). Points are world
-coordinates (float64); they become float32 only relative to the scene origin.
+another, or a pin's marker or label (:attr:`MeasurementsVisual.obstacles`), are lifted apart before each
+frame (:meth:`MeasurementsVisual.place_labels`). Points are world coordinates (float64); they become
+float32 only relative to the scene origin. A measurement whose points are in another CRS than the scene is
+drawn in (:attr:`~citytwin.model.annotations.Measurement.crs`) is drawn transformed.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from vtkmodules.vtkRenderingCore import (
     vtkRenderer,
 )
 
+from citytwin.errors import CityTwinError
 from citytwin.model.annotations import Measurement, make_measurement
 from citytwin.model.measure_units import KIND_COLOURS, measurement_label
 from citytwin.render.visuals import renderer_of
@@ -102,6 +105,10 @@ class MeasurementsVisual:
         Length unit symbol for the labels (``"m"``).
     request_render
         Called after a change (the window schedules a frame); nothing by default.
+    display_crs
+        Returns the CRS the scene is drawn in (asked at every rebuild): a measurement whose
+        points are in another CRS (:attr:`Measurement.crs`) is drawn transformed into it.
+        ``None``: every measurement is drawn as its points are.
     """
 
     def __init__(
@@ -111,12 +118,19 @@ class MeasurementsVisual:
         origin: np.ndarray | None = None,
         unit: str = "m",
         request_render: Callable[[], None] | None = None,
+        display_crs: Callable[[], Any] | None = None,
     ) -> None:
         self.items = items
+        self._display_crs = display_crs
+        #: Returns ``(N, 4)`` display boxes ``(x0, y0, x1, y1)`` the labels keep off for the camera now
+        #: (the pins' markers and labels: a measurement's label must not hide a pin), or ``None``.
+        self.obstacles: Callable[[], np.ndarray] | None = None
         self.renderer = renderer_of(renderer)
         self.origin = np.zeros(3) if origin is None else np.asarray(origin, np.float64)
         self.unit = unit
         self._request_render = request_render or (lambda: None)
+        #: Label offsets and gaps are this many times their size in pixels (large stills; see :meth:`set_pixel_scale`).
+        self.pixel_scale = 1.0
         self.highlighted: str | None = None
         self._draft: tuple[str, np.ndarray] | None = None
         self.labels: dict[str, vtkBillboardTextActor3D] = {}
@@ -182,30 +196,44 @@ class MeasurementsVisual:
             ren.SetViewport(*self.renderer.GetViewport())
         self.place_labels()
 
+    def set_pixel_scale(self, scale: float) -> None:
+        """Lift labels by ``scale`` times their offsets and sizes in pixels (a still larger than the window,
+        see :func:`citytwin.render.stills.render_still`, which scales the fonts and line widths itself)."""
+        self.pixel_scale = float(scale)
+
     def place_labels(self) -> None:
         """Lift labels that would cover one another (in screen space, for the camera now), lowest first."""
         actors = [a for a in (*self.labels.values(), self.draft_label) if a is not None]
         ren = self.renderer
+        s = self.pixel_scale
         boxes = []
         for actor in actors:
             x, y, z = actor.GetPosition()
             ren.SetWorldPoint(x, y, z, 1.0)
             ren.WorldToDisplay()
             dx, dy, dz = ren.GetDisplayPoint()
-            w, h = self._label_sizes.get(id(actor), (0.0, 0.0))
+            w, h = (v * s for v in self._label_sizes.get(id(actor), (0.0, 0.0)))
             if not 0.0 <= dz <= 1.0:  # behind the camera or clipped: not drawn
-                actor.SetDisplayOffset(0, LABEL_OFFSET_PX)
+                actor.SetDisplayOffset(0, round(LABEL_OFFSET_PX * s))
                 continue
-            boxes.append((dy + LABEL_OFFSET_PX, dx - w / 2, w, h, dy, actor))
+            boxes.append((dy + LABEL_OFFSET_PX * s, dx - w / 2, w, h, dy, actor))
         placed: list[tuple[float, float, float, float]] = []
+        fixed = np.zeros((0, 4))
+        if boxes and self.obstacles is not None:
+            fixed = np.asarray(self.obstacles(), float).reshape(-1, 4)
+            fixed = fixed[np.isfinite(fixed).all(axis=1)]
         for y0, x0, w, h, anchor_y, actor in sorted(boxes, key=lambda b: b[0]):
             moved = True
             while moved:
                 moved = False
                 for px, py, pw, ph in placed:
                     if x0 < px + pw and px < x0 + w and y0 < py + ph and py < y0 + h:
-                        y0 = py + ph + LABEL_GAP_PX
+                        y0 = py + ph + LABEL_GAP_PX * s
                         moved = True
+                under = (x0 < fixed[:, 2]) & (fixed[:, 0] < x0 + w) & (y0 < fixed[:, 3]) & (fixed[:, 1] < y0 + h)
+                if under.any():  # above what it would hide
+                    y0 = float(fixed[under, 3].max()) + LABEL_GAP_PX * s
+                    moved = True
             placed.append((x0, y0, w, h))
             actor.SetDisplayOffset(0, int(round(y0 - anchor_y)))
 
@@ -265,6 +293,15 @@ class MeasurementsVisual:
         actor = self.labels.get(item_id)
         return None if actor is None else np.asarray(actor.GetPosition(), np.float64) + self.origin
 
+    def drawn_as(self, m: Measurement) -> Measurement:
+        """A measurement with its points in the CRS the scene is drawn in (itself when they are already)."""
+        if self._display_crs is None or m.crs is None:
+            return m
+        try:
+            return m.in_crs(self._display_crs())
+        except CityTwinError:  # points outside the CRS's domain: drawn as they are
+            return m
+
     # ------------------------------------------------------------------ drawing
     def update(self) -> None:
         """Rebuild what is drawn from the list."""
@@ -279,6 +316,7 @@ class MeasurementsVisual:
         for m in self.items:
             if not m.visible:
                 continue
+            m = self.drawn_as(m)
             colour = KIND_COLOURS.get(m.kind, (255, 255, 0))
             halo = HIGHLIGHT if m.id == self.highlighted else HALO
             lines, anchor = measurement_paths(m)

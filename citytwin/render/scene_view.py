@@ -84,7 +84,7 @@ def scene_from_project(
     import msgspec
 
     from citytwin.errors import CityTwinError
-    from citytwin.model.project_scene import apply_items, apply_layer_settings
+    from citytwin.model.project_scene import apply_items, apply_layer_settings, derive_layers
 
     scene = into if into is not None else Scene()
     problems: list[str] = []
@@ -95,6 +95,13 @@ def scene_from_project(
             continue
         layer.source = msgspec.structs.replace(source, layer=None)
         problems += apply_layer_settings(layer, source.layer)
+        try:
+            scene.add_layer(layer, undoable=False)
+        except CityTwinError as exc:
+            problems.append(str(exc))
+    derived, more = derive_layers(project, loaded)  # terrains made from the sources, as the window makes them
+    problems += more
+    for _, layer in derived:
         try:
             scene.add_layer(layer, undoable=False)
         except CityTwinError as exc:
@@ -290,7 +297,8 @@ class SceneView:
         """Put a tour frame's layer fades and attribute filter on the drawing (not the camera).
 
         ``frame`` is a :class:`~citytwin.model.tours.TourFrame` (``layers``: name → factor,
-        ``filter``: ``(attribute, threshold)`` or ``None``); ``None`` ends the tour's effects.
+        ``filter``: an :class:`~citytwin.model.tours.AttributeFilter` or ``None``); ``None`` ends
+        the tour's effects.
         """
         if frame is None:
             self.set_layer_overrides({})
@@ -301,8 +309,7 @@ class SceneView:
         if flt is None:
             self.set_attribute_filter(None)
         else:
-            attribute, threshold = flt
-            self.set_attribute_filter(attribute, threshold)
+            self.set_attribute_filter(flt.attribute, flt.max)
 
     def set_attribute_filter(self, attribute: str | None, threshold: float | None = None) -> None:
         """Hide the objects whose numeric ``attribute`` is above ``threshold`` ("city growth").

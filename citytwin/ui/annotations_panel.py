@@ -14,9 +14,12 @@ Everything here is installed by one call, :func:`install_annotations`, from the 
   ``edit_item``, ``remove_item``, ``move_item``, ``scene.set``).
 * The **Inspector** of a selected object lists the pins attached to it.
 * The view draws ``scene.pins`` with one :class:`~citytwin.render.annotations_visual.PinsVisual`
-  that follows the list and ``scene.annotation_settings``.
+  that follows the list and ``scene.annotation_settings``. A click on a pin's marker or label
+  selects that pin in the dock (:meth:`Annotations.view_clicked`, which the window asks
+  before it selects what is behind); a click on the sky clears the dock's selection.
 
-The dock's list is a Qt item model over the evented list (the napari pattern): the list's
+The dock's list is the Qt item model every item list uses
+(:class:`~citytwin.ui.item_list_model.ItemListModel`, the napari pattern): the list's
 ``inserting``/``inserted``, ``removing``/``removed``, ``moving``/``moved`` and ``changed`` events
 become ``beginInsertRows``/``endInsertRows`` and so on; the panel never keeps its own copy.
 """
@@ -28,15 +31,13 @@ from typing import Any
 
 import numpy as np
 from PySide6.QtCore import (
-    QAbstractListModel,
-    QByteArray,
     QEvent,
-    QMimeData,
     QModelIndex,
     QObject,
     QPointF,
     QSize,
     Qt,
+    QTimer,
     Signal,
 )
 from PySide6.QtGui import QAction, QColor, QIcon, QKeySequence, QPainter, QPainterPath, QPen, QPixmap, QPolygonF
@@ -70,10 +71,13 @@ from citytwin.model.annotations import PIN_COLOUR, PIN_ICONS, Pin, make_pin
 from citytwin.model.layers import CityModelLayer
 from citytwin.model.scene import Scene
 from citytwin.ui.coordinates import to_source
+from citytwin.ui.item_list_model import Column, ItemListModel
+from citytwin.ui.item_panels import button_row, item_dock, item_dock_sibling, tool_button
 
-PIN_MIME = "application/x-citytwin-pin-ids"
 #: A click that moves less than this (pixels) between press and release places the pin.
 CLICK_TOLERANCE_PX = 4
+#: A click this near (pixels) a pin's marker selects the pin.
+PICK_TOLERANCE_PX = 3.0
 #: Distance range (metres) of the camera that flies to a pin.
 FLY_DISTANCE = (40.0, 250.0)
 #: Colours offered for new pins, in turn (the first is the model's default).
@@ -145,164 +149,28 @@ def pin_tooltip(pin: Pin) -> str:
 
 
 # ---------------------------------------------------------------------- the list model
-class PinListModel(QAbstractListModel):
-    """The scene's pins as a Qt list model (one row per pin, in list order), edited through undoable commands."""
+def _hidden_grey(pin: Pin) -> QColor | None:
+    return None if pin.visible else QColor(140, 140, 140)
 
-    def __init__(self, scene: Scene, parent: QObject | None = None) -> None:
-        super().__init__(parent)
-        self.scene = scene
-        self._pending_move = False
-        ev = scene.pins.events
-        self._connections = [
-            (ev.inserting, self._on_inserting),
-            (ev.inserted, self._on_inserted),
-            (ev.removing, self._on_removing),
-            (ev.removed, self._on_removed),
-            (ev.moving, self._on_moving),
-            (ev.moved, self._on_moved),
-            (ev.changed, self._on_changed),
-            (ev.reordered, self._on_reset),
-        ]
-        for sig, cb in self._connections:
-            sig.connect(cb)
 
-    def disconnect_scene(self) -> None:
-        for sig, cb in self._connections:
-            sig.disconnect(cb)
-        self._connections = []
+def pin_list_model(scene: Scene, parent: QObject | None = None) -> ItemListModel:
+    """The scene's pins as a Qt item model (one row per pin, in list order), edited through undoable commands.
 
-    # --- events of the evented list → Qt model signals
-    def _on_inserting(self, index: int) -> None:
-        self.beginInsertRows(QModelIndex(), index, index)
-
-    def _on_inserted(self, *_args: Any) -> None:
-        self.endInsertRows()
-
-    def _on_removing(self, index: int) -> None:
-        self.beginRemoveRows(QModelIndex(), index, index)
-
-    def _on_removed(self, *_args: Any) -> None:
-        self.endRemoveRows()
-
-    def _on_moving(self, src: int, dst: int) -> None:
-        # psygnal's destination is the slot to land before, like Qt's
-        self._pending_move = self.beginMoveRows(QModelIndex(), src, src, QModelIndex(), dst)
-        if not self._pending_move:
-            self.beginResetModel()
-
-    def _on_moved(self, *_args: Any) -> None:
-        if self._pending_move:
-            self.endMoveRows()
-        else:
-            self.endResetModel()
-        self._pending_move = False
-
-    def _on_changed(self, index: Any, *_args: Any) -> None:
-        if isinstance(index, int):
-            i = self.index(index)
-            self.dataChanged.emit(i, i)
-        else:
-            self._on_reset()
-
-    def _on_reset(self, *_args: Any) -> None:
-        self.beginResetModel()
-        self.endResetModel()
-
-    # --- reading
-    def pin(self, index: QModelIndex | int) -> Pin | None:
-        row = index if isinstance(index, int) else index.row()
-        pins = self.scene.pins
-        return pins[row] if 0 <= row < len(pins) else None
-
-    def row_of(self, pin_id: str) -> int:
-        try:
-            return self.scene.pins.index_of(pin_id)
-        except KeyError:
-            return -1
-
-    def rowCount(self, parent: QModelIndex = QModelIndex()) -> int:  # noqa: N802, B008
-        return 0 if parent.isValid() else len(self.scene.pins)
-
-    def data(self, index: QModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        pin = self.pin(index) if index.isValid() else None
-        if pin is None:
-            return None
-        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.EditRole):
-            return pin.title
-        if role == Qt.ItemDataRole.DecorationRole:
-            return pin_icon(pin.icon, pin.colour)
-        if role == Qt.ItemDataRole.ToolTipRole:
-            return pin_tooltip(pin)
-        if role == Qt.ItemDataRole.CheckStateRole:
-            return Qt.CheckState.Checked if pin.visible else Qt.CheckState.Unchecked
-        if role == Qt.ItemDataRole.UserRole:
-            return pin.id
-        if role == Qt.ItemDataRole.ForegroundRole and not pin.visible:
-            return QColor(140, 140, 140)
-        return None
-
-    def flags(self, index: QModelIndex) -> Qt.ItemFlag:
-        if not index.isValid():
-            return Qt.ItemFlag.ItemIsDropEnabled
-        return (
-            Qt.ItemFlag.ItemIsEnabled
-            | Qt.ItemFlag.ItemIsSelectable
-            | Qt.ItemFlag.ItemIsEditable
-            | Qt.ItemFlag.ItemIsUserCheckable
-            | Qt.ItemFlag.ItemIsDragEnabled
-            | Qt.ItemFlag.ItemNeverHasChildren
-        )
-
-    # --- editing: every change is a command
-    def setData(self, index: QModelIndex, value: Any, role: int = Qt.ItemDataRole.EditRole) -> bool:  # noqa: N802
-        pin = self.pin(index) if index.isValid() else None
-        if pin is None:
-            return False
-        if role == Qt.ItemDataRole.EditRole:
-            title = " ".join(str(value).split())
-            if not title or title == pin.title:
-                return False
-            self.scene.edit_item(pin, title=title)
-            return True
-        if role == Qt.ItemDataRole.CheckStateRole:
-            visible = Qt.CheckState(value) == Qt.CheckState.Checked if not isinstance(value, bool) else value
-            if visible != pin.visible:
-                self.scene.edit_item(pin, visible=visible)
-            return True
-        return False
-
-    # --- drag and drop (reorder)
-    def supportedDropActions(self) -> Qt.DropAction:  # noqa: N802
-        return Qt.DropAction.MoveAction
-
-    def supportedDragActions(self) -> Qt.DropAction:  # noqa: N802
-        return Qt.DropAction.MoveAction
-
-    def mimeTypes(self) -> list[str]:  # noqa: N802
-        return [PIN_MIME]
-
-    def mimeData(self, indexes: list[QModelIndex]) -> QMimeData:  # noqa: N802
-        data = QMimeData()
-        ids = [self.data(i, Qt.ItemDataRole.UserRole) for i in sorted(indexes, key=lambda i: i.row())]
-        data.setData(PIN_MIME, QByteArray("\n".join(i for i in ids if i).encode()))
-        return data
-
-    def dropMimeData(self, data: QMimeData, action: Qt.DropAction, row: int, column: int, parent: QModelIndex) -> bool:  # noqa: N802
-        if action != Qt.DropAction.MoveAction or not data.hasFormat(PIN_MIME):
-            return False
-        ids = [i for i in bytes(data.data(PIN_MIME).data()).decode().split("\n") if i]
-        target = row if row >= 0 else (parent.row() if parent.isValid() else len(self.scene.pins))
-        for pin_id in ids:
-            pin = self.scene.pins.by_id(pin_id)
-            if pin is None:
-                continue
-            src = self.scene.pins.index_of(pin_id)
-            final = target if target <= src else target - 1  # Qt drops before ``target`` of the unchanged list
-            final = max(0, min(final, len(self.scene.pins) - 1))
-            if final != src:
-                self.scene.move_item(pin, final)
-            target = final + 1
-        return False  # the list moved the rows itself: the view must not remove them
+    The title is edited inline (spaces folded; a pin keeps a title), the tick shows or hides
+    the pin, a drag of rows reorders them.
+    """
+    column = Column(
+        "Pin",
+        lambda p: p.title,
+        edit="title",
+        check="visible",
+        icon=lambda p: pin_icon(p.icon, p.colour),
+        tooltip=pin_tooltip,
+        foreground=_hidden_grey,
+        clean=lambda text: " ".join(text.split()),
+        required=True,
+    )
+    return ItemListModel(scene, scene.pins, [column], parent)
 
 
 # ---------------------------------------------------------------------- the edit dialog
@@ -413,7 +281,7 @@ class AnnotationsPanel(QWidget):
         self.filter_edit.textChanged.connect(self._apply_filter)
         layout.addWidget(self.filter_edit)
         # the list
-        self.model = PinListModel(scene, self)
+        self.model = pin_list_model(scene, self)
         self.view = QListView()
         self.view.setModel(self.model)
         self.view.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
@@ -433,7 +301,6 @@ class AnnotationsPanel(QWidget):
         self.placeholder.setStyleSheet("color: palette(mid);")
         layout.addWidget(self.placeholder)
         # buttons
-        row = QHBoxLayout()
         self.buttons: dict[str, QToolButton] = {}
         for key, text, tip, slot in (
             ("edit", "Edit…", "Title, description, colour and icon", self._edit_selected),
@@ -444,25 +311,18 @@ class AnnotationsPanel(QWidget):
             ("fly", "Fly to", "Look at the pin", self._fly_selected),
             ("delete", "Delete", "Delete the selected pins", self._delete_selected),
         ):
-            b = QToolButton()
-            b.setText(text)
-            b.setToolTip(tip)
-            b.clicked.connect(lambda *_, slot=slot: slot())
-            if key == "up":  # two rows, so the dock stays narrow beside the 3D view
-                row.addStretch(1)
-                layout.addLayout(row)
-                row = QHBoxLayout()
-            row.addWidget(b)
-            self.buttons[key] = b
-        row.addStretch(1)
-        layout.addLayout(row)
+            self.buttons[key] = tool_button(text, tip, slot, flat=False)
+        keys = list(self.buttons)
+        split = keys.index("up")  # two rows, so the dock stays narrow beside the 3D view
+        for part in (keys[:split], keys[split:]):
+            layout.addLayout(button_row((self.buttons[k] for k in part), spacing=-1))
         for sig in (self.model.rowsInserted, self.model.rowsRemoved, self.model.modelReset, self.model.rowsMoved):
             sig.connect(self._on_rows_changed)
         self.model.dataChanged.connect(self._on_data_changed)
         self._on_rows_changed()
 
     def shutdown(self) -> None:
-        self.model.disconnect_scene()
+        self.model.disconnect_items()
         for sig, cb in self._settings_connections:
             sig.disconnect(cb)
         self._settings_connections = []
@@ -473,7 +333,7 @@ class AnnotationsPanel(QWidget):
 
     def selected_pins(self) -> list[Pin]:
         rows = sorted({i.row() for i in self.view.selectionModel().selectedRows()})
-        return [p for r in rows if (p := self.model.pin(r)) is not None]
+        return [p for r in rows if (p := self.model.item(r)) is not None]
 
     def visible_rows(self) -> list[int]:
         """Rows the filter lets through."""
@@ -600,7 +460,7 @@ class AnnotationsPanel(QWidget):
             self.fly_requested.emit(pins[0])
 
     def _on_double_click(self, index: QModelIndex) -> None:
-        pin = self.model.pin(index)
+        pin = self.model.item(index)
         if pin is not None:
             self.fly_requested.emit(pin)
 
@@ -617,7 +477,7 @@ class AnnotationsPanel(QWidget):
     def _apply_filter(self, *_args: Any) -> None:
         words = self.filter_edit.text().lower().split()
         for row in range(self.model.rowCount()):
-            pin = self.model.pin(row)
+            pin = self.model.item(row)
             hay = f"{pin.title}\n{pin.description}\n{pin.object_id or ''}".lower() if pin is not None else ""
             self.view.setRowHidden(row, not all(w in hay for w in words))
 
@@ -750,6 +610,8 @@ class PinTool(QObject):
         self.action = action
         self._press: tuple[float, float] | None = None
         self._app_filter = False
+        #: the click being handled placed a pin (the view's own handling of it must not select another)
+        self.placing = False
         action.toggled.connect(self._on_toggled)
 
     @property
@@ -799,8 +661,13 @@ class PinTool(QObject):
             press, self._press = self._press, None
             x, y = event.position().x(), event.position().y()
             if press is not None and max(abs(x - press[0]), abs(y - press[1])) <= CLICK_TOLERANCE_PX:
+                self.placing = True  # until the view has handled this click too
+                QTimer.singleShot(0, self._placed_click_done)
                 self.place_at(x, y)
         return False  # the view still gets the click (it selects what was clicked)
+
+    def _placed_click_done(self) -> None:
+        self.placing = False
 
     def place_at(self, qx: float, qy: float) -> Pin | None:
         """Place a pin at a position of the view (Qt widget coordinates); ``None`` on the sky."""
@@ -865,19 +732,11 @@ class Annotations(QObject):
             (scene.origin_changed, self._on_origin),
             (scene.layers.events.inserted, self._on_layers_changed),
         ]
-        # the dock
+        # the dock: a tab beside the other lists of the user's items (measurements, bookmarks), else under the Inspector
         self.panel = AnnotationsPanel(scene)
-        self.dock = QDockWidget("Annotations", window)
-        self.dock.setObjectName("annotations_dock")
-        self.dock.setWidget(self.panel)
-        window.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.dock)
-        # a tab beside the other lists of the user's items (measurements, bookmarks), else under the Inspector
-        siblings = [getattr(window, name, None) for name in ("measurements_dock", "bookmarks_dock")]
-        sibling = next((d for d in siblings if isinstance(d, QDockWidget)), None)
+        self.dock = item_dock(window, "Annotations", "annotations_dock", self.panel)
         inspector_dock = getattr(window, "inspector_dock", None)
-        if sibling is not None:
-            window.tabifyDockWidget(sibling, self.dock)
-        elif inspector_dock is not None:
+        if item_dock_sibling(window, self.dock) is None and isinstance(inspector_dock, QDockWidget):
             window.splitDockWidget(inspector_dock, self.dock, Qt.Orientation.Vertical)
         self.dock.raise_()
         self.panel.fly_requested.connect(self.fly_to)
@@ -907,6 +766,10 @@ class Annotations(QObject):
         self._add_to_menus()
         for sig, cb in [*self._scene_connections, *self._pin_connections]:
             sig.connect(cb)
+        # a measurement's label is lifted off the pins' markers and labels rather than hide them
+        measurements = getattr(window, "measurements_visual", None)
+        if measurements is not None:
+            measurements.obstacles = self.visual.obstacle_boxes
         self._wrap_shutdown()
 
     def _add_to_menus(self) -> None:
@@ -954,6 +817,9 @@ class Annotations(QObject):
             except (RuntimeError, ValueError, TypeError):
                 pass
         self.panel.shutdown()
+        measurements = getattr(self.window, "measurements_visual", None)
+        if measurements is not None and measurements.obstacles == self.visual.obstacle_boxes:
+            measurements.obstacles = None
         self.visual.remove()
         self.visual = None
 
@@ -982,6 +848,39 @@ class Annotations(QObject):
     def _fly_and_select(self, pin: Pin) -> None:
         self.panel.select_pin(pin.id)
         self.fly_to(pin)
+
+    # ------------------------------------------------------------ clicks in the view
+    def pin_at(self, x: float, y: float, tolerance_px: float = PICK_TOLERANCE_PX) -> Pin | None:
+        """The pin whose marker or label is at a display position of the view (VTK's: pixels, origin bottom left)."""
+        if self.visual is None:
+            return None
+        pin_id = self.visual.pick(x, y, tolerance_px * self.viewport.plotter.devicePixelRatioF())
+        return None if pin_id is None else self.scene.pins.by_id(pin_id)
+
+    def view_clicked(self, hit: bool) -> bool:
+        """The view was clicked (it emitted ``picked`` or ``point_picked``): is it a click on a pin?
+
+        A click on a pin's marker or label selects that pin in the Annotations dock (and
+        shows the dock) and returns True: the window then selects nothing else (not the
+        building behind the marker). A click on nothing (``hit`` False: the sky) clears the
+        dock's selection. The click that places a pin with the Place Pin tool is not one.
+        """
+        if self.visual is None or self.tool.placing:
+            return False
+        x, y = self.viewport.plotter.iren.get_event_position()
+        pin = self.pin_at(x, y)
+        if pin is None:
+            if not hit:
+                self.panel.view.clearSelection()
+            return False
+        if self.panel.view.isRowHidden(self.panel.model.row_of(pin.id)):
+            self.panel.filter_edit.clear()  # the filter must not hide the pin clicked
+        self.dock.show()
+        self.dock.raise_()
+        self.panel.view.clearSelection()
+        self.panel.select_pin(pin.id)
+        self.window.statusBar().showMessage(f"{pin.title}: double-click it in Annotations to fly to it.", 5000)
+        return True
 
     # ------------------------------------------------------------ camera
     def pin_display_position(self, pin: Pin) -> np.ndarray:

@@ -35,17 +35,14 @@ from PySide6.QtWidgets import (
     QAbstractItemView,
     QDialog,
     QDialogButtonBox,
-    QDockWidget,
     QDoubleSpinBox,
     QGridLayout,
-    QHBoxLayout,
     QLabel,
     QLineEdit,
     QListView,
     QMainWindow,
     QMenu,
     QPushButton,
-    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -55,6 +52,7 @@ from citytwin.model.camera import CameraState
 from citytwin.model.crs import is_geographic, reproject
 from citytwin.model.scene import Scene
 from citytwin.ui.item_list_model import Column, ItemListModel
+from citytwin.ui.item_panels import button_row, item_dock, tool_button
 
 if TYPE_CHECKING:
     from citytwin.ui.viewport import Viewport
@@ -194,7 +192,7 @@ class BookmarksPanel(QWidget):
         self.model = ItemListModel(
             scene,
             scene.bookmarks,
-            [Column("Name", lambda b: b.name, edit="name", icon=self._icon, tooltip=self._tooltip)],
+            [Column("Name", lambda b: b.name, edit="name", icon=self._icon, tooltip=self._tooltip, required=True)],
             self,
         )
         self.view = ThumbnailList()
@@ -228,25 +226,15 @@ class BookmarksPanel(QWidget):
         self.placeholder.setWordWrap(True)
         self.placeholder.setStyleSheet("color: palette(mid);")
 
-        def button(text: str, tip: str, slot) -> QToolButton:
-            b = QToolButton()
-            b.setText(text)
-            b.setToolTip(tip)
-            b.setAutoRaise(True)
-            b.clicked.connect(lambda *_: slot())
-            return b
-
+        button = tool_button
         self.add_button = button("Add", "Save the current view as a bookmark (Ctrl+B)", self.add_bookmark)
         self.update_button = button("Update", "Update the selected bookmark to the current view", self.update_current)
         self.up_button = button("▲", "Move the selected bookmark up", lambda: self.move_current(-1))
         self.down_button = button("▼", "Move the selected bookmark down", lambda: self.move_current(+1))
         self.delete_button = button("Delete", "Delete the selected bookmark (Del)", self.delete_current)
-        buttons = QHBoxLayout()
-        buttons.setContentsMargins(0, 0, 0, 0)
-        buttons.setSpacing(2)
-        for b in (self.add_button, self.update_button, self.up_button, self.down_button, self.delete_button):
-            buttons.addWidget(b)
-        buttons.addStretch(1)
+        buttons = button_row(
+            (self.add_button, self.update_button, self.up_button, self.down_button, self.delete_button)
+        )
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addLayout(buttons)
@@ -622,13 +610,7 @@ def install_bookmarks(window: QMainWindow) -> BookmarksPanel:
     ``window.add_bookmark_action`` and ``window.camera_action``.
     """
     panel = BookmarksPanel(window.scene, window.viewport)
-    dock = QDockWidget("Bookmarks", window)
-    dock.setObjectName("bookmarks_dock")
-    dock.setWidget(panel)
-    window.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
-    other = getattr(window, "measurements_dock", None)
-    if other is not None:
-        window.tabifyDockWidget(other, dock)
+    dock = item_dock(window, "Bookmarks", "bookmarks_dock", panel)
 
     add = QAction("Add &Bookmark", window)
     add.setShortcut(QKeySequence("Ctrl+B"))

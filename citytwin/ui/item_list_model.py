@@ -1,12 +1,13 @@
 """A Qt table model over a scene's evented item list (bookmarks, measurements, pins).
 
-The list's ``inserting/inserted``, ``removing/removed``, ``moving/moved`` and
-``changed`` events become ``beginInsertRows/endInsertRows`` … ``dataChanged``,
-as napari's ``_qt/containers`` adapters do, so a view keeps its selection and
-scroll position while the list changes. What a user does in the view (typing a
-name, ticking "shown", dragging a row) goes back as an undoable scene command
-(:meth:`Scene.edit_item`, :meth:`Scene.move_item`); the model never changes the
-list itself.
+The list's ``inserting/inserted``, ``removing/removed``, ``moving/moved``,
+``changed`` and ``reordered`` events become ``beginInsertRows/endInsertRows`` …
+``dataChanged``, as napari's ``_qt/containers`` adapters do, so a view keeps its
+selection and scroll position while the list changes. What a user does in the
+view (typing a name, ticking "shown", dragging rows) goes back as an undoable
+scene command (:meth:`Scene.edit_item`, :meth:`Scene.move_item`); the model never
+changes the list itself. One model serves every list: the columns say what is
+shown and edited. A list view (the pins) shows the first column.
 """
 
 from __future__ import annotations
@@ -20,7 +21,8 @@ from PySide6.QtCore import QAbstractTableModel, QByteArray, QMimeData, QModelInd
 from citytwin.model.scene import Scene
 
 Index = QModelIndex | QPersistentModelIndex
-MIME_ROW = "application/x-citytwin-item-row"
+#: What a drag of rows carries: the ids of their items, one a line.
+MIME_ITEMS = "application/x-citytwin-item-ids"
 
 
 @dataclass
@@ -41,6 +43,12 @@ class Column:
         ``icon(item) -> QIcon | None`` (DecorationRole).
     tooltip
         ``tooltip(item) -> str | None``.
+    foreground
+        ``foreground(item) -> QColor | None`` (ForegroundRole: a hidden pin in grey).
+    clean
+        What a typed value becomes before it is set (surrounding spaces dropped by default).
+    required
+        Whether an empty value is refused (a bookmark keeps a name, a pin a title).
     """
 
     title: str
@@ -49,6 +57,9 @@ class Column:
     check: str | None = None
     icon: Callable[[Any], Any] | None = None
     tooltip: Callable[[Any], str | None] | None = None
+    foreground: Callable[[Any], Any] | None = None
+    clean: Callable[[str], str] = str.strip
+    required: bool = False
 
 
 class ItemListModel(QAbstractTableModel):
@@ -59,6 +70,7 @@ class ItemListModel(QAbstractTableModel):
         self.scene = scene
         self.items = items
         self.columns = columns
+        self._pending_move = False
         ev = items.events
         self._connections = [
             (ev.inserting, self._on_inserting),
@@ -68,6 +80,7 @@ class ItemListModel(QAbstractTableModel):
             (ev.moving, self._on_moving),
             (ev.moved, self._on_moved),
             (ev.changed, self._on_changed),
+            (ev.reordered, self._on_reset),
         ]
         for sig, cb in self._connections:
             sig.connect(cb)
@@ -92,17 +105,27 @@ class ItemListModel(QAbstractTableModel):
         self.endRemoveRows()
 
     def _on_moving(self, index: int, new_index: int) -> None:
-        self.beginMoveRows(QModelIndex(), index, index, QModelIndex(), new_index)
+        # psygnal's destination is the slot to land before, like Qt's; a move Qt refuses resets the model
+        self._pending_move = self.beginMoveRows(QModelIndex(), index, index, QModelIndex(), new_index)
+        if not self._pending_move:
+            self.beginResetModel()
 
-    def _on_moved(self, index: int, new_index: int, value: Any) -> None:
-        self.endMoveRows()
+    def _on_moved(self, *_args: Any) -> None:
+        if self._pending_move:
+            self.endMoveRows()
+        else:
+            self.endResetModel()
+        self._pending_move = False
 
     def _on_changed(self, index: Any, old: Any = None, new: Any = None) -> None:
         if isinstance(index, int):
             self.dataChanged.emit(self.index(index, 0), self.index(index, self.columnCount() - 1))
         else:  # a slice: refresh everything
-            self.beginResetModel()
-            self.endResetModel()
+            self._on_reset()
+
+    def _on_reset(self, *_args: Any) -> None:
+        self.beginResetModel()
+        self.endResetModel()
 
     # ------------------------------------------------------------------ reading
     def item(self, index: Index | int) -> Any | None:
@@ -112,7 +135,17 @@ class ItemListModel(QAbstractTableModel):
 
     def row_of(self, item_id: str) -> int:
         """Row of the item with that id, -1 when none."""
-        return next((i for i, x in enumerate(self.items) if x.id == item_id), -1)
+        index_of = getattr(self.items, "index_of", None)
+        if index_of is None:
+            return next((i for i, x in enumerate(self.items) if x.id == item_id), -1)
+        try:
+            return int(index_of(item_id))
+        except KeyError:
+            return -1
+
+    def index(self, row: int, column: int = 0, parent: Index = QModelIndex()) -> QModelIndex:  # noqa: B008
+        """The index of a row (the first column unless told): a list view asks for rows only."""
+        return super().index(row, column, parent)
 
     def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: N802, B008
         return 0 if parent.isValid() else len(self.items)
@@ -140,12 +173,19 @@ class ItemListModel(QAbstractTableModel):
             return Qt.CheckState.Checked if getattr(item, col.check) else Qt.CheckState.Unchecked
         if role == Qt.ItemDataRole.UserRole:
             return item.id
+        if role == Qt.ItemDataRole.ForegroundRole and col.foreground is not None:
+            return col.foreground(item)
         return None
 
     def flags(self, index: Index) -> Qt.ItemFlag:
         if not index.isValid():
             return Qt.ItemFlag.ItemIsDropEnabled
-        f = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemIsDragEnabled
+        f = (
+            Qt.ItemFlag.ItemIsEnabled
+            | Qt.ItemFlag.ItemIsSelectable
+            | Qt.ItemFlag.ItemIsDragEnabled
+            | Qt.ItemFlag.ItemNeverHasChildren
+        )
         col = self.columns[index.column()]
         if col.edit is not None:
             f |= Qt.ItemFlag.ItemIsEditable
@@ -160,9 +200,9 @@ class ItemListModel(QAbstractTableModel):
             return False
         col = self.columns[index.column()]
         if role == Qt.ItemDataRole.EditRole and col.edit is not None:
-            text = str(value).strip()
-            if not text and col.edit == "name":
-                return False  # a bookmark keeps a name
+            text = col.clean(str(value))
+            if not text and col.required:
+                return False
             if text == getattr(item, col.edit):
                 return False
             self.scene.edit_item(item, **{col.edit: text})
@@ -192,13 +232,13 @@ class ItemListModel(QAbstractTableModel):
         return Qt.DropAction.MoveAction
 
     def mimeTypes(self) -> list[str]:  # noqa: N802
-        return [MIME_ROW]
+        return [MIME_ITEMS]
 
     def mimeData(self, indexes: list[QModelIndex]) -> QMimeData:  # noqa: N802
         data = QMimeData()
         rows = sorted({i.row() for i in indexes if i.isValid()})
-        if rows:
-            data.setData(MIME_ROW, QByteArray(str(rows[0]).encode()))
+        ids = [item.id for r in rows if (item := self.item(r)) is not None]
+        data.setData(MIME_ITEMS, QByteArray("\n".join(ids).encode()))
         return data
 
     def moveRows(  # noqa: N802
@@ -213,13 +253,19 @@ class ItemListModel(QAbstractTableModel):
     def dropMimeData(  # noqa: N802
         self, data: QMimeData, action: Qt.DropAction, row: int, column: int, parent: Index
     ) -> bool:
-        if action != Qt.DropAction.MoveAction or not data.hasFormat(MIME_ROW):
+        """Dragged rows (by their items' ids) land, in their order, before ``row`` (counted before the move)."""
+        if action != Qt.DropAction.MoveAction or not data.hasFormat(MIME_ITEMS):
             return False
         try:
-            source = int(bytes(data.data(MIME_ROW).data()).decode())
-        except ValueError:
+            ids = [i for i in bytes(data.data(MIME_ITEMS).data()).decode().split("\n") if i]
+        except UnicodeDecodeError:
             return False
-        if row < 0:
-            row = parent.row() if parent.isValid() else len(self.items)
-        self.moveRows(QModelIndex(), source, 1, QModelIndex(), row)
-        return False  # the list moved the row itself: the view must not remove the source
+        target = row if row >= 0 else (parent.row() if parent.isValid() else len(self.items))
+        for item_id in ids:
+            source = self.row_of(item_id)
+            if source < 0:
+                continue  # not an item of this list
+            final = target if target <= source else target - 1
+            self.move_row(source, final)
+            target = max(0, min(final, len(self.items) - 1)) + 1
+        return False  # the list moved the rows itself: the view must not remove the sources

@@ -175,6 +175,9 @@ class MainWindow(QMainWindow):
         from citytwin.ui.annotations_panel import install_annotations
 
         install_annotations(self)
+        from citytwin.ui.presenter import install_presenter
+
+        install_presenter(self)
         self._update_undo_actions()
         self._update_counts()
         self._restore_state()
@@ -716,8 +719,21 @@ class MainWindow(QMainWindow):
         if self.inspector.point is not None and self.inspector.layer is layer:
             self.inspector.show_object(None, -1)
 
+    def _click_on_pin(self, hit: bool) -> bool:
+        """Whether a click in the view fell on a pin's marker or label (the pin is then selected, nothing else)."""
+        annotations = getattr(self, "annotations", None)
+        if annotations is None or not annotations.view_clicked(hit):
+            return False
+        self.viewport.highlight_point(None, -1)
+        if self.inspector.point is not None:
+            self.inspector.show_object(None, -1)
+        select(self.scene, None, ())
+        return True
+
     def _on_point_picked(self, layer: PointCloudLayer, hit) -> None:
         """A click on a point: its card in the inspector (coordinates in the file's CRS) and a mark."""
+        if self._click_on_pin(True):
+            return
         select(self.scene, None, ())
         self.viewport.highlight_point(layer, int(hit.index))
         cloud = layer.cloud
@@ -725,6 +741,8 @@ class MainWindow(QMainWindow):
         self.inspector.show_point(layer, hit, format_position(source, layer.crs))
 
     def _on_picked(self, layer, index: int) -> None:
+        if self._click_on_pin(layer is not None):
+            return
         self.viewport.highlight_point(None, -1)
         if self.inspector.point is not None:
             self.inspector.show_object(None, -1)
@@ -800,14 +818,19 @@ class MainWindow(QMainWindow):
 
         worker = TaskWorker(make_dtm, layer.cloud, float(resolution), description="Making the terrain")
         worker.source_layer = layer  # type: ignore[attr-defined]
+        worker.resolution = float(resolution)  # type: ignore[attr-defined]
         worker.signals.finished.connect(self._on_terrain_made)
         worker.signals.failed.connect(self._on_task_failed)
+        self.start_task(worker, f"Making terrain from {layer.name}…")
+        return worker
+
+    def start_task(self, worker: TaskWorker, label: str) -> None:
+        """Run a computation in the task pool, with the status bar's busy bar (``label``) and Cancel."""
         self._tasks.append(worker)
-        self.task_progress.label.setText(f"Making terrain from {layer.name}…")
+        self.task_progress.label.setText(label)
         self.task_progress.cancel_button.setEnabled(True)
         self.task_progress.show()
         self.task_pool.start(worker)
-        return worker
 
     @property
     def is_busy(self) -> bool:
@@ -836,6 +859,12 @@ class MainWindow(QMainWindow):
 
         source = worker.source_layer  # type: ignore[attr-defined]
         layer = CityModelLayer(name=f"Terrain from {source.name}", model=model, colour_mode="elevation")
+        if source.source is not None:  # a project keeps how it was made, and makes it again on open
+            from citytwin.model.project_scene import new_derived
+
+            taken = self.session.taken_derived_ids()
+            resolution = worker.resolution  # type: ignore[attr-defined]
+            layer.derived = new_derived(self.scene, source.source.id, taken, resolution=resolution)
         try:
             self.scene.add_layer(layer)  # undoable: Undo removes the terrain
         except CityTwinError as exc:

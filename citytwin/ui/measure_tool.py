@@ -19,8 +19,10 @@ A finished measurement is an undoable ``scene.add_item``; the visual follows
 ``scene.measurements``.
 
 Points are world coordinates of the CRS the scene is drawn in
-(``scene.display_crs``: the file's own CRS when it is projected), so lengths
-come out in its unit even for a latitude/longitude file.
+(``scene.display_crs``: the file's own CRS when it is projected, the UTM zone of
+a latitude/longitude file), so lengths come out in its unit (metres for
+latitude/longitude); each measurement names that CRS (``Measurement.crs``), so a
+project reopens it at the same place whatever the scene is drawn in then.
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from PySide6.QtCore import QEvent, QObject, Qt, Signal
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
-from PySide6.QtWidgets import QDockWidget, QMainWindow
+from PySide6.QtWidgets import QMainWindow
 
 from citytwin.model.annotations import Measurement, make_measurement
 from citytwin.model.layers import CityModelLayer
@@ -298,6 +300,7 @@ class MeasureTool(QObject):
             object_id=name,
             source=source_id(layer),
             value=float(bounds[5] - bounds[2]),
+            crs=self.crs_code,
         )
         return self._add(m)
 
@@ -312,7 +315,14 @@ class MeasureTool(QObject):
         obj = int(hit.object)
         object_id = layer.model.objects.ids[obj] if 0 <= obj < len(layer.model.objects) else None
         title = default_title("area", self.scene.measurements)
-        return self._add(make_measurement("area", ring, title=title, object_id=object_id, source=source_id(layer)))
+        m = make_measurement("area", ring, title=title, object_id=object_id, source=source_id(layer), crs=self.crs_code)
+        return self._add(m)
+
+    @property
+    def crs_code(self) -> str | None:
+        """The CRS of the points clicked: the one the scene is drawn in (``"EPSG:32654"``), ``None`` when unknown."""
+        crs = self.scene.display_crs
+        return None if crs is None else crs.code
 
     # ------------------------------------------------------------------ finishing
     def finish(self) -> Measurement | None:
@@ -325,7 +335,7 @@ class MeasureTool(QObject):
             self._set_hint(f"{KIND_NAMES[kind]}: at least {MIN_POINTS[kind]} points are needed")
             return None
         try:
-            m = make_measurement(kind, pts, title=default_title(kind, self.scene.measurements))
+            m = make_measurement(kind, pts, title=default_title(kind, self.scene.measurements), crs=self.crs_code)
         except ValueError as exc:
             self._set_hint(str(exc))
             return None
@@ -375,11 +385,17 @@ def install_measurements(window: QMainWindow) -> MeasureTool:
     and ``window.measurements_dock``.
     """
     from citytwin.ui.bookmarks_panel import _menu, _when_closed
+    from citytwin.ui.item_panels import item_dock
     from citytwin.ui.measurements_panel import MeasurementsPanel, _swatch
 
     scene, viewport = window.scene, window.viewport
     visual = MeasurementsVisual(
-        scene.measurements, viewport.plotter, viewport.origin, length_unit(scene.display_crs), viewport.request_render
+        scene.measurements,
+        viewport.plotter,
+        viewport.origin,
+        length_unit(scene.display_crs),
+        viewport.request_render,
+        display_crs=lambda: scene.display_crs,
     )
     tool = MeasureTool(scene, viewport, visual, window)
 
@@ -387,6 +403,8 @@ def install_measurements(window: QMainWindow) -> MeasureTool:
         visual.set_unit(length_unit(scene.display_crs))
         if not np.array_equal(visual.origin, viewport.origin):
             visual.set_origin(viewport.origin)
+        else:
+            visual.update()  # the CRS the scene is drawn in may be known now
 
     scene.origin_changed.connect(follow_scene)
     scene.layers.events.inserted.connect(follow_scene)
@@ -431,13 +449,7 @@ def install_measurements(window: QMainWindow) -> MeasureTool:
         bar.addAction(act)
 
     panel = MeasurementsPanel(scene, viewport, tool, visual, actions)
-    dock = QDockWidget("Measurements", window)
-    dock.setObjectName("measurements_dock")
-    dock.setWidget(panel)
-    window.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
-    other = getattr(window, "bookmarks_dock", None)
-    if other is not None:
-        window.tabifyDockWidget(other, dock)
+    dock = item_dock(window, "Measurements", "measurements_dock", panel)
     _menu(window, "View").addAction(dock.toggleViewAction())
 
     window.measurements_visual = visual

@@ -17,7 +17,6 @@ from PySide6.QtGui import QAction, QColor, QGuiApplication, QIcon, QKeySequence,
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QGridLayout,
-    QHBoxLayout,
     QHeaderView,
     QLabel,
     QMenu,
@@ -38,6 +37,7 @@ from citytwin.model.measure_units import (
 )
 from citytwin.model.scene import Scene
 from citytwin.ui.item_list_model import Column, ItemListModel
+from citytwin.ui.item_panels import button_row, tool_button
 
 if TYPE_CHECKING:
     from citytwin.render.measurements_visual import MeasurementsVisual
@@ -121,23 +121,10 @@ class MeasurementsPanel(QWidget):
             self.tool_buttons[kind] = b
         tools.setColumnStretch(2, 1)
 
-        def button(text: str, tip: str, slot) -> QToolButton:
-            b = QToolButton()
-            b.setText(text)
-            b.setToolTip(tip)
-            b.setAutoRaise(True)
-            b.clicked.connect(lambda *_: slot())
-            return b
-
-        self.fly_button = button("Fly To", "Frame the selected measurement", self.fly_to_current)
-        self.copy_button = button("Copy", "Copy the selected measurement's figures", self.copy_current)
-        self.delete_button = button("Delete", "Delete the selected measurement (Del)", self.delete_current)
-        row = QHBoxLayout()
-        row.setContentsMargins(0, 0, 0, 0)
-        row.setSpacing(2)
-        for b in (self.fly_button, self.copy_button, self.delete_button):
-            row.addWidget(b)
-        row.addStretch(1)
+        self.fly_button = tool_button("Fly To", "Frame the selected measurement", self.fly_to_current)
+        self.copy_button = tool_button("Copy", "Copy the selected measurement's figures", self.copy_current)
+        self.delete_button = tool_button("Delete", "Delete the selected measurement (Del)", self.delete_current)
+        row = button_row((self.fly_button, self.copy_button, self.delete_button))
 
         self.hint = QLabel()
         self.hint.setWordWrap(True)
@@ -247,7 +234,7 @@ class MeasurementsPanel(QWidget):
 
     def fly_to(self, m: Measurement, animate: bool = True) -> None:
         """Frame a measurement in the view."""
-        p = m.array
+        p = self.visual.drawn_as(m).array
         lo, hi = p.min(axis=0), p.max(axis=0)
         pad = max(2.0, 0.15 * float(np.linalg.norm(hi - lo)))
         self.viewport.fit_world_bounds(np.concatenate([lo - pad, hi + pad]), animate=animate, fill=FLY_FILL)

@@ -11,7 +11,14 @@ missing is named in one sentence and can be located; the rest still opens.
 
 Unsaved work is written to a recovery copy (:mod:`citytwin.io.recovery`)
 every few minutes and after every tenth change; a clean close deletes it, and
-the next start offers to recover a copy left by a crash.
+the next start offers to recover a copy left by a crash. The copy is a project:
+the work, not the undo history (recovered work starts a fresh history, and the
+question says so).
+
+Layers made in citytwin from a source (terrains) are kept as how they were made
+(:class:`~citytwin.model.project.DerivedLayer`) and made again, off the GUI
+thread, once their source is read; the project has finished opening when they
+are in too.
 """
 
 from __future__ import annotations
@@ -35,7 +42,8 @@ from citytwin.io.recovery import (
     recovery_path,
     write_recovery,
 )
-from citytwin.model.project import PROJECT_SUFFIX, Project, Source
+from citytwin.model.pointcloud import PointCloudLayer
+from citytwin.model.project import PROJECT_SUFFIX, DerivedLayer, Project, Source
 from citytwin.model.project_scene import apply_items, clear_scene, project_from_scene, unsaved_layers
 
 if TYPE_CHECKING:
@@ -74,6 +82,12 @@ class ProjectSession(QObject):
         opened): kept in the project, and missing ones can be located.
     pending
         Sources of the project being read now.
+    deriving
+        Derived layers of the project (terrains) being made now, by id.
+    underived
+        Derived layers of the project not in the scene (their source is missing, not
+        read yet, or they could not be made): kept in the project, made when their
+        source is read (located).
     answers
         Test hook: question kind (``"unsaved"``, ``"recover"``, ``"missing"``)
         → the button to answer without showing the question. Starts as a copy
@@ -103,6 +117,8 @@ class ProjectSession(QObject):
         self.extra: dict = {}
         self.unloaded: dict[str, Source] = {}
         self.pending: dict[str, Source] = {}
+        self.deriving: dict[str, DerivedLayer] = {}
+        self.underived: dict[str, DerivedLayer] = {}
         self.answers: dict[str, QMessageBox.StandardButton] = dict(self.default_answers)
         self.asked: list[tuple[str, str]] = []
         self._opening: Project | None = None
@@ -154,6 +170,10 @@ class ProjectSession(QObject):
         """Source ids the project holds that no layer shows (new layers must not take them)."""
         return set(self.unloaded) | set(self.pending)
 
+    def taken_derived_ids(self) -> set[str]:
+        """Ids of derived layers the project holds that no layer shows (a new terrain must not take them)."""
+        return set(self.underived) | set(self.deriving)
+
     def update_title(self) -> None:
         w = self.window
         w.setWindowTitle(f"{self.name}[*] — citytwin")
@@ -173,7 +193,10 @@ class ProjectSession(QObject):
     def current_project(self) -> Project:
         """The project as it would be saved now."""
         project = project_from_scene(
-            self.scene, unloaded=[*self.pending.values(), *self.unloaded.values()], extra=self.extra
+            self.scene,
+            unloaded=[*self.pending.values(), *self.unloaded.values()],
+            underived=[*self.deriving.values(), *self.underived.values()],
+            extra=self.extra,
         )
         if self._opening is not None:  # its items and camera come once its files are in
             o = self._opening
@@ -246,6 +269,8 @@ class ProjectSession(QObject):
         self.extra = {}
         self.unloaded = {}
         self.pending = {}
+        self.deriving = {}
+        self.underived = {}
         self._structure_changed = False
         self._changes = 0
         discard_recovery(self.recovery_file)
@@ -282,6 +307,8 @@ class ProjectSession(QObject):
                 self.pending[source.id] = source
             else:
                 self.unloaded[source.id] = source
+        for derived in project.derived:  # made once their source is in
+            self.underived[derived.id] = derived
         self.update_title()
         if self.pending:
             self.window.open_sources(list(self.pending.values()))
@@ -295,12 +322,77 @@ class ProjectSession(QObject):
         del self.pending[source.id]
         if not ok:
             self.unloaded[source.id] = source
-        if not self.pending and self._opening is not None:
+        else:
+            self._derive_from(source)
+        self._maybe_finish_opening()
+
+    def _maybe_finish_opening(self) -> None:
+        if not self.pending and not self.deriving and self._opening is not None:
             project = self._opening
             QTimer.singleShot(0, lambda: self._finish_opening(project))
 
+    # ------------------------------------------------------------ derived layers (terrains)
+    def _derive_from(self, source: Source) -> None:
+        """Make the project's layers derived from a source that was just read (off the GUI thread)."""
+        from citytwin.model.project_scene import derive_model
+        from citytwin.ui.workers import TaskWorker
+
+        layers = [la for la in self.scene.layers if la.source is not None and la.source.id == source.id]
+        if not layers:
+            return
+        layer = layers[-1]
+        data = layer.cloud if isinstance(layer, PointCloudLayer) else getattr(layer, "model", None)
+        for derived in [d for d in self.underived.values() if d.source == source.id]:
+            del self.underived[derived.id]
+            self.deriving[derived.id] = derived
+            name = derived.name or f"terrain from {layer.name}"
+            worker = TaskWorker(derive_model, derived, data, description=f"Making {name}")
+            worker.derived = derived  # type: ignore[attr-defined]
+            worker.source_name = layer.name  # type: ignore[attr-defined]
+            worker.signals.finished.connect(self._on_derived)
+            worker.signals.failed.connect(self._on_derive_failed)
+            self.window.start_task(worker, f"Making {name}…")
+
+    def _took_back(self, worker) -> DerivedLayer | None:
+        """The derived layer a finished worker made, when this project still waits for it."""
+        wanted = self.window._end_task(worker)
+        derived = worker.derived
+        if self.deriving.get(derived.id) is not derived:
+            return None  # a project since replaced
+        del self.deriving[derived.id]
+        if not wanted:  # cancelled: kept in the project, not made
+            self.underived[derived.id] = derived
+            self._maybe_finish_opening()
+            return None
+        return derived
+
+    def _on_derived(self, worker, model) -> None:
+        from citytwin.model.project_scene import derived_layer
+
+        derived = self._took_back(worker)
+        if derived is None:
+            return
+        layer, problems = derived_layer(derived, model, worker.source_name)
+        try:
+            self.scene.add_layer(layer, undoable=False)  # part of opening, not an edit
+        except CityTwinError as exc:
+            self.underived[derived.id] = derived
+            problems.append(str(exc))
+        if problems:
+            self.window.statusBar().showMessage(" ".join(problems), 15000)
+        self._maybe_finish_opening()
+
+    def _on_derive_failed(self, worker, message: str) -> None:
+        derived = self._took_back(worker)
+        if derived is None:
+            return
+        self.underived[derived.id] = derived  # kept in the project as it was
+        name = derived.name or f"The terrain from {worker.source_name}"
+        self.window.statusBar().showMessage(f"{name} could not be made: {message}", 15000)
+        self._maybe_finish_opening()
+
     def _finish_opening(self, project: Project) -> None:
-        if self._opening is not project or self.pending:
+        if self._opening is not project or self.pending or self.deriving:
             return
         self._opening = None
         stack = self.scene.undo_stack
@@ -385,7 +477,7 @@ class ProjectSession(QObject):
         self.window._add_recent(self.path)
         self.update_title()
         msg = f"Saved {written.name}."
-        left = unsaved_layers(self.scene)
+        left = unsaved_layers(self.scene, [*self.pending.values(), *self.unloaded.values()])
         if left:
             names = ", ".join(layer.name for layer in left[:3])
             msg += f" Not in the project, as it was made in citytwin: {names} (save it as a mesh to keep it)."
@@ -446,7 +538,8 @@ class ProjectSession(QObject):
         when = time.strftime("%d %b %Y, %H:%M", time.localtime(copy.stat().st_mtime))
         answer = self._ask(
             "recover",
-            f"citytwin did not close properly last time; a copy of {what} from {when} was kept. Recover it?",
+            f"citytwin did not close properly last time; a copy of {what} from {when} was kept "
+            "(the work, not its undo history). Recover it?",
             Button.Yes | Button.No,
             Button.Yes,
             {Button.Yes: "Recover", Button.No: "Discard"},

@@ -364,6 +364,23 @@ class Viewport(QWidget):
             self._publish_camera()
             self._end_interaction()
 
+    def show_tour_frame(self, frame: Any) -> None:
+        """Show one frame of a tour (camera, layer fades, filter) as the video export draws it.
+
+        ``None`` ends the tour's effects and keeps the camera where it is (published to the scene).
+        """
+        self._cancel_animation()
+        self.view.apply_tour_frame(frame)
+        if frame is None:
+            if self._has_view:
+                self._publish_camera()
+            self.request_render()
+            return
+        pose = CameraPose.from_state(frame.camera, self.origin)
+        pose.apply(self.renderer.GetActiveCamera())
+        self._has_view = True
+        self.request_render()
+
     def finish_animation(self) -> None:
         """Jump to the end of a running animation (tests, screenshots)."""
         if self._anim is not None:

@@ -10,6 +10,7 @@ import textwrap
 from pathlib import Path
 
 import msgspec
+import numpy as np
 import pytest
 
 import citytwin
@@ -66,13 +67,15 @@ def full_project(base: Path) -> Project:
             source=city.id,
             visible=k % 2 == 0,
         )
-    p.add_measurement("distance", [(0, 0, 0), (3, 4, 0), (3, 4, 12)], title="path")
+    p.add_measurement("distance", [(0, 0, 0), (3, 4, 0), (3, 4, 12)], title="path", crs="EPSG:28992")
     p.add_measurement("height", [(1, 1, 2), (1, 1, 30.5)])
     p.add_measurement("area", [(0, 0, 5), (10, 0, 5), (10, 20, 5), (0, 20, 5)], object_id="b1", source=city.id)
     p.add_measurement("object-height", [(5, 5, 0), (5, 5, 21)], value=21.0, object_id="b2", source=city.id)
     p.add_bookmark("overview", p.camera, thumbnail=PNG)
     p.add_bookmark("street", CameraState((85_001, 446_001, 2), (85_050, 446_001, 2), view_angle=60))
-    p.extra["tours"] = [{"name": "later issue", "keyframes": []}]
+    terrain = p.add_terrain(pts, resolution=2.0, name="DTM")
+    terrain.layer = CityLayerSettings(opacity=0.7, colour_mode="elevation")
+    p.extra["scenarios"] = [{"name": "later issue", "changes": []}]
     return p
 
 
@@ -95,7 +98,7 @@ def test_file_is_pretty_stable_json_with_relative_paths(tmp_path):
     assert list(doc)[:4] == ["schema", "generator", "sources", "camera"]
     assert doc["schema"] == SCHEMA_VERSION
     assert [s["path"] for s in doc["sources"]] == ["data/district.city.json", "data/points.laz"]
-    assert doc["tours"] == [{"name": "later issue", "keyframes": []}]  # a section this version does not know
+    assert doc["scenarios"] == [{"name": "later issue", "changes": []}]  # a section this version does not know
     assert '"position": [85000.0, 446000.123456789, 12.3456789]' in text  # a moved pin is a one-line diff
     assert text.endswith("}\n") and "\t" not in text
 
@@ -258,6 +261,31 @@ def test_measurement_values():
     assert h.values() == {"height": 9.25}
     with pytest.raises(ValueError, match="finite"):
         p.add_pin((0, float("nan"), 0), "bad")
+
+
+def test_measurement_in_latitude_longitude_is_in_metres_and_moves_between_crss():
+    from pyproj import Geod
+
+    from citytwin.model.crs import CRS
+
+    lat, lon = 35.6586, 139.7454
+    points = [(lat, lon, 10.0), (lat + 0.0004, lon + 0.0003, 10.0), (lat + 0.0004, lon, 40.0)]
+    m = Project().add_measurement("distance", points, crs="EPSG:4326")
+    # in metres (UTM zone 54 N), not degrees: within the zone's scale factor of the geodesic lengths
+    geod = Geod(ellps="WGS84")
+    lats, lons = [p[0] for p in points], [p[1] for p in points]
+    ground = sum(geod.inv(lons[i], lats[i], lons[i + 1], lats[i + 1])[2] for i in range(2))
+    assert m.length_horizontal() == pytest.approx(ground, rel=1e-3)
+    assert m.height_difference() == 30.0
+    utm = CRS("EPSG:32654", 32654)
+    moved = m.in_crs(utm)
+    assert moved.crs == "EPSG:32654" and moved.array[0, 0] > 100_000
+    assert moved.length_3d() == pytest.approx(m.length_3d(), abs=1e-6)
+    assert moved.in_crs(utm) is moved and m.in_crs(None) is m
+    np.testing.assert_allclose(moved.in_crs(CRS("EPSG:4326", 4326)).array, m.array, atol=1e-9)
+    # without a CRS (older projects): the points are taken as they are
+    plain = Project().add_measurement("distance", [(0, 0, 0), (3, 4, 0)])
+    assert plain.crs is None and plain.in_crs(utm) is plain and plain.length_3d() == 5.0
 
 
 def test_readme_python_example_runs(tmp_path, monkeypatch):

@@ -14,13 +14,25 @@ from citytwin.model.crs import CRS
 from citytwin.model.geometry import MeshBuilder
 from citytwin.model.layers import CityModelLayer
 from citytwin.model.pointcloud import PointCloud, PointCloudLayer
-from citytwin.model.project import CityLayerSettings, LoadSettings, PointLayerSettings, Project, Source
+from citytwin.model.project import (
+    CityLayerSettings,
+    DerivedLayer,
+    LoadSettings,
+    PointLayerSettings,
+    Project,
+    Source,
+    TerrainOptions,
+)
 from citytwin.model.project_scene import (
     apply_items,
     apply_layer_settings,
     apply_project,
     clear_scene,
+    derive_layers,
+    derive_model,
+    derived_layer,
     layer_settings,
+    new_derived,
     new_source,
     project_from_scene,
     unsaved_layers,
@@ -85,7 +97,7 @@ def test_project_from_scene_keeps_sources_settings_items_and_camera(tmp_path):
     scene.bookmarks.append(b)
     scene.camera = CAMERA
 
-    project = project_from_scene(scene, extra={"tours": [{"name": "t"}]})
+    project = project_from_scene(scene, extra={"scenarios": [{"name": "t"}]})
 
     assert [s.id for s in project.sources] == ["district.gml", "ahn.laz"]
     s_city, s_cloud = project.sources
@@ -109,7 +121,7 @@ def test_project_from_scene_keeps_sources_settings_items_and_camera(tmp_path):
     )
     assert project.pins == [pin] and project.measurements == [m] and project.bookmarks == [b]
     assert project.camera == CAMERA
-    assert project.extra == {"tours": [{"name": "t"}]}
+    assert project.extra == {"scenarios": [{"name": "t"}]}
     assert city.source.layer is None, "the layer's own source is left as it was"
 
 
@@ -220,3 +232,72 @@ def test_pin_layer_settings_travel_with_the_project(tmp_path):
     assert (again.annotation_settings.pins_visible, again.annotation_settings.pins_opacity) == (False, 0.35)
     clear_scene(again)
     assert (again.annotation_settings.pins_visible, again.annotation_settings.pins_opacity) == (True, 1.0)
+
+
+def test_a_terrain_is_kept_as_how_it_was_made_and_made_again_on_open(tmp_path):
+    scene, _, cloud = _scene(tmp_path)
+    record = new_derived(scene, "ahn.laz", resolution=2.0)
+    terrain_2m = TerrainOptions(resolution=2.0)
+    assert record == DerivedLayer(id="terrain-1", derive="terrain", source="ahn.laz", terrain=terrain_2m)
+    model = derive_model(record, cloud.cloud)
+    terrain, problems = derived_layer(record, model, cloud.name)
+    assert problems == [] and terrain.name == "Terrain from ahn.laz" and terrain.colour_mode == "elevation"
+    scene.add_layer(terrain, undoable=False)
+    terrain.opacity = 0.4
+    terrain.visible = False
+    assert unsaved_layers(scene) == [], "a terrain made from a source of the project is kept"
+    assert new_derived(scene, "ahn.laz").id == "terrain-2"
+    project = project_from_scene(scene)
+    assert [(d.id, d.source, d.name, d.terrain.resolution) for d in project.derived] == [
+        ("terrain-1", "ahn.laz", "Terrain from ahn.laz", 2.0)
+    ]
+    assert project.derived[0].layer == layer_settings(terrain)
+    # in the file: how it was made, from which source, how it is shown
+    path = tmp_path / "p.citytwin"
+    data = encode_project(project, path)
+    assert b'"derive": "terrain"' in data and b'"from": "ahn.laz"' in data
+    back = decode_project(data, path)
+    assert back.derived == project.derived
+    # made again from the source's data: the same mesh, shown as saved
+    made, problems = derive_layers(back, [(s, cloud.cloud) for s in back.sources if s.id == "ahn.laz"])
+    assert problems == [] and len(made) == 1
+    again = made[0][1]
+    assert again.name == terrain.name and again.opacity == 0.4 and again.visible is False
+    assert again.derived is not None and again.derived.id == "terrain-1"
+    np.testing.assert_array_equal(again.model.mesh.vertices, model.mesh.vertices)
+    scene.add_layer(again, undoable=False)
+    scene.layers.remove(terrain)
+    assert project_from_scene(scene).derived == project.derived, "reopened, it saves the same"
+    # its source gone, the terrain is not kept (and said so) unless the source stays in the project
+    made, problems = derive_layers(back, [])
+    assert made == [] and len(problems) == 1 and "ahn.laz" in problems[0]
+    scene.layers.remove(cloud)
+    assert unsaved_layers(scene) == [again] and project_from_scene(scene).derived == []
+    assert unsaved_layers(scene, [cloud.source]) == []
+    assert len(project_from_scene(scene, unloaded=[cloud.source]).derived) == 1
+    # derived layers not in the scene (being made, or their source missing) are kept as they were
+    scene.layers.remove(again)
+    kept = project_from_scene(scene, unloaded=[cloud.source], underived=back.derived)
+    assert kept.derived == back.derived
+
+
+def test_a_derived_layer_of_an_unknown_kind_or_from_a_city_model_is_one_sentence():
+    record = DerivedLayer(id="x", derive="hologram", source="a")
+    with pytest.raises(ValueError, match="cannot make a 'hologram' layer"):
+        derive_model(record, _cloud())
+    with pytest.raises(ValueError, match="is not one"):
+        derive_model(DerivedLayer(id="t", derive="terrain", source="a"), _model())
+
+
+def test_project_api_adds_a_terrain(tmp_path):
+    p = Project()
+    src = p.add_source(tmp_path / "ahn.laz")
+    t = p.add_terrain(src, resolution=0.5, name="DTM")
+    assert (t.id, t.source, t.name, t.terrain.resolution) == ("terrain-1", "ahn.laz", "DTM", 0.5)
+    assert p.add_terrain("ahn.laz").id == "terrain-2"
+    with pytest.raises(ValueError):
+        p.add_terrain("nothing.laz")
+    with pytest.raises(ValueError):
+        p.add_terrain(src, resolution=0.0)
+    back = Project.open(p.save(tmp_path / "t.citytwin"))
+    assert back.derived == p.derived

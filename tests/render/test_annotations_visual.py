@@ -10,6 +10,7 @@ from citytwin.model.crs import CRS
 from citytwin.render.annotations_visual import (
     CELL,
     ICON_BOX,
+    LABEL_BACKGROUND_RGB,
     LEADER_PX,
     PinsVisual,
     icon_atlas,
@@ -46,6 +47,16 @@ def count(img: np.ndarray, colour, tol: int = 12) -> int:
     return int((np.abs(img.astype(int) - rgb255(colour)).max(axis=2) <= tol).sum())
 
 
+def two_pins() -> ItemList:
+    """A green star on the low house's roof, a blue info marker on the high house's."""
+    return ItemList(
+        [
+            make_pin(roof_centre(0), "Low house", colour=GREEN, icon="star"),
+            make_pin(roof_centre(1), "High house", colour=BLUE, icon="info"),
+        ]
+    )
+
+
 @pytest.fixture
 def scene():
     with OffscreenScene(SIZE, FLAT) as sc:
@@ -55,12 +66,7 @@ def scene():
 
 
 def test_pin_colour_at_its_projected_position_and_marker_above(scene):
-    pins = ItemList(
-        [
-            make_pin(roof_centre(0), "Low house", colour=GREEN, icon="star"),
-            make_pin(roof_centre(1), "High house", colour=BLUE, icon="info"),
-        ]
-    )
+    pins = two_pins()
     vis = scene.add_pins(pins)
     before = scene.render()
     assert list(vis.drawn) == [0, 1]
@@ -183,6 +189,67 @@ def test_of_two_overlapping_labels_the_pin_first_in_the_list_keeps_its_own(scene
     assert np.abs(both - only_alpha).max() < 40, "the first pin's label is not the one drawn"
     reverse = label_area([omega, alpha])
     assert np.abs(reverse - only_omega).max() < 40, "the first pin's label is not the one drawn"
+
+
+def test_pick_finds_the_pin_under_its_marker_or_its_label(scene):
+    """A click on a marker or a label gives that pin; on its dot (what it stands on) or beside it, none."""
+    pins = two_pins()
+    vis = scene.add_pins(pins)
+    img = scene.render()
+    h = SIZE[1]
+    # the projection agrees with VTK's
+    xy, depth = vis.project(vis.positions)
+    ren = vis.renderer
+    for k, p in enumerate(vis.positions):
+        ren.SetWorldPoint(*(float(v) for v in p), 1.0)
+        ren.WorldToDisplay()
+        np.testing.assert_allclose(ren.GetDisplayPoint()[:2], xy[k], atol=0.6)
+    assert (depth > 0).all()
+    idx, markers, _, labels = vis.screen_boxes()
+    assert idx.tolist() == [0, 1] and np.isfinite(labels).all()
+    for pin, marker, label in zip(pins, markers, labels, strict=True):
+        col, row = scene.to_pixels(np.array([pin.position]))[0]
+        x, y = col, h - row
+        box = ICON_BOX[pin.icon]
+        np.testing.assert_allclose(marker, [x + box[0], y + LEADER_PX + box[1], x + box[2], y + LEADER_PX + box[3]])
+        # the upper part of the marker (the lower part of the high house's is under the low house's label)
+        top = marker[3] - 4.0
+        assert vis.pick((marker[0] + marker[2]) / 2, top) == pin.id
+        # within the tolerance beside the marker, not further
+        assert vis.pick(marker[0] - 2.0, top) == pin.id
+        assert vis.pick(marker[0] - 2.0, top, tolerance_px=1.0) is None
+        assert vis.pick(x, y - 4) is None, "the dot under a pin is not its marker"
+        # the label: where it is drawn (its white background), a click gives the pin
+        cy = (label[1] + label[3]) / 2
+        assert near(img, label[0] + 3, h - cy, LABEL_BACKGROUND_RGB, tol=40), "no label where pick looks for it"
+        assert vis.pick(label[0] + 3, cy) == pin.id
+    # where a label covers another pin's marker, the label is drawn on top: its pin is picked
+    lower_high = ((markers[1, 0] + markers[1, 2]) / 2, markers[1, 1] + 3.0)
+    assert labels[0, 0] < lower_high[0] < labels[0, 2] and labels[0, 1] < lower_high[1] < labels[0, 3]
+    assert vis.pick(*lower_high) == pins[0].id
+    # hidden pins, or the pins layer hidden, are not picked
+    first = ICON_BOX["star"]
+    col, row = scene.to_pixels(np.array([pins[0].position]))[0]
+    at = (col + (first[0] + first[2]) / 2, h - row + LEADER_PX + (first[1] + first[3]) / 2)
+    pins[0] = make_pin(roof_centre(0), "Low house", id=pins[0].id, icon="star", visible=False)
+    assert vis.pick(*at) is None
+    pins[0] = make_pin(roof_centre(0), "Low house", id=pins[0].id, icon="star")
+    assert vis.pick(*at) == pins[0].id
+    vis.set_visible(False)
+    assert vis.pick(*at) is None
+
+
+def test_pick_of_markers_on_top_of_one_another_gives_the_nearest(scene):
+    centre = roof_centre(1)
+    far = make_pin(centre + [30.0, 30.0, 0.0], "", colour=GREEN)
+    vis = scene.add_pins(ItemList([far]))
+    (x, y), _ = (a[0] for a in vis.project(vis.positions))
+    # a second pin on the line of sight, between the camera and the first
+    eye = np.asarray(vis.renderer.GetActiveCamera().GetPosition()) + scene.origin
+    near_pin = make_pin(eye + (np.asarray(far.position) - eye) * 0.5, "", colour=BLUE)
+    vis.set_pins(ItemList([far, near_pin]))
+    box = ICON_BOX["pin"]
+    assert vis.pick(x, y + LEADER_PX + (box[1] + box[3]) / 2) == near_pin.id
 
 
 def test_icons_atlas_has_each_icon():

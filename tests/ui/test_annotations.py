@@ -8,7 +8,7 @@ from PySide6.QtCore import QModelIndex, QPoint, Qt
 from PySide6.QtWidgets import QApplication, QLineEdit
 
 from citytwin.model.annotations import make_pin
-from citytwin.render.annotations_visual import LEADER_PX
+from citytwin.render.annotations_visual import ICON_BOX, LEADER_PX
 from citytwin.sample import sample_path
 from citytwin.ui.object_stats import object_bounds, object_triangles
 from citytwin.ui.selection import select
@@ -303,3 +303,44 @@ def test_a_pin_on_a_lidar_point(qtbot, make_window):
     snapshot(window)
     px = float(ann.visual.pixel_size[0])
     assert np.linalg.norm(np.asarray(pin.position[:2]) - target[:2]) < 6 * px
+
+
+def test_a_click_on_a_pin_marker_selects_the_pin_not_the_building_and_the_sky_clears_it(qtbot, district):
+    window, layer = district
+    scene, vp = window.scene, window.viewport
+    pins, k = _add_pins(scene, layer)
+    ann = window.annotations
+    qx, qy, _ = frame_building(window, layer.model, k)
+    snapshot(window)
+    pin = pins[0]
+    # the upper part of the pin's marker on screen (its lower part may be under another pin's label)
+    px, py = vp.world_to_qt(np.asarray(pin.position))
+    ratio = vp.plotter.devicePixelRatioF()
+    box = ICON_BOX[pin.icon]
+    mx, my = px + (box[0] + box[2]) / 2 / ratio, py - (LEADER_PX + box[3] - 5) / ratio
+    assert layer.selection == ()
+    qtbot.mouseClick(vp.plotter, Qt.MouseButton.LeftButton, pos=QPoint(round(mx), round(my)))
+    assert [p.id for p in ann.panel.selected_pins()] == [pin.id]
+    assert ann.dock.isVisible()
+    assert not layer.selection, "the click on the marker selected the building behind it"
+    # a click on the building itself (its roof, below the marker) selects the building
+    qtbot.mouseClick(vp.plotter, Qt.MouseButton.LeftButton, pos=QPoint(round(qx), round(qy) + 6))
+    qtbot.waitUntil(lambda: bool(layer.selection), timeout=3000)
+    # another pin's marker: that pin, and the building's selection goes
+    other = pins[2]
+    px, py = vp.world_to_qt(np.asarray(other.position))
+    box = ICON_BOX[other.icon]
+    qtbot.mouseClick(
+        vp.plotter,
+        Qt.MouseButton.LeftButton,
+        pos=QPoint(round(px + (box[0] + box[2]) / 2 / ratio), round(py - (LEADER_PX + box[3] - 5) / ratio)),
+    )
+    assert [p.id for p in ann.panel.selected_pins()] == [other.id]
+    assert not layer.selection
+    # a click on the sky clears the pin's selection
+    vp.view_preset("north", animate=False, elevation=2.0)
+    vp.finish_animation()
+    snapshot(window)
+    assert ann.visual.pick(*vp._qt_to_display(5, 5)) is None and vp.pick_qt(5, 5)[0] is None
+    qtbot.mouseClick(vp.plotter, Qt.MouseButton.LeftButton, pos=QPoint(5, 5))
+    assert ann.panel.selected_pins() == []

@@ -12,7 +12,7 @@ from citytwin.model.annotations import make_bookmark
 from citytwin.model.camera import CameraState
 from citytwin.render.camera import CameraPose
 from citytwin.ui.bookmarks_panel import THUMBNAIL_SIZE, current_camera, thumbnail_png
-from citytwin.ui.item_list_model import MIME_ROW
+from citytwin.ui.item_list_model import MIME_ITEMS
 from tests.ui.conftest import open_and_wait
 
 
@@ -121,7 +121,7 @@ def test_rename_reorder_update_delete_and_undo_redo(qtbot, district):
     history.append(list(scene.bookmarks))
     # … and by a drop (what a drag in the view ends in): View 3 before View 1
     mime = panel.model.mimeData([panel.model.index(2, 0)])
-    assert mime.hasFormat(MIME_ROW)
+    assert mime.hasFormat(MIME_ITEMS)
     panel.model.dropMimeData(mime, Qt.DropAction.MoveAction, 1, 0, QModelIndex())
     assert [b.name for b in scene.bookmarks] == ["Town hall", "View 3", "View 1"]
     history.append(list(scene.bookmarks))

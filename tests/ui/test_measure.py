@@ -286,3 +286,56 @@ def test_distance_on_a_point_cloud_snaps_to_the_picked_points(qtbot, make_window
     assert np.array_equal(m.array, want), "the clicks did not snap to the picked points"
     assert m.length_3d() == pytest.approx(float(np.linalg.norm(want[1] - want[0])), abs=1e-9)
     assert window.inspector.point is None  # a measuring click does not show the point's card
+
+
+def test_a_measurement_on_a_latitude_longitude_file_is_in_metres_and_reopens_in_place(qtbot, make_window, tmp_path):
+    """PLATEAU CityGML in JGD2011 latitude/longitude (EPSG:6697), drawn in its UTM zone."""
+    window = make_window(size=(1200, 800))
+    layer = open_and_wait(qtbot, window, shared_file("citygml/plateau_53392642/53392642_bldg_6697_op2.gml"))
+    scene = window.scene
+    assert scene.crs.epsg == 6697 and 32601 <= scene.display_crs.epsg <= 32660
+    model = layer.display_model  # what is drawn: metres of the UTM zone
+    index, polys = _gabled_building(model)
+    top, eave, _ = _roof_vertices(model, polys)
+    _look_down_at(window, model, index)
+    window.measure_actions["distance"].trigger()
+    _click(qtbot, window, eave)
+    _click(qtbot, window, top)
+    qtbot.keyClick(window.viewport.plotter, Qt.Key.Key_Return)
+    (m,) = window.scene.measurements
+    # stored in the CRS the scene is drawn in, and says which: two vertices of the drawn model
+    assert m.crs == scene.display_crs.code
+    drawn = model.mesh.vertices
+    k = [int(np.argmin(np.linalg.norm(drawn - p, axis=1))) for p in m.array]
+    assert np.abs(drawn[k] - m.array).max() < 1e-6
+    # the length in metres within a centimetre: the same two vertices of the file (latitude, longitude,
+    # height in JGD2011) projected to the UTM zone by pyproj itself
+    from pyproj import Transformer
+
+    lat_lon_h = layer.model.mesh.vertices[k]
+    east, north = Transformer.from_crs("EPSG:6668", scene.display_crs.code).transform(lat_lon_h[:, 0], lat_lon_h[:, 1])
+    expected = float(np.linalg.norm(np.diff(np.column_stack([east, north, lat_lon_h[:, 2]]), axis=0)))
+    assert 1.0 < expected < 100.0
+    assert abs(m.length_3d() - expected) < 0.01
+    assert window.measurements_panel.model.data(window.measurements_panel.model.index(0, 1)) == format_length(expected)
+    anchor = window.measurements_visual.label_anchor(m.id)
+    # saved and reopened: the same points in the same CRS, drawn at the same place, the same length
+    path = tmp_path / "plateau.citytwin"
+    assert window.save_project(path)
+    second = make_window(size=(1200, 800))
+    assert second.open_project(path)
+    qtbot.waitUntil(lambda: not second.session.is_opening and not second.is_loading, timeout=60_000)
+    (back,) = second.scene.measurements
+    assert back == m
+    assert second.scene.display_crs == scene.display_crs
+    np.testing.assert_allclose(second.measurements_visual.label_anchor(m.id), anchor, atol=1e-6)
+    assert abs(back.length_3d() - expected) < 0.01
+    # the same measurement given in latitude/longitude (the source's CRS) is drawn at the same place,
+    # and its length is still in metres
+    src = scene.crs
+    from citytwin.model.crs import reproject
+
+    geographic = make_measurement("distance", reproject(m.array, scene.display_crs, src), crs=src.code)
+    assert abs(geographic.length_3d() - expected) < 0.01
+    second.scene.add_item(geographic)
+    np.testing.assert_allclose(second.measurements_visual.label_anchor(geographic.id), anchor, atol=1e-3)

@@ -106,3 +106,34 @@ def test_paths_labels_and_names():
     assert length_unit(CRS("EPSG:2263", 2263)) == "US ft"  # NY State Plane, feet
     assert length_unit(CRS("EPSG:4326", 4326)) == "m"  # drawn in its UTM zone
     assert length_unit(None) == "m"
+
+
+def test_a_measurement_label_is_lifted_off_a_pin_marker(district_scene):
+    from citytwin.model.annotations import make_pin
+
+    scene = district_scene
+    o = scene.origin
+    centre = o + (0.0, 0.0, 5.0)
+    green = (0.1, 0.8, 0.2)
+    pins = scene.add_pins(ItemList([make_pin(centre, "", colour=green, icon="star")]))  # no title, no label
+    items = ItemList([make_measurement("distance", [centre - (10.0, 0, 0), centre + (10.0, 0, 0)])])
+    vis = MeasurementsVisual(items, scene.renderer, o)
+
+    def overlap(a, b) -> bool:
+        return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
+
+    try:
+        (label,) = _boxes(vis, scene)
+        marker = pins.screen_boxes()[1][0]
+        assert overlap(label, marker), "the test needs a label over the marker to begin with"
+        vis.obstacles = pins.obstacle_boxes
+        (label,) = _boxes(vis, scene)
+        assert not overlap(label, marker) and label[1] >= marker[3]
+        # the marker shows in its colour where the label was
+        img = scene.render()
+        h = img.shape[0]
+        cx, cy = (marker[0] + marker[2]) / 2, marker[1] + 11.0
+        patch = img[int(h - cy) - 1 : int(h - cy) + 2, int(cx) - 1 : int(cx) + 2].reshape(-1, 3).astype(int)
+        assert (np.abs(patch - np.round(np.asarray(green) * 255)).max(axis=1) < 40).any()
+    finally:
+        vis.remove()

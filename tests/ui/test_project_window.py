@@ -186,6 +186,7 @@ def test_autosave_and_recovery_after_a_crash(qtbot, make_window, tmp_path, _isol
     wait_project(qtbot, fresh)
     kind, text = fresh.session.asked[-1]
     assert kind == "recover" and "Recover it?" in text
+    assert "not its undo history" in text and not fresh.scene.undo_stack.can_undo, "recovery keeps no history"
     assert [p.title for p in fresh.scene.pins] == ["Before the crash"]
     assert fresh.scene.layers[0].opacity == pytest.approx(0.37)
     assert fresh.isWindowModified(), "recovered work is not saved yet"
@@ -323,3 +324,33 @@ def test_a_second_open_or_a_cancel_while_a_project_opens(qtbot, make_window, tmp
     assert not window.session.missing(), "a cancelled file is not missing"
     assert window.save_project()
     assert [s.id for s in read_project(a).sources] == ["sample_district.city.json"]
+
+
+def test_a_terrain_is_saved_with_the_project_and_made_again_on_open(qtbot, make_window, tmp_path):
+    from tests.conftest import shared_file
+
+    first = make_window()
+    cloud = open_and_wait(qtbot, first, shared_file("lidar/ahn3_cropped_1.laz"))
+    first.make_terrain(cloud, resolution=2.0)
+    qtbot.waitUntil(lambda: not first.is_busy, timeout=30_000)
+    terrain = first.scene.layers[-1]
+    assert terrain.derived is not None and terrain.derived.source == cloud.source.id
+    first.scene.set(terrain, "opacity", 0.6)
+    path = tmp_path / "dtm.citytwin"
+    assert first.save_project(path)
+    assert "Not in the project" not in first.statusBar().currentMessage()
+    project = read_project(path)
+    assert [(d.derive, d.source, d.terrain.resolution) for d in project.derived] == [("terrain", cloud.source.id, 2.0)]
+    assert project.derived[0].layer.opacity == pytest.approx(0.6)
+
+    second = make_window()
+    assert second.open_project(path)
+    wait_project(qtbot, second)
+    assert [type(la).__name__ for la in second.scene.layers] == ["PointCloudLayer", "CityModelLayer"]
+    again = second.scene.layers[1]
+    assert again.name == terrain.name and again.opacity == pytest.approx(0.6) and again.colour_mode == "elevation"
+    np.testing.assert_array_equal(again.model.mesh.vertices, terrain.model.mesh.vertices)
+    assert second.viewport.visual(again) is not None
+    assert not second.isWindowModified() and not second.scene.undo_stack.can_undo
+    # saved again, the project is the same
+    assert second.session.current_project().derived == project.derived

@@ -1,0 +1,168 @@
+"""Render a tour of a scene to a video file, off screen, frame by frame.
+
+The frames are the tour's :meth:`~citytwin.model.tours.Tour.sample` at
+:meth:`~citytwin.model.tours.Tour.frame_times`: the same interpolation that the
+window's preview and presenter mode show, drawn by the same
+:class:`~citytwin.render.scene_view.SceneView` as the window. The same tour, size and
+scene give the same frames.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from citytwin.model.scene import Scene
+from citytwin.render.offscreen import OffscreenScene
+from citytwin.render.style import DEFAULT_STYLE, Style
+from citytwin.render.video import ExportReport, Progress, VideoExport, VideoSettings
+
+
+class TourVideo:
+    """A tour export in progress: :meth:`step` renders and queues one frame.
+
+    Parameters
+    ----------
+    scene
+        What to draw (its layers, pins and measurements, as the window shows them).
+    tour
+        The :class:`~citytwin.model.tours.Tour`.
+    out
+        ``.mp4``, ``.gif`` or a folder for PNG frames.
+    settings
+        Size, fps, quality.
+    style
+        The look.
+    overlays
+        Optional :class:`~citytwin.model.overlays.OverlaySettings` (title, logo, legend, north
+        arrow, scale bar, attribution); the tour's captions are drawn with them.
+    base
+        The folder relative paths in ``overlays`` (the logo) are relative to (the project's).
+
+    Raises
+    ------
+    ExportError
+        One sentence: bad settings, a missing logo, a folder that does not exist.
+    """
+
+    def __init__(
+        self,
+        scene: Scene,
+        tour: Any,
+        out: str | os.PathLike,
+        settings: VideoSettings = VideoSettings(),  # noqa: B008 - frozen
+        *,
+        style: Style = DEFAULT_STYLE,
+        overlays: Any = None,
+        base: str | os.PathLike | None = None,
+    ) -> None:
+        self.tour = tour
+        self.times = tour.frame_times(settings.fps)
+        self._off: OffscreenScene | None = None
+        self.overlay: Any = None
+        # settings first: a bad size is refused before a window of that size is made
+        settings.checked(Path(out))
+        self._off = OffscreenScene(tuple(settings.size), style, scene=scene)
+        try:
+            if overlays is not None:
+                self.overlay = _overlay_renderer(self._off, overlays, base)
+            self.job = VideoExport(self._render, len(self.times), out, settings)
+        except BaseException:
+            self.close()
+            raise
+
+    @property
+    def n_frames(self) -> int:
+        return len(self.times)
+
+    @property
+    def done(self) -> int:
+        return self.job.done
+
+    @property
+    def report(self) -> ExportReport | None:
+        return self.job.report
+
+    def frame(self, k: int) -> np.ndarray:
+        """Frame ``k`` as ``(H, W, 3)`` uint8 (without writing it)."""
+        return self._render(k)
+
+    def _render(self, k: int) -> np.ndarray:
+        assert self._off is not None
+        off = self._off
+        frame = self.tour.sample(float(self.times[k]))
+        assert off.view is not None
+        off.view.apply_tour_frame(frame)
+        pose = off.set_camera(frame.camera)
+        if self.overlay is not None:
+            self.overlay.set_caption(frame.caption)
+            self.overlay.update(pose)
+        return off.render()
+
+    def step(self) -> bool:
+        """Render and queue the next frame (the last one finishes the file); whether frames remain."""
+        more = self.job.step()
+        if not more:
+            self.close()
+        return more
+
+    def cancel(self) -> None:
+        """Stop; nothing is left under the target name."""
+        if hasattr(self, "job"):
+            self.job.cancel()
+        self.close()
+
+    def close(self) -> None:
+        """Free the off-screen window (the model scene is left as it was)."""
+        if self._off is not None:
+            if self.overlay is not None and hasattr(self.overlay, "remove"):
+                self.overlay.remove()
+            self.overlay = None
+            self._off.close()
+            self._off = None
+
+    def __enter__(self) -> TourVideo:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if exc[0] is not None:
+            self.cancel()
+        self.close()
+
+
+def _overlay_renderer(off: OffscreenScene, overlays: Any, base: Any) -> Any:
+    from citytwin.render.overlays import OverlayRenderer
+
+    return OverlayRenderer(off.renderer, off.size, overlays, base=base)
+
+
+def export_tour(
+    scene: Scene,
+    tour: Any,
+    out: str | os.PathLike,
+    settings: VideoSettings = VideoSettings(),  # noqa: B008 - frozen
+    *,
+    style: Style = DEFAULT_STYLE,
+    overlays: Any = None,
+    base: str | os.PathLike | None = None,
+    progress: Progress | None = None,
+) -> ExportReport:
+    """Render ``tour`` of ``scene`` to ``out`` and return what was done (see :class:`TourVideo`).
+
+    ``progress(done, total)`` is called after each frame; returning ``False`` cancels
+    (:class:`~citytwin.errors.ExportCancelled`; nothing is left under ``out``).
+    """
+    from citytwin.errors import ExportCancelled
+
+    with TourVideo(scene, tour, out, settings, style=style, overlays=overlays, base=base) as video:
+        while video.step():
+            if progress is not None and progress(video.done, video.n_frames) is False:
+                raise ExportCancelled()
+        assert video.report is not None
+        return video.report
+
+
+__all__ = ["TourVideo", "export_tour"]
