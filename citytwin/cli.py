@@ -233,10 +233,18 @@ def _build_parser() -> argparse.ArgumentParser:
     rend.add_argument("--quality", type=int, default=7, metavar="1-10", help="1 smallest to 10 best (default: 7)")
     _add_load_options(rend)
     rend.set_defaults(handler=_cmd_render)
+
+    pres = sub.add_parser(
+        "present", help="full-screen presenter mode on a project",
+        description="Open a .citytwin project full screen and play its presentation (tours and bookmarks) "
+        "in a loop. Keys: Page Down/Up or arrows for the next/previous stop, Space to pause, Esc to leave.",
+    )  # fmt: skip
+    pres.add_argument("project", metavar="PROJECT.citytwin")
+    pres.set_defaults(handler=_cmd_present)
     return parser
 
 
-_COMMANDS = frozenset({"info", "snapshot", "render"})
+_COMMANDS = frozenset({"info", "snapshot", "render", "present"})
 _MAX_LISTED = 12
 
 
@@ -364,6 +372,22 @@ def _cmd_snapshot(args: argparse.Namespace) -> int:
         raise CityTwinError(f"The image {out} could not be written ({exc.strerror or exc}).") from None
     print(written)
     return 0
+
+
+def _cmd_present(args: argparse.Namespace) -> int:
+    if not _is_project(args.project):
+        raise CityTwinError(f"{Path(args.project).name} is not a .citytwin project; presenter mode plays a project.")
+    from citytwin.io.project import read_project
+
+    project = read_project(args.project)  # a bad project is one sentence here, before any window
+    if not project.tours and not project.bookmarks:
+        raise CityTwinError(f"{Path(args.project).name} has no tour or bookmark to present.")
+    try:
+        from citytwin.ui.app import run
+    except ImportError as exc:
+        print(f"{PROG}: the desktop window cannot start ({_one_line(exc)}).", file=sys.stderr)
+        return EXIT_NO_GUI
+    return int(run([args.project], present=True) or 0)
 
 
 def _video_size(text: str) -> tuple[int, int]:

@@ -336,3 +336,16 @@ def test_georeferencing_bad_options(local_mesh, capsys, options):
     captured = capsys.readouterr()
     assert captured.out == ""
     assert_one_sentence(captured.err)
+
+
+def test_present_refuses_what_it_cannot_play(tmp_path, capsys):
+    import citytwin
+
+    assert main(["present", SAMPLE]) == 2
+    assert "not a .citytwin project" in capsys.readouterr().err
+    empty = citytwin.Project()
+    empty.add_source(SAMPLE)
+    path = empty.save(tmp_path / "empty.citytwin")
+    assert main(["present", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert "no tour or bookmark" in err and err.count("\n") == 1

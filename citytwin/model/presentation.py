@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 
 import msgspec
+from msgspec.structs import force_setattr
 
 #: What a playlist stop can be.
 STOP_KINDS = ("tour", "bookmark")
@@ -32,6 +33,7 @@ class Stop(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
     seconds: float = 8.0
 
     def __post_init__(self) -> None:
+        force_setattr(self, "seconds", float(self.seconds))  # 12 and 12.0 write the same file
         if self.kind not in STOP_KINDS:
             raise ValueError(f"A playlist stop is a tour or a bookmark, not {self.kind!r}.")
         if not self.name:
@@ -68,6 +70,8 @@ class Presentation(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True
     fly_seconds: float = 2.5
 
     def __post_init__(self) -> None:
+        for name in ("idle_seconds", "hide_cursor_seconds", "fly_seconds"):
+            force_setattr(self, name, float(getattr(self, name)))
         if not (math.isfinite(self.idle_seconds) and 0 <= self.idle_seconds <= 86400):
             raise ValueError(f"The kiosk idle time must be 0 to 86400 seconds, not {self.idle_seconds}.")
         if self.exit_pin and not (self.exit_pin.isdigit() and len(self.exit_pin) <= 12):

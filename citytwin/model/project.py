@@ -39,6 +39,7 @@ from citytwin.model.annotations import (
 )
 from citytwin.model.camera import CameraState
 from citytwin.model.overlays import OverlaySettings
+from citytwin.model.presentation import Presentation
 from citytwin.model.tours import Keyframe, Tour
 
 #: The schema this version writes; files of a higher one are refused, lower ones migrated.
@@ -192,6 +193,9 @@ class Project(msgspec.Struct, kw_only=True, omit_defaults=False):
     overlays
         What stills and videos show over the scene: title, logo, legend, north arrow, scale bar,
         attribution (:class:`~citytwin.model.overlays.OverlaySettings`; nothing by default).
+    presentation
+        How presenter mode runs: its playlist, loop, kiosk idle time and exit PIN
+        (:class:`~citytwin.model.presentation.Presentation`).
     extra
         Top-level sections this version does not know (written by a later one),
         kept verbatim and written back.
@@ -208,6 +212,7 @@ class Project(msgspec.Struct, kw_only=True, omit_defaults=False):
     tours: list[Tour] = msgspec.field(default_factory=list)
     derived: list[DerivedLayer] = msgspec.field(default_factory=list)
     overlays: OverlaySettings = msgspec.field(default_factory=OverlaySettings)
+    presentation: Presentation = msgspec.field(default_factory=Presentation)
     extra: dict[str, Any] = msgspec.field(default_factory=dict)
 
     # ------------------------------------------------------------ building one

@@ -298,6 +298,8 @@ def project_from_scene(
         bookmarks=list(scene.bookmarks),
         tours=list(scene.tours),
         derived=derived,
+        overlays=scene.overlays,
+        presentation=scene.presentation,
         extra=dict(extra or {}),
     )
 
@@ -324,6 +326,8 @@ def apply_items(scene: Scene, project: Project, camera: bool = True) -> None:
         items.extend(new)
     scene.annotation_settings.pins_visible = project.pin_layer.visible
     scene.annotation_settings.pins_opacity = project.pin_layer.opacity
+    scene.overlays = project.overlays
+    scene.presentation = project.presentation
     if camera and project.camera is not None:
         scene.camera = project.camera
 
@@ -352,6 +356,8 @@ def clear_scene(scene: Scene) -> None:
         items.clear()
     scene.annotation_settings.pins_visible = True
     scene.annotation_settings.pins_opacity = 1.0
+    scene.overlays = type(scene.overlays)()
+    scene.presentation = type(scene.presentation)()
     scene.origin = None
     scene.crs = None
     scene.display_crs = None

@@ -20,6 +20,8 @@ from citytwin.model.commands import (
 )
 from citytwin.model.crs import CRS, display_crs
 from citytwin.model.layers import Layer, LayerList
+from citytwin.model.overlays import OverlaySettings
+from citytwin.model.presentation import Presentation
 from citytwin.model.tours import Tour
 
 
@@ -62,6 +64,9 @@ class Scene:
     tours
         Evented list of :class:`~citytwin.model.tours.Tour`, changed the same way (a tour
         edit of :mod:`citytwin.model.tours` applied as ``edit_item(tour, keyframes=new.keyframes)``).
+    overlays, presentation
+        What exports draw over the scene, and how presenter mode runs (replaced through
+        :meth:`set`, which is undoable; ``settings_changed`` tells which).
     annotation_settings
         How the pins are drawn as a whole (shown, opacity): an evented
         :class:`~citytwin.model.annotations.AnnotationSettings`, changed through :meth:`set`.
@@ -71,6 +76,8 @@ class Scene:
 
     origin_changed = Signal(object)
     camera_changed = Signal(object)
+    #: ``"overlays"`` or ``"presentation"`` was replaced
+    settings_changed = Signal(str)
 
     def __init__(self) -> None:
         self.layers = LayerList()
@@ -84,6 +91,8 @@ class Scene:
         self.bookmarks = ItemList()
         self.tours = ItemList()
         self.annotation_settings = AnnotationSettings()
+        self._overlays = OverlaySettings()
+        self._presentation = Presentation()
         self.layers.events.inserted.connect(self._on_inserted)
 
     # -------------------------------------------------------------- pins, measurements, bookmarks
@@ -188,6 +197,29 @@ class Scene:
             self.crs = crs
             model = getattr(layer, "display_model", None)
             self.display_crs = model.crs if model is not None else crs
+
+    # -------------------------------------------------------------- project-wide settings
+    @property
+    def overlays(self) -> OverlaySettings:
+        """What stills and videos draw over the scene; replace it through :meth:`set` (undoable)."""
+        return self._overlays
+
+    @overlays.setter
+    def overlays(self, value: OverlaySettings) -> None:
+        if value != self._overlays:
+            self._overlays = value
+            self.settings_changed.emit("overlays")
+
+    @property
+    def presentation(self) -> Presentation:
+        """How presenter mode runs; replace it through :meth:`set` (undoable)."""
+        return self._presentation
+
+    @presentation.setter
+    def presentation(self, value: Presentation) -> None:
+        if value != self._presentation:
+            self._presentation = value
+            self.settings_changed.emit("presentation")
 
     # -------------------------------------------------------------- camera
     @property

@@ -22,12 +22,14 @@ def create_app(argv: list[str] | None = None):
     return app
 
 
-def run(paths: list[str] | None = None) -> int:
+def run(paths: list[str] | None = None, present: bool = False) -> int:
     """Open the viewer window with ``paths`` (no paths: the sample district); returns the exit code.
 
     ``paths`` may hold a ``.citytwin`` project. When a citytwin that crashed left
     unsaved work behind, the window offers to recover it once it shows.
     Set ``CITYTWIN_TIMING=1`` to print the time to the first frame showing a model.
+    With ``present``, presenter mode starts once every file is open, and nothing asks a
+    question on the way (a missing data file is skipped, recovery is not offered).
     """
     app = create_app()
     from PySide6.QtCore import QTimer
@@ -47,6 +49,33 @@ def run(paths: list[str] | None = None) -> int:
         window.first_frame.connect(
             lambda _s: print(f"citytwin: first frame after {time.perf_counter() - _T0:.2f} s", file=sys.stderr)
         )
-    window.show()
-    QTimer.singleShot(0, window.session.check_recovery)
+    if present:
+        from PySide6.QtWidgets import QMessageBox
+
+        button = QMessageBox.StandardButton
+        window.session.answers.update({"missing": button.No, "recover": button.No, "unsaved": button.Discard})
+        window.show()
+        _present_when_loaded(window)
+    else:
+        window.show()
+        QTimer.singleShot(0, window.session.check_recovery)
     return int(app.exec())
+
+
+def _present_when_loaded(window) -> None:
+    """Enter presenter mode as soon as the window has read every file (polled: loads end in several ways)."""
+    from PySide6.QtCore import QTimer
+
+    timer = QTimer(window)
+    timer.setInterval(200)
+
+    def check() -> None:
+        if window.is_loading:
+            return
+        timer.stop()
+        window.viewport.finish_animation()
+        if not window.presenter.enter():
+            print("citytwin: the project has no tour or bookmark to present.", file=sys.stderr)
+
+    timer.timeout.connect(check)
+    timer.start()

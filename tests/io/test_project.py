@@ -27,7 +27,18 @@ from citytwin.io.project import (
 )
 from citytwin.model.annotations import PIN_ICONS
 from citytwin.model.camera import CameraState
+from citytwin.model.overlays import (
+    AttributionOverlay,
+    LegendOverlay,
+    LogoOverlay,
+    NorthArrowOverlay,
+    OverlaySettings,
+    ScaleBarOverlay,
+    TitleOverlay,
+)
+from citytwin.model.presentation import Presentation, Stop
 from citytwin.model.project import SCHEMA_VERSION, CityLayerSettings, PointLayerSettings, Project
+from citytwin.model.tours import Tour
 from tests.conftest import ROOT
 from tests.fuzz.mutate import delete_chunk, flip_bytes, json_edit, json_structure, swap_numbers, truncate
 
@@ -75,12 +86,24 @@ def full_project(base: Path) -> Project:
     p.add_bookmark("street", CameraState((85_001, 446_001, 2), (85_050, 446_001, 2), view_angle=60))
     terrain = p.add_terrain(pts, resolution=2.0, name="DTM")
     terrain.layer = CityLayerSettings(opacity=0.7, colour_mode="elevation")
+    p.add_tour(Tour.from_bookmarks(p.bookmarks, seconds_per_leg=4.0, name="Walk"))
+    p.overlays = OverlaySettings(
+        title=TitleOverlay(text="Binnenhof", subtitle="2026 plan"),
+        logo=LogoOverlay(path="data/logo.png", anchor="bottom-right"),
+        legend=LegendOverlay(),
+        north_arrow=NorthArrowOverlay(),
+        scale_bar=ScaleBarOverlay(),
+        attribution=AttributionOverlay(text="© Gemeente Den Haag, CC BY 4.0"),
+    )
+    p.presentation = Presentation(playlist=[Stop(kind="tour", name="Walk"), Stop(kind="bookmark", name="street",
+                                  seconds=12)], idle_seconds=90, exit_pin="2468")  # fmt: skip
     p.extra["scenarios"] = [{"name": "later issue", "changes": []}]
     return p
 
 
 def test_round_trip_keeps_every_item_exactly(tmp_path):
     project = full_project(tmp_path)
+    assert project.tours and project.overlays.title and project.presentation.playlist
     path = project.save(tmp_path / "work.citytwin")
     again = citytwin.Project.open(path)
     assert again == project

@@ -13,7 +13,9 @@ from citytwin.model.cityobjects import CityObjects
 from citytwin.model.crs import CRS
 from citytwin.model.geometry import MeshBuilder
 from citytwin.model.layers import CityModelLayer
+from citytwin.model.overlays import OverlaySettings, TitleOverlay
 from citytwin.model.pointcloud import PointCloud, PointCloudLayer
+from citytwin.model.presentation import Presentation, Stop
 from citytwin.model.project import (
     CityLayerSettings,
     DerivedLayer,
@@ -131,6 +133,8 @@ def test_round_trip_through_the_file_format_and_back_into_a_scene(tmp_path):
     scene.pins.append(make_pin((85_001.0, 446_002.0, 15.0), "Town hall", source="district.gml"))
     scene.bookmarks.append(make_bookmark("overview", CAMERA))
     scene.camera = CAMERA
+    scene.set(scene, "presentation", Presentation(playlist=[Stop(kind="bookmark", name="overview")], exit_pin="1"))
+    scene.set(scene, "overlays", OverlaySettings(title=TitleOverlay(text="Plan")))
     path = tmp_path / "p.citytwin"
     project = decode_project(encode_project(project_from_scene(scene), path), path)
 
@@ -148,7 +152,10 @@ def test_round_trip_through_the_file_format_and_back_into_a_scene(tmp_path):
     assert list(again.pins) == list(scene.pins)
     assert list(again.bookmarks) == list(scene.bookmarks)
     assert again.camera == CAMERA
+    assert again.presentation == scene.presentation and again.overlays == scene.overlays
     assert not again.undo_stack.can_undo, "opening a project is not an edit"
+    scene.undo_stack.undo()
+    assert scene.overlays == OverlaySettings(), "changing the overlays is an undoable step"
     assert project_from_scene(again).sources == project.sources
 
 

@@ -106,3 +106,21 @@ def test_nothing_to_present_is_one_message(qtbot, make_window):
     assert not w.presenter.enter()
     assert "needs a tour or a bookmark" in w.statusBar().currentMessage()
     assert not w.isFullScreen()
+
+
+def test_citytwin_present_starts_once_the_project_is_open(qtbot, make_window, tmp_path):
+    """What ``citytwin present PROJECT`` does: open the project, then go full screen on its playlist."""
+    import citytwin
+    from citytwin.ui.app import _present_when_loaded
+
+    project = citytwin.Project()
+    project.add_source(sample_path())
+    project.add_bookmark("start", CameraState((389_900.0, 5_800_000.0, 600.0), (389_936.0, 5_800_308.0, 35.0)))
+    project.presentation = Presentation(idle_seconds=0, hide_cursor_seconds=0.2, fly_seconds=0.1)
+    path = project.save(tmp_path / "stand.citytwin")
+    w = make_window([str(path)])
+    _present_when_loaded(w)
+    qtbot.waitUntil(lambda: w.presenter.active, timeout=30_000)
+    assert [s.name for s in w.presenter.stops] == ["start"]
+    qtbot.waitUntil(w.isFullScreen, timeout=5000)
+    w.presenter.leave()
