@@ -30,10 +30,11 @@ from PySide6.QtCore import QTimer, Signal
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
 from citytwin.model.camera import CameraState
+from citytwin.model.interpolation import camera_from_angles, fly_between, orbit_angles
 from citytwin.model.layers import CityModelLayer, Layer
 from citytwin.model.pointcloud import PointCloudLayer
 from citytwin.model.scene import Scene
-from citytwin.render.camera import FILL, CameraPose, box_corners, direction_for, pose_for_points, preset_view
+from citytwin.render.camera import FILL, CameraPose, box_corners, pose_for_points, preset_view
 from citytwin.render.pointcloud_visual import PointPickResult
 from citytwin.render.scene_view import SceneView
 from citytwin.render.style import DEFAULT_STYLE, Style, apply_style
@@ -50,40 +51,20 @@ MIN_FIT_DISTANCE = 5.0
 
 def pose_angles(pose: CameraPose) -> tuple[float, float]:
     """Compass azimuth (degrees, where the camera stands) and elevation of a pose."""
-    offset = np.asarray(pose.position, float) - np.asarray(pose.focal_point, float)
-    dist = float(np.linalg.norm(offset)) or 1.0
-    el = math.degrees(math.asin(float(np.clip(offset[2] / dist, -1.0, 1.0))))
-    horizontal = math.hypot(offset[0], offset[1])
-    if horizontal < 1e-6 * dist:  # looking straight down: the azimuth is where the screen's up points away from
-        up = np.asarray(pose.view_up, float)
-        sign = 1.0 if offset[2] > 0 else -1.0
-        az = math.degrees(math.atan2(-up[0] * sign, -up[1] * sign))
-    else:
-        az = math.degrees(math.atan2(offset[0], offset[1]))
-    return az % 360.0, el
+    az, el, _ = orbit_angles(pose.position, pose.focal_point, pose.view_up)
+    return az, el
 
 
 def pose_from_angles(focal: np.ndarray, az: float, el: float, dist: float, view_angle: float) -> CameraPose:
-    """A roll-free pose from compass azimuth/elevation around a focal point."""
-    focal = np.asarray(focal, float)
-    back = direction_for(az, el)
-    a, e = math.radians(az), math.radians(el)
-    up = np.array([-math.sin(e) * math.sin(a), -math.sin(e) * math.cos(a), math.cos(e)])
-    return CameraPose(focal + back * dist, focal, up, view_angle)
+    """A roll-free pose from compass azimuth/elevation around a focal point (relative coordinates)."""
+    return CameraPose.from_state(camera_from_angles(focal, az, el, dist, view_angle), np.zeros(3))
 
 
 def interpolate_pose(a: CameraPose, b: CameraPose, t: float) -> CameraPose:
-    """Blend two poses around their focal points: angles by the short way, distance geometrically."""
-    s = t * t * (3 - 2 * t)  # smoothstep: ease in and out
-    az0, el0 = pose_angles(a)
-    az1, el1 = pose_angles(b)
-    daz = ((az1 - az0 + 180.0) % 360.0) - 180.0
-    d0, d1 = max(a.distance, 1e-6), max(b.distance, 1e-6)
-    focal = (1 - s) * np.asarray(a.focal_point, float) + s * np.asarray(b.focal_point, float)
-    dist = math.exp((1 - s) * math.log(d0) + s * math.log(d1))
-    return pose_from_angles(
-        focal, az0 + s * daz, el0 + s * (el1 - el0), dist, (1 - s) * a.view_angle + s * b.view_angle
-    )
+    """The animated move between two poses: the model's :func:`~citytwin.model.interpolation.fly_between`,
+    the same path tours and presenter mode use."""
+    zero = np.zeros(3)
+    return CameraPose.from_state(fly_between(a.to_state(zero), b.to_state(zero), t), zero)
 
 
 def _rotate(v: np.ndarray, axis: np.ndarray, degrees: float) -> np.ndarray:
