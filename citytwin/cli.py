@@ -435,7 +435,7 @@ def _tour_for(args: argparse.Namespace, scene: Any) -> Any:
         return read_tour(args.tour_file)
     import numpy as np
 
-    from citytwin.model.tour_presets import orbit, reveal
+    from citytwin.model.tour_presets import orbit, reveal_scene
 
     bounds = scene.bounds()
     if bounds is None:
@@ -444,7 +444,7 @@ def _tour_for(args: argparse.Namespace, scene: Any) -> Any:
         raise CityTwinError(f"--duration must be 0.1 to 3600 seconds, not {args.duration:g}.")
     b = np.asarray(bounds, float)
     if args.reveal:
-        return reveal(b, duration=args.duration)
+        return reveal_scene(scene, duration=args.duration)
     centre = (b[:3] + b[3:]) / 2
     radius = max(float(np.hypot(b[3] - b[0], b[4] - b[1])) * 0.75, 20.0)
     return orbit(centre, radius, height=radius * 0.6, duration=args.duration)

@@ -178,11 +178,120 @@ def bookmark_tour(
     return Tour(name=name, keyframes=keyframes)
 
 
+#: Object types a street-level camera may stand on or see through (ground, roads, water, land use).
+OPEN_TYPES = frozenset({"TINRelief", "ReliefFeature", "Road", "Railway", "Square", "Track", "TransportationComplex",
+                        "Waterway", "LandUse", "WaterBody", "PlantCover", "Bridge"})  # fmt: skip
+#: Barycentric sample points per triangle (an order-6 lattice: 28 points) for the obstacle grid.
+_LATTICE = np.array([(i, j, 6 - i - j) for i in range(7) for j in range(7 - i)], np.float64) / 6.0
+
+
+def street_view(
+    models: Sequence[Any],
+    bounds: Sequence[float],
+    *,
+    eye_height: float = 1.7,
+    clearance: float = 6.0,
+    cell: float = 2.0,
+    search: float | None = None,
+    view_angle: float = 50.0,
+) -> CameraState | None:
+    """A street-level camera in the open near the scene's centre, looking down the longest free line.
+
+    Buildings, trees and other objects (not :data:`OPEN_TYPES`, nor ground or traffic surfaces)
+    are sampled onto a grid of ``cell`` metres around the centre; the camera stands on the free
+    cell nearest the centre at least ``clearance`` metres from any of them, at ``eye_height``
+    above the ground found there, and looks along the compass direction with the longest free run.
+
+    Parameters
+    ----------
+    models
+        City models in the scene's display CRS (``layer.display_model``); point clouds are skipped.
+    bounds
+        The scene's bounds (world coordinates).
+
+    Returns
+    -------
+    CameraState or None
+        ``None`` when the scene has no open ground near its centre (or no geometry).
+    """
+    b = np.asarray(bounds, np.float64).ravel()
+    if b.shape != (6,) or not np.isfinite(b).all():
+        return None
+    centre = (b[:2] + b[3:5]) / 2
+    half = float(search if search is not None else min(max(b[3] - b[0], b[4] - b[1]) / 2, 400.0))
+    n = max(int(math.ceil(2 * half / cell)), 4)
+    lo = centre - half
+    blocked = np.zeros((n, n), bool)
+    ground_z = np.full((n, n), np.inf)
+    for model in models:
+        mesh = getattr(model, "mesh", None)
+        objects = getattr(model, "objects", None)
+        if mesh is None or objects is None or mesh.n_triangles == 0:
+            continue
+        tri = mesh.triangles
+        corners = mesh.vertices[tri]  # (T, 3, 3)
+        near = ((corners[:, :, :2].max(axis=1) >= lo) & (corners[:, :, :2].min(axis=1) <= lo + 2 * half)).all(axis=1)
+        if not near.any():
+            continue
+        corners = corners[near]
+        roots = objects.roots if len(objects) else np.zeros(0, np.int64)
+        obj = mesh.tri_object[near]
+        types = np.asarray(objects.types, dtype=object).astype(str) if len(objects) else np.zeros(0, str)
+        root_type = np.where((obj >= 0) & (obj < len(roots)), types[roots[np.clip(obj, 0, max(len(roots) - 1, 0))]]
+                             if len(roots) else "", "")  # fmt: skip
+        sem = mesh.tri_semantic[near]
+        open_surface = np.isin(sem, (3, 12, 13, 15, 16, 17)) | np.isin(root_type, sorted(OPEN_TYPES))
+        pts = np.einsum("lk,tkd->tld", _LATTICE, corners)  # (T, 28, 3) samples inside each triangle
+        ij = np.floor((pts[:, :, :2] - lo) / cell).astype(np.int64)
+        inside = ((ij >= 0) & (ij < n)).all(axis=2)
+        ob = inside & ~open_surface[:, None]
+        blocked[ij[ob][:, 0], ij[ob][:, 1]] = True
+        gr = inside & open_surface[:, None]
+        np.minimum.at(ground_z, (ij[gr][:, 0], ij[gr][:, 1]), pts[:, :, 2][gr])
+    if not blocked.any():
+        return None
+    # free cells: clearance from every blocked cell (a square dilation, vectorised by shifts)
+    r = max(int(math.ceil(clearance / cell)), 1)
+    grown = blocked.copy()
+    for dx in range(-r, r + 1):
+        for dy in range(-r, r + 1):
+            if dx * dx + dy * dy <= r * r:
+                grown |= np.roll(np.roll(blocked, dx, axis=0), dy, axis=1)
+    free = ~grown
+    free[:r] = free[-r:] = False
+    free[:, :r] = free[:, -r:] = False
+    if not free.any():
+        return None
+    ii, jj = np.nonzero(free)
+    mid = (n - 1) / 2
+    k = int(np.argmin((ii - mid) ** 2 + (jj - mid) ** 2))
+    i, j = int(ii[k]), int(jj[k])
+    xy = lo + (np.array([i, j]) + 0.5) * cell
+    window = ground_z[max(i - r, 0) : i + r + 1, max(j - r, 0) : j + r + 1]
+    z = float(window[np.isfinite(window)].min()) if np.isfinite(window).any() else float(b[2])
+    # look along the compass direction with the longest free run from here
+    best, best_az = -1.0, 0.0
+    for az in np.arange(0.0, 360.0, 22.5):
+        d = np.array([math.sin(math.radians(az)), math.cos(math.radians(az))])
+        steps = np.arange(1, 2 * n) * cell * 0.5
+        cells = np.floor((xy + steps[:, None] * d - lo) / cell).astype(np.int64)
+        ok = ((cells >= 0) & (cells < n)).all(axis=1)
+        hit = ~ok | blocked[np.clip(cells[:, 0], 0, n - 1), np.clip(cells[:, 1], 0, n - 1)]
+        run = float(steps[np.argmax(hit)]) if hit.any() else float(steps[-1])
+        if run > best:
+            best, best_az = run, float(az)
+    eye = np.array([xy[0], xy[1], z + eye_height])
+    d = np.array([math.sin(math.radians(best_az)), math.cos(math.radians(best_az)), 0.0])
+    focal = eye + d * max(best, 20.0)
+    return CameraState(tuple(eye), tuple(focal), (0.0, 0.0, 1.0), view_angle)
+
+
 def reveal(
     bounds: Sequence[float],
     duration: float = 15.0,
     *,
     name: str = "Reveal",
+    street: CameraState | None = None,
     azimuth: float = 200.0,
     eye_height: float = 2.0,
     view_angle: float = 40.0,
@@ -199,6 +308,9 @@ def reveal(
         Where the camera starts (compass degrees); it turns 60° on the way down.
     eye_height
         The camera's height above the ground (``zmin``) at the end.
+    street
+        Where it ends (a street-level camera, e.g. :func:`street_view` of the scene's models);
+        by default at ``eye_height`` south-west of the centre, looking at it.
     """
     b = np.asarray(bounds, dtype=np.float64).ravel()
     if b.shape != (6,) or not np.isfinite(b).all() or (b[3:] < b[:3]).any():
@@ -206,6 +318,7 @@ def reveal(
     duration = float(duration)
     if not (math.isfinite(duration) and duration > 0):
         raise ValueError("a tour's duration must be a positive number of seconds")
+    end = street
     ground = b[2]
     centre = np.array([(b[0] + b[3]) / 2, (b[1] + b[4]) / 2, ground])
     size = max(math.hypot(b[3] - b[0], b[4] - b[1]), 50.0)
@@ -219,6 +332,14 @@ def reveal(
             (eye, 60.0, 0.0, max(0.2 * size, 20.0)),
         )
     )
+    if end is not None:  # descend behind the street spot onto it, looking where it looks
+        pos, focal = np.asarray(end.position, np.float64), np.asarray(end.focal_point, np.float64)
+        look = focal - pos
+        look[2] = 0.0
+        look /= np.linalg.norm(look) or 1.0
+        low_pos = pos - look * 0.12 * size + np.array([0.0, 0.0, 0.08 * size])
+        low = CameraState(tuple(low_pos), tuple(focal), (0.0, 0.0, 1.0), end.view_angle)
+        street = _level(end)
     rest = min(1.0, duration / 10)
     moving = duration - 2 * rest
     times = [0.0, rest + 0.3 * moving, rest + 0.65 * moving, rest + moving]
@@ -231,4 +352,19 @@ def reveal(
     return Tour(name=name, keyframes=keyframes)
 
 
-__all__ = ["bookmark_tour", "fly_along", "orbit", "reveal"]
+def reveal_scene(scene: Any, duration: float = 15.0, **options: Any) -> Tour:
+    """:func:`reveal` over a whole :class:`~citytwin.model.scene.Scene`, ending at its :func:`street_view`.
+
+    Raises
+    ------
+    ValueError
+        When the scene shows nothing.
+    """
+    bounds = scene.bounds()
+    if bounds is None:
+        raise ValueError("there is nothing in the scene to reveal")
+    models = [m for layer in scene.layers if layer.visible and (m := getattr(layer, "display_model", None)) is not None]
+    return reveal(bounds, duration, street=street_view(models, bounds), **options)
+
+
+__all__ = ["OPEN_TYPES", "bookmark_tour", "fly_along", "orbit", "reveal", "reveal_scene", "street_view"]
