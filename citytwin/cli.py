@@ -198,7 +198,9 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     snap.add_argument("files", nargs="+", metavar="FILE")
     snap.add_argument("-o", "--output", required=True, metavar="OUT.png", help="image to write (.png or .jpg)")
-    snap.add_argument("--size", default="1920x1080", metavar="WxH", help="image size (default: %(default)s)")
+    snap.add_argument("--size", default="1920x1080", metavar="WxH",
+                      help="image size up to 8K: WIDTHxHEIGHT, 1080p, 4k or 8k (default: %(default)s)")  # fmt: skip
+    snap.add_argument("--transparent", action="store_true", help="PNG with a transparent sky")
     snap.add_argument(
         "--view", default=None, choices=_view_names(),
         help="camera preset (default: a project's saved view, else oblique-ne)",
@@ -210,6 +212,7 @@ def _build_parser() -> argparse.ArgumentParser:
     snap.add_argument("--pin", action="append", default=[], metavar="X,Y,Z[,TITLE]",
                       help="draw a pin there (in the CRS of the first file); repeat for more. "
                       "A .citytwin project draws its own pins")  # fmt: skip
+    _add_overlay_options(snap)
     _add_load_options(snap)
     snap.set_defaults(handler=_cmd_snapshot)
 
@@ -231,6 +234,7 @@ def _build_parser() -> argparse.ArgumentParser:
                       help="720p, 1080p, 4k or WIDTHxHEIGHT (default: %(default)s)")  # fmt: skip
     rend.add_argument("--fps", type=float, default=30, metavar="N", help="24, 25, 30 or 60 (default: %(default)s)")
     rend.add_argument("--quality", type=int, default=7, metavar="1-10", help="1 smallest to 10 best (default: 7)")
+    _add_overlay_options(rend)
     _add_load_options(rend)
     rend.set_defaults(handler=_cmd_render)
 
@@ -350,28 +354,94 @@ def _project_info(args: argparse.Namespace) -> int:
 
 
 def _cmd_snapshot(args: argparse.Namespace) -> int:
-    size = parse_size(args.size)
     out = Path(args.output)
     if out.suffix.lower() not in IMAGE_SUFFIXES:
         raise CityTwinError(f"The output {out.name!r} must end in {', '.join(IMAGE_SUFFIXES)}.")
     if out.is_dir():
         raise CityTwinError(f"The output {out} is a folder, not an image file.")
-    options = _load_options(args)
-    scene, camera = _snapshot_scene(args.files, options, args.bookmark)
-    scene.pins.extend(_parse_pin(text, k) for k, text in enumerate(args.pin, start=len(scene.pins) + 1))
     try:
-        from citytwin.render.offscreen import snapshot
+        from citytwin.render import stills
     except ImportError as exc:
         print(f"{PROG}: rendering is not available ({_one_line(exc)}).", file=sys.stderr)
         return EXIT_NO_GUI
-    try:
-        written = snapshot(scene, out, size=size, view=args.view, colour_by=args.colour_by, camera=camera)
-    except ValueError as exc:  # a view or attribute the renderer refuses
-        raise CityTwinError(str(exc)) from None
-    except OSError as exc:
-        raise CityTwinError(f"The image {out} could not be written ({exc.strerror or exc}).") from None
+    size = stills.parse_size(args.size)
+    stills.check_still_path(out, args.transparent)
+    options = _load_options(args)
+    scene, camera = _snapshot_scene(args.files, options, args.bookmark)
+    scene.pins.extend(_parse_pin(text, k) for k, text in enumerate(args.pin, start=len(scene.pins) + 1))
+    if args.colour_by:
+        _colour_by(scene, args.colour_by)
+    if args.view is not None and camera is None:
+        scene.camera = None  # an explicit preset wins over a project's saved view
+    overlays = _overlays(args, scene)
+    written = stills.export_still(
+        scene, out, size, camera=camera, view=args.view or "oblique-ne", transparent=args.transparent,
+        overlays=overlays, base_dir=_base_dir(args.files), reference_height=min(size[1], 1080),
+    )  # fmt: skip
     print(written)
     return 0
+
+
+def _colour_by(scene: Any, attribute: str) -> None:
+    """Colour every city-model layer by ``attribute``, as the layer panel's Colour by does."""
+    from citytwin.model.layers import CityModelLayer
+
+    layers = [layer for layer in scene.layers if isinstance(layer, CityModelLayer)]
+    if not any(attribute in layer.model.objects.attribute_names() for layer in layers):
+        found = sorted({a for layer in layers for a in layer.model.objects.attribute_names()})
+        listed = ", ".join(found[:_MAX_LISTED]) + (" …" if len(found) > _MAX_LISTED else "") or "none"
+        raise CityTwinError(f"No object has the attribute {attribute!r} to colour by (there are {listed}).")
+    for layer in layers:
+        layer.colour_attribute = attribute
+        layer.colour_mode = "attribute"
+
+
+def _add_overlay_options(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("overlays (added to a project's own)")
+    g.add_argument("--title", default=None, metavar="TEXT", help="a title at the top left")
+    g.add_argument("--subtitle", default=None, metavar="TEXT", help="a line under the title")
+    g.add_argument("--logo", default=None, metavar="IMAGE", help="a PNG or JPEG logo in a corner")
+    g.add_argument("--logo-corner", default="top-right", metavar="CORNER",
+                   choices=("top-left", "top-right", "bottom-left", "bottom-right"),
+                   help="top-left, top-right, bottom-left or bottom-right (default: %(default)s)")  # fmt: skip
+    g.add_argument("--legend", action="store_true", help="the legend of the thematic colouring")
+    g.add_argument("--north-arrow", action="store_true", help="a north arrow")
+    g.add_argument("--scale-bar", action="store_true", help="a scale bar")
+    g.add_argument("--attribution", default=None, metavar="TEXT", help="a data attribution line")
+
+
+def _overlays(args: argparse.Namespace, scene: Any) -> Any:
+    """The scene's (project's) overlays with the command line's parts put in."""
+    import msgspec
+
+    from citytwin.model.overlays import overlay_settings
+
+    parts: dict[str, Any] = {}
+    if args.title is not None or args.subtitle is not None:
+        parts["title"] = {"text": args.title or "", "subtitle": args.subtitle or ""}
+    if args.logo is not None:
+        logo = Path(args.logo)
+        if not logo.is_file():
+            raise CityTwinError(f"The logo {logo} does not exist.")
+        parts["logo"] = {"path": str(logo.resolve()), "anchor": args.logo_corner}
+    for name in ("legend", "north_arrow", "scale_bar"):
+        if getattr(args, name):
+            parts[name] = True
+    if args.attribution is not None:
+        parts["attribution"] = args.attribution
+    base = scene.overlays
+    if not parts:
+        return base
+    try:
+        given = overlay_settings(**parts)
+    except ValueError as exc:
+        raise CityTwinError(str(exc)) from None
+    return msgspec.structs.replace(base, **{name: getattr(given, name) for name in parts})
+
+
+def _base_dir(files: Sequence[str]) -> Path | None:
+    """The folder of the first project: its relative logo path is relative to it."""
+    return next((Path(f).resolve().parent for f in files if _is_project(f)), None)
 
 
 def _cmd_present(args: argparse.Namespace) -> int:
@@ -412,7 +482,8 @@ def _cmd_render(args: argparse.Namespace) -> int:
         raise CityTwinError("--tour needs a .citytwin project among the files.")
     scene, _ = _snapshot_scene(args.files, _load_options(args))
     tour = _tour_for(args, scene)
-    report = export_tour(scene, tour, out, settings, progress=_progress_printer(out))
+    report = export_tour(scene, tour, out, settings, overlays=_overlays(args, scene), base=_base_dir(args.files),
+                         progress=_progress_printer(out))  # fmt: skip
     print(
         f"{report.path} ({report.frames} frames, {settings.size[0]}x{settings.size[1]} at {settings.fps:g} fps, "
         f"{report.seconds:.1f} s)"

@@ -180,18 +180,21 @@ def test_snapshot_renders_a_png(tmp_path):
 
 @pytest.fixture
 def fake_render(monkeypatch):
-    """Replace the offscreen renderer with a recorder (arguments only, no pixels)."""
+    """Replace the still renderer with a recorder (arguments only, no pixels)."""
     calls: list[dict] = []
 
-    def snapshot(scene, out_png, size=(1920, 1080), view=None, colour_by=None, camera=None):
+    def export_still(scene, path, size=(1920, 1080), *, camera=None, view="oblique-ne", transparent=False,
+                     overlays=None, base_dir=None, style=None, reference_height=1080):  # fmt: skip
         models = [layer.model for layer in scene.layers]  # the sources as read, not reprojected
-        calls.append({"scene": scene, "models": models, "out": Path(out_png), "size": size, "view": view,
-                      "colour_by": colour_by, "camera": camera})  # fmt: skip
-        return Path(out_png)
+        colour_by = next((layer.colour_attribute for layer in scene.layers if layer.colour_mode == "attribute"), None)
+        calls.append({"scene": scene, "models": models, "out": Path(path), "size": size, "view": view,
+                      "colour_by": colour_by, "camera": camera, "transparent": transparent,
+                      "overlays": overlays})  # fmt: skip
+        return Path(path)
 
-    import citytwin.render.offscreen as offscreen
+    import citytwin.render.stills as stills
 
-    monkeypatch.setattr(offscreen, "snapshot", snapshot)
+    monkeypatch.setattr(stills, "export_still", export_still)
     return calls
 
 
@@ -349,3 +352,77 @@ def test_present_refuses_what_it_cannot_play(tmp_path, capsys):
     assert main(["present", str(path)]) == 2
     err = capsys.readouterr().err
     assert "no tour or bookmark" in err and err.count("\n") == 1
+
+
+def test_snapshot_overlay_options_reach_the_still(tmp_path, fake_render, capsys):
+    from PIL import Image
+
+    logo = tmp_path / "logo.png"
+    Image.new("RGB", (20, 10), (255, 0, 255)).save(logo)
+    out = tmp_path / "a.png"
+    argv = ["snapshot", SAMPLE, "-o", str(out), "--size", "4k", "--transparent", "--title", "Den Haag",
+            "--subtitle", "plan 2030", "--logo", str(logo), "--logo-corner", "bottom-left", "--north-arrow",
+            "--scale-bar", "--attribution", "© citytwin"]  # fmt: skip
+    assert main(argv) == 0, capsys.readouterr().err
+    (call,) = fake_render
+    assert call["size"] == (3840, 2160) and call["transparent"]
+    o = call["overlays"]
+    assert (o.title.text, o.title.subtitle) == ("Den Haag", "plan 2030")
+    assert o.logo.path == str(logo.resolve()) and o.logo.anchor == "bottom-left"
+    assert o.north_arrow is not None and o.scale_bar is not None and o.attribution.text == "© citytwin"
+
+
+@pytest.mark.parametrize(
+    ("extra", "words"),
+    [
+        (["--logo", "{tmp}/missing.png"], "does not exist"),
+        (["--colour-by", "noSuchAttribute"], "noSuchAttribute"),
+        (["--size", "9000x9000"], "too large"),
+        (["--transparent", "-o", "{tmp}/a.jpg"], "transparent"),
+    ],
+)
+def test_snapshot_bad_overlay_and_still_options_are_one_sentence(tmp_path, fake_render, capsys, extra, words):
+    extra = [a.replace("{tmp}", str(tmp_path)) for a in extra]
+    argv = ["snapshot", SAMPLE, "-o", str(tmp_path / "a.png"), *extra]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert words.lower() in err.lower() and err.count("\n") == 1, err
+    assert not fake_render
+
+
+def test_render_orbit_writes_a_video(tmp_path, capsys):
+    import imageio
+
+    out = tmp_path / "orbit.mp4"
+    argv = ["render", SAMPLE, "--orbit", "--duration", "1", "--size", "160x120", "--fps", "10", "-o", str(out)]
+    assert main(argv) == 0, capsys.readouterr().err
+    reader = imageio.get_reader(out, format="FFMPEG")
+    assert reader.get_meta_data()["size"] == (160, 120)
+    assert sum(1 for _ in reader) == 11
+    reader.close()
+
+
+def test_render_a_project_tour_and_bad_tours(tmp_path, capsys):
+    import citytwin
+    from citytwin.model.camera import CameraState
+    from citytwin.model.tours import Keyframe, Tour
+
+    c = (389_936.0, 5_800_308.0, 35.0)
+    cams = [CameraState((c[0] + dx, c[1] - 400, 300), c) for dx in (-200, 0, 200)]
+    project = citytwin.Project()
+    project.add_source(SAMPLE)
+    project.add_tour(Tour(name="Sweep", keyframes=[Keyframe(time=k * 0.5, camera=cam) for k, cam in
+                                                   enumerate(cams)]))  # fmt: skip
+    path = project.save(tmp_path / "p.citytwin")
+    gif = tmp_path / "sweep.gif"
+    assert main(["render", str(path), "--tour", "Sweep", "--size", "96x64", "--fps", "10", "-o", str(gif)]) == 0
+    assert gif.is_file()
+    capsys.readouterr()
+    assert main(["render", str(path), "--tour", "Nope", "-o", str(tmp_path / "x.mp4")]) == 2
+    assert "no tour 'Nope' (it has 'Sweep')" in capsys.readouterr().err
+    bad = tmp_path / "one.toml"
+    bad.write_text('name = "one"\n[[keyframe]]\ntime = 0\nposition = [0, 0, 10]\nfocal_point = [0, 1, 0]\n')
+    assert main(["render", SAMPLE, "--tour-file", str(bad), "-o", str(tmp_path / "x.mp4")]) == 2
+    err = capsys.readouterr().err
+    assert "at least two" in err and err.count("\n") == 1
+    assert not (tmp_path / "x.mp4").exists()

@@ -110,10 +110,13 @@ def scene_from_project(
         apply_items(scene, project)
     else:
         for items, new in ((scene.pins, project.pins), (scene.measurements, project.measurements),
-                           (scene.bookmarks, project.bookmarks)):  # fmt: skip
+                           (scene.bookmarks, project.bookmarks), (scene.tours, project.tours)):  # fmt: skip
             items.extend(item for item in new if items.by_id(item.id) is None)
         if scene.camera is None and project.camera is not None:
             scene.camera = project.camera
+        if scene.overlays.empty:  # the first project's settings
+            scene.overlays = project.overlays
+            scene.presentation = project.presentation
     return scene, problems
 
 

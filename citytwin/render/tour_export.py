@@ -37,8 +37,8 @@ class TourVideo:
     style
         The look.
     overlays
-        Optional :class:`~citytwin.model.overlays.OverlaySettings` (title, logo, legend, north
-        arrow, scale bar, attribution); the tour's captions are drawn with them.
+        :class:`~citytwin.model.overlays.OverlaySettings` (title, logo, legend, north arrow, scale
+        bar, attribution); ``scene.overlays`` by default. The tour's captions are drawn with them.
     base
         The folder relative paths in ``overlays`` (the logo) are relative to (the project's).
 
@@ -67,8 +67,10 @@ class TourVideo:
         settings.checked(Path(out))
         self._off = OffscreenScene(tuple(settings.size), style, scene=scene)
         try:
-            if overlays is not None:
-                self.overlay = _overlay_renderer(self._off, overlays, base)
+            settings_ = overlays if overlays is not None else getattr(scene, "overlays", None)
+            has_captions = any(k.caption is not None for k in tour.keyframes)
+            if has_captions or (settings_ is not None and not settings_.empty):
+                self.overlay = _overlay_renderer(self._off, settings_, base, style)
             self.job = VideoExport(self._render, len(self.times), out, settings)
         except BaseException:
             self.close()
@@ -96,10 +98,13 @@ class TourVideo:
         frame = self.tour.sample(float(self.times[k]))
         assert off.view is not None
         off.view.apply_tour_frame(frame)
-        pose = off.set_camera(frame.camera)
+        off.set_camera(frame.camera)
         if self.overlay is not None:
-            self.overlay.set_caption(frame.caption)
-            self.overlay.update(pose)
+            caption = frame.caption
+            if caption is None:
+                self.overlay.clear_caption()
+            else:
+                self.overlay.set_caption(caption.title, caption.subtitle)
         return off.render()
 
     def step(self) -> bool:
@@ -133,10 +138,17 @@ class TourVideo:
         self.close()
 
 
-def _overlay_renderer(off: OffscreenScene, overlays: Any, base: Any) -> Any:
+def _overlay_renderer(off: OffscreenScene, settings: Any, base: Any, style: Style) -> Any:
+    """Overlays over the frames; a legend asked for replaces the layers' own."""
     from citytwin.render.overlays import OverlayRenderer
 
-    return OverlayRenderer(off.renderer, off.size, overlays, base=base)
+    thematic = next((v.thematic for v in off.visuals if getattr(v, "thematic", None) is not None), None)
+    drawn = OverlayRenderer(off.renderer, None, settings, style=style, base_dir=base, thematic=thematic)
+    if settings is not None and settings.legend is not None and thematic is not None:
+        for v in off.visuals:
+            if getattr(v, "legend", None) is not None:
+                v.legend.SetVisibility(False)
+    return drawn
 
 
 def export_tour(

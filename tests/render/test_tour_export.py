@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import imageio
+import msgspec
 import numpy as np
 import pytest
 
@@ -93,3 +94,40 @@ def test_city_growth_filter_hides_newer_buildings(district, tmp_path):
     whole = render_scene(scene, (W, H), camera=tour.keyframes[0].camera)
     assert hidden_then < len(vis.arrays.triangles)
     assert np.abs(grown.astype(float) - whole).mean() > 2  # buildings missing at the start
+
+
+def test_captions_and_logo_appear_in_the_frames_where_they_should(district, tmp_path):
+    from PIL import Image
+
+    from citytwin.model.overlays import LogoOverlay, OverlaySettings
+    from citytwin.model.tours import Caption
+
+    logo = tmp_path / "logo.png"
+    Image.fromarray(np.full((40, 80, 3), (255, 0, 255), np.uint8)).save(logo)
+    scene = _scene(district)
+    scene.overlays = OverlaySettings(logo=LogoOverlay(path=str(logo), anchor="bottom-right", height=0.15))
+    tour = _tour(scene, 3.0)
+    keyframes = list(tour.keyframes)
+    keyframes[1] = Keyframe(time=keyframes[1].time, camera=keyframes[1].camera,
+                            caption=Caption(title="Binnenhof", subtitle="1250", duration=0.8))  # fmt: skip
+    tour = Tour(name="captioned", keyframes=keyframes)
+    out = tmp_path / "video" / "c.mp4"
+    out.parent.mkdir()
+    export_tour(scene, tour, out, VideoSettings((W, H), fps=10))
+    frames, _ = _read(out)
+    magenta = lambda img: ((img[..., 0] > 200) & (img[..., 1] < 80) & (img[..., 2] > 200))  # noqa: E731
+    for k in (0, 15, 30):
+        corner = magenta(frames[k][int(H * 0.7) :, int(W * 0.6) :])
+        assert corner.sum() > 0.5 * 0.15 * H * 0.15 * H * 2, f"no logo in frame {k}"
+        assert magenta(frames[k][: int(H * 0.6)]).sum() == 0, "the logo is only in its corner"
+    t1 = tour.keyframes[1].time  # the caption shows from t1 for 0.8 s
+    plain = Tour(name="plain", keyframes=[msgspec.structs.replace(k, caption=None) for k in tour.keyframes])
+    band = (slice(int(H * 0.7), H), slice(int(W * 0.2), int(W * 0.6)))  # captions sit at the bottom centre
+    with TourVideo(scene, plain, tmp_path / "x.mp4", VideoSettings((W, H), fps=10)) as video:
+        times = video.times
+        change = [np.abs(frames[k][band].astype(float) - video.frame(k)[band]).mean() for k in range(len(times))]
+        video.cancel()
+    inside = [c for c, t in zip(change, times, strict=True) if t1 + 0.05 < t < t1 + 0.75]
+    outside = [c for c, t in zip(change, times, strict=True) if t < t1 - 0.05 or t > t1 + 0.85]
+    assert inside and outside
+    assert min(inside) > 15 and max(outside) < 4, (inside, outside)
