@@ -53,6 +53,9 @@ class OffscreenScene:
         its pins and measurements). Without one, models are added one by one with :meth:`add`.
     annotations
         Draw the scene's pins and measurements.
+    follow
+        Keep following the scene's events; by default an off-screen scene draws the scene as it
+        is when made (an export may run on a worker thread while the window goes on).
 
     Examples
     --------
@@ -69,6 +72,7 @@ class OffscreenScene:
         origin: np.ndarray | None = None,
         scene: Scene | None = None,
         annotations: bool = True,
+        follow: bool = False,
     ) -> None:
         _prefer_headless_backend()
         import pyvista as pv
@@ -90,10 +94,10 @@ class OffscreenScene:
             self.origin = scene.origin
             self.view = SceneView(
                 scene, self.plotter, style, on_added=lambda _, v: self.visuals.append(v),
-                on_removed=lambda _, v: self.visuals.remove(v),
+                on_removed=lambda _, v: self.visuals.remove(v), follow=follow,
             )  # fmt: skip
             if annotations:
-                self._follow_annotations(scene)
+                self._follow_annotations(scene, follow)
         self._grabber = vtkWindowToImageFilter()
         self._grabber.SetInput(self.plotter.render_window)
         self._grabber.SetInputBufferTypeToRGB()
@@ -110,20 +114,25 @@ class OffscreenScene:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def _follow_annotations(self, scene: Scene) -> None:
+    def _follow_annotations(self, scene: Scene, follow: bool) -> None:
+        from citytwin.model.annotations import AnnotationSettings
         from citytwin.model.measure_units import length_unit
         from citytwin.render.annotations_visual import PinsVisual, source_to_display
         from citytwin.render.measurements_visual import MeasurementsVisual
 
         origin = self.origin if self.origin is not None else np.zeros(3)
-        self.pins_visual = PinsVisual(
-            scene.pins, self.plotter, origin, to_display=lambda: source_to_display(scene.crs, scene.display_crs),
-            settings=scene.annotation_settings,
-        )  # fmt: skip
-        if len(scene.measurements):
-            self.measurements_visual = MeasurementsVisual(
-                scene.measurements, self.plotter, origin, length_unit(scene.display_crs)
+        own = scene.annotation_settings
+        pins, measurements, settings = (
+            (scene.pins, scene.measurements, own) if follow else (
+                list(scene.pins), list(scene.measurements),
+                AnnotationSettings(pins_visible=own.pins_visible, pins_opacity=own.pins_opacity),
             )
+        )  # fmt: skip
+        to_display = source_to_display(scene.crs, scene.display_crs)
+        self.pins_visual = PinsVisual(pins, self.plotter, origin, to_display=to_display, settings=settings)
+        if len(measurements):
+            self.measurements_visual = MeasurementsVisual(measurements, self.plotter, origin,
+                                                          length_unit(scene.display_crs))  # fmt: skip
 
     def close(self) -> None:
         """Free the render window."""

@@ -136,6 +136,10 @@ class SceneView:
         frame and refreshes its counts); ``None`` for off-screen use.
     on_added, on_removed
         Called with ``(layer, visual)`` after a visual was made or before it is removed.
+    follow
+        Keep following the scene's events (the window). ``False`` draws the scene as it is now
+        and never reacts to it again: an export on a worker thread is then never touched by
+        edits made on the GUI thread meanwhile.
 
     Attributes
     ----------
@@ -151,21 +155,25 @@ class SceneView:
         on_change: Callable[[Any], None] | None = None,
         on_added: Callable[[Layer, Any], None] | None = None,
         on_removed: Callable[[Layer, Any], None] | None = None,
+        follow: bool = True,
     ) -> None:
         self.scene = scene
+        self.follow = follow
         self.plotter = plotter
         self.style = style
         self.on_change = on_change
         self.on_added = on_added
         self.on_removed = on_removed
         self.visuals: dict[int, Any] = {}
+        self._layers: dict[int, Layer] = {}
         self._callbacks: dict[int, list[tuple[Any, Any]]] = {}
         self._filter: tuple[str, float] | None = None
         self._overrides: dict[str, float] = {}
-        for layer in scene.layers:
+        for layer in list(scene.layers):
             self._add_visual(layer)
-        scene.layers.events.inserted.connect(self._on_inserted)
-        scene.layers.events.removed.connect(self._on_removed)
+        if follow:
+            scene.layers.events.inserted.connect(self._on_inserted)
+            scene.layers.events.removed.connect(self._on_removed)
 
     @property
     def origin(self) -> np.ndarray:
@@ -177,11 +185,12 @@ class SceneView:
 
     def close(self) -> None:
         """Stop following the scene and remove every visual."""
-        ev = self.scene.layers.events
-        ev.inserted.disconnect(self._on_inserted)
-        ev.removed.disconnect(self._on_removed)
-        for layer in list(self.scene.layers):
-            self._remove_visual(layer)
+        if self.follow:
+            ev = self.scene.layers.events
+            ev.inserted.disconnect(self._on_inserted)
+            ev.removed.disconnect(self._on_removed)
+        for key in list(self.visuals):
+            self._remove_key(key)
 
     # ------------------------------------------------------------------ layers
     def _on_inserted(self, index: int, layer: Layer) -> None:
@@ -212,16 +221,23 @@ class SceneView:
         else:
             return
         self.visuals[id(layer)] = vis
-        for sig, cb in conns:
-            sig.connect(cb)
-        self._callbacks[id(layer)] = conns
+        self._layers[id(layer)] = layer
+        if self.follow:
+            for sig, cb in conns:
+                sig.connect(cb)
+            self._callbacks[id(layer)] = conns
         if self.on_added is not None:
             self.on_added(layer, vis)
 
     def _remove_visual(self, layer: Layer) -> None:
-        for sig, cb in self._callbacks.pop(id(layer), []):
+        self._remove_key(id(layer), layer)
+
+    def _remove_key(self, key: int, layer: Layer | None = None) -> None:
+        for sig, cb in self._callbacks.pop(key, []):
             sig.disconnect(cb)
-        vis = self.visuals.pop(id(layer), None)
+        vis = self.visuals.pop(key, None)
+        layer = layer if layer is not None else self._layers.pop(key, None)
+        self._layers.pop(key, None)
         if vis is not None:
             if self.on_removed is not None:
                 self.on_removed(layer, vis)
