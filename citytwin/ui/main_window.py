@@ -175,8 +175,10 @@ class MainWindow(QMainWindow):
         from citytwin.ui.annotations_panel import install_annotations
 
         install_annotations(self)
+        from citytwin.ui.export_dialogs import install_export
         from citytwin.ui.presenter import install_presenter
 
+        install_export(self)
         install_presenter(self)
         self._update_undo_actions()
         self._update_counts()
