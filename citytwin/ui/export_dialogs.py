@@ -420,6 +420,18 @@ def install_export(window: Any) -> Exporter:
         menu.addAction(video)
     window.export_image_action = image
     window.export_video_action = video
+    show = QAction("Show &Overlays", window)
+    show.setCheckable(True)
+    show.setStatusTip("Draw the project's title, logo, legend, north arrow and scale bar over the view, as exports do")
+
+    def toggled(on: bool) -> None:
+        problem = window.viewport.set_overlays_shown(on, exporter._base_dir())
+        if problem:
+            exporter._status(problem)
+
+    show.toggled.connect(toggled)
+    _menu(window, "View").addAction(show)
+    window.show_overlays_action = show
     _when_closed(window, exporter.wait)
     return exporter
 

@@ -140,6 +140,10 @@ class PresenterMode(QObject):
             t.hide()
         w.menuBar().hide()
         w.statusBar().hide()
+        self._saved["overlays"] = self.viewport.overlays_shown
+        problem = self.viewport.set_overlays_shown(True, self._base_dir())
+        if problem:
+            log.warning("presenter: %s", problem)
         w.showFullScreen()
         self._active = True
         QApplication.instance().installEventFilter(self)
@@ -162,6 +166,7 @@ class PresenterMode(QObject):
         if self._pin_bar is not None:
             self._pin_bar.hide()
         w = self.window
+        self.viewport.set_overlays_shown(self._saved.get("overlays", False))
         w.showNormal()
         w.restoreGeometry(self._saved.get("geometry"))
         w.restoreState(self._saved.get("state"))
@@ -174,6 +179,12 @@ class PresenterMode(QObject):
         self._saved = {}
         self.index = -1
         self.left.emit()
+
+    def _base_dir(self) -> Any:
+        path = getattr(getattr(self.window, "session", None), "path", None)
+        from pathlib import Path
+
+        return Path(path).parent if path else None
 
     # ------------------------------------------------------------------ the playlist
     def play(self, index: int) -> None:

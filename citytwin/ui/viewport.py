@@ -25,6 +25,7 @@ import math
 import time
 from typing import Any
 
+import msgspec
 import numpy as np
 from PySide6.QtCore import QTimer, Signal
 from PySide6.QtWidgets import QVBoxLayout, QWidget
@@ -109,6 +110,8 @@ class Viewport(QWidget):
         apply_style(self.plotter, style)
         self.renderer = self.plotter.renderer
         self._has_view = False
+        self._overlays: Any = None
+        self._overlays_shown = False
         self._written_camera: CameraState | None = None
         # camera animation
         self._anim_timer = QTimer(self)
@@ -157,6 +160,10 @@ class Viewport(QWidget):
         ev.inserted.disconnect(self._on_inserted)
         ev.removed.disconnect(self._on_removed)
         self.scene.camera_changed.disconnect(self._on_scene_camera)
+        if self._overlays is not None:
+            self.scene.settings_changed.disconnect(self._on_scene_settings)
+            self._overlays.remove()
+            self._overlays = None
         self.view.close()
         self.plotter.close()
 
@@ -345,13 +352,65 @@ class Viewport(QWidget):
             self._publish_camera()
             self._end_interaction()
 
+    # ---------------------------------------------------------------- overlays
+    def _overlay_renderer(self) -> Any:
+        """The view's overlays (made on first use): captions while a tour plays, and the project's
+        title, logo, legend … when :meth:`set_overlays_shown` is on."""
+        if self._overlays is None:
+            from citytwin.render.overlays import OverlayRenderer
+
+            self._overlays = OverlayRenderer(self.renderer, None, None, style=self.style)
+            self.scene.settings_changed.connect(self._on_scene_settings)
+        return self._overlays
+
+    def set_overlays_shown(self, shown: bool, base_dir: Any = None) -> str | None:
+        """Show the project's overlays over the view (as stills and videos draw them).
+
+        Returns a sentence when they cannot be drawn (a missing logo), else ``None``.
+        """
+        from citytwin.model.overlays import OverlaySettings
+        from citytwin.render.overlays import OverlayError
+
+        self._overlays_shown = bool(shown)
+        drawn = self._overlay_renderer()
+        if base_dir is not None:
+            drawn.base_dir = base_dir
+        try:
+            drawn.set_settings(self.scene.overlays if shown else OverlaySettings())
+        except OverlayError as exc:
+            drawn.set_settings(msgspec.structs.replace(self.scene.overlays, logo=None))
+            return str(exc)
+        finally:
+            self.request_render()
+        return None
+
+    @property
+    def overlays_shown(self) -> bool:
+        return self._overlays_shown
+
+    def _on_scene_settings(self, name: str) -> None:
+        if name == "overlays" and self._overlays_shown:
+            self.set_overlays_shown(True)
+
+    def show_caption(self, caption: Any) -> None:
+        """Show a tour caption (``title``/``subtitle``) over the view, or none."""
+        if caption is None and self._overlays is None:
+            return
+        drawn = self._overlay_renderer()
+        if caption is None:
+            drawn.clear_caption()
+        else:
+            drawn.set_caption(caption.title, caption.subtitle)
+        self.request_render()
+
     def show_tour_frame(self, frame: Any) -> None:
-        """Show one frame of a tour (camera, layer fades, filter) as the video export draws it.
+        """Show one frame of a tour (camera, layer fades, filter, caption) as the video export draws it.
 
         ``None`` ends the tour's effects and keeps the camera where it is (published to the scene).
         """
         self._cancel_animation()
         self.view.apply_tour_frame(frame)
+        self.show_caption(None if frame is None else frame.caption)
         if frame is None:
             if self._has_view:
                 self._publish_camera()

@@ -105,3 +105,29 @@ def test_a_failed_export_is_one_sentence(qtbot, window, tmp_path, monkeypatch):
 def test_export_video_without_a_tour_says_so(qtbot, window):
     window.export_video_action.trigger()
     assert "no tour to export" in window.statusBar().currentMessage()
+
+
+def test_show_overlays_draws_the_project_title_over_the_view(qtbot, window):
+    from citytwin.model.overlays import OverlaySettings, TitleOverlay
+
+    before = window.viewport.grab_image().astype(int)
+    window.scene.set(window.scene, "overlays", OverlaySettings(title=TitleOverlay(text="Stadsdeel Noord")))
+    window.show_overlays_action.setChecked(True)
+    after = window.viewport.grab_image().astype(int)
+    h, w = before.shape[:2]
+    changed = np.abs(after - before).max(axis=2) > 30
+    assert changed[: h // 4, : w // 2].mean() > 0.01 and changed[h // 2 :].mean() < 0.001
+    window.show_overlays_action.setChecked(False)
+    assert np.abs(window.viewport.grab_image().astype(int) - before).mean() < 0.5
+
+
+def test_a_playing_tour_shows_its_caption_in_the_view(qtbot, window):
+    tour = _tour(window.scene)
+    vp = window.viewport
+    vp.show_tour_frame(tour.sample(0.5))  # "Hello" from keyframe 0 until keyframe 1
+    with_caption = vp.grab_image().astype(int)
+    vp.show_caption(None)
+    without = vp.grab_image().astype(int)
+    h = with_caption.shape[0]
+    assert (np.abs(with_caption - without).max(axis=2) > 30)[h * 3 // 4 :].mean() > 0.005
+    vp.show_tour_frame(None)
