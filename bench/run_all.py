@@ -33,6 +33,8 @@ BENCHMARKS: list[str] = [
     "bench.bench_hostile",
     "bench.bench_project",
     "bench.bench_annotations",
+    "bench.bench_video",
+    "bench.bench_presenter",
 ]
 
 #: options for ``--quick`` (a smoke run: small inputs, one run each)
@@ -43,6 +45,8 @@ QUICK: dict[str, dict[str, Any]] = {
     "bench.bench_viewer": {"repeat": 1, "buildings": 5_000, "each": 500},
     "bench.bench_lidar": {"repeat": 1, "big_points": 0},
     "bench.bench_annotations": {"repeat": 1},
+    "bench.bench_video": {"repeat": 1, "frames": 10},
+    "bench.bench_presenter": {"minutes": 1.5},
 }
 
 #: options for the full run: operations of a few tens of milliseconds, timed in fresh processes, move by
