@@ -56,7 +56,7 @@ def read_project(path: str | os.PathLike) -> Project:
 
 
 def decode_project(data: bytes, path: str | os.PathLike | None = None) -> Project:
-    """A project from the bytes of a ``.citytwin`` file; relative source paths are resolved against ``path``.
+    """A project from the bytes of a ``.citytwin`` file; relative source (and logo) paths are resolved against ``path``.
 
     Raises
     ------
@@ -97,6 +97,10 @@ def decode_project(data: bytes, path: str | os.PathLike | None = None) -> Projec
     base = where.parent if where is not None else Path.cwd()
     for source in project.sources:
         source.path = os.path.normpath(os.path.join(base, source.path.replace("\\", os.sep)))
+    logo = project.overlays.logo
+    if logo is not None:  # like a source: relative to the project file in it, absolute in memory
+        path = os.path.normpath(os.path.join(base, logo.path.replace("\\", os.sep)))
+        project.overlays = msgspec.structs.replace(project.overlays, logo=msgspec.structs.replace(logo, path=path))
     return project
 
 
@@ -114,6 +118,9 @@ def encode_project(project: Project, path: str | os.PathLike | None = None) -> b
     base = Path(path).parent if path is not None else None
     for src in doc["sources"]:
         src["path"] = _relative(src["path"], base)
+    logo = (doc.get("overlays") or {}).get("logo")
+    if logo is not None:
+        logo["path"] = _relative(logo["path"], base)
     for key in sorted(extra):
         if key not in doc:
             doc[key] = extra[key]

@@ -393,7 +393,7 @@ class Exporter(QObject):
 
 
 def install_export(window: Any) -> Exporter:
-    """File → Export Image… (Ctrl+Shift+E) and Export Video… (Ctrl+Shift+V); sets ``window.exporter``
+    """File → Export Image… (Ctrl+Shift+E), Export Video… (Ctrl+Shift+V) and Overlays…; sets ``window.exporter``
     and ``window.export_video(tour)`` for the tours panel."""
     from citytwin.ui.bookmarks_panel import _menu, _when_closed
 
@@ -408,18 +408,30 @@ def install_export(window: Any) -> Exporter:
     video.setShortcut(QKeySequence("Ctrl+Shift+V"))
     video.setStatusTip("Render a tour to an MP4 video or a GIF")
     video.triggered.connect(lambda *_: exporter.ask_video())
+    overlays = QAction("&Overlays…", window)
+    overlays.setStatusTip("Title, logo, legend, north arrow, scale bar and attribution drawn over stills and videos")
+
+    def edit_overlays() -> None:
+        from citytwin.ui.overlays_dialog import edit_overlays
+
+        edit_overlays(window)
+
+    overlays.triggered.connect(lambda *_: edit_overlays())
     menu = _menu(window, "File")
     anchor = next((a for a in menu.actions() if a.text().replace("&", "").startswith("Quit")), None)
     if anchor is not None:
         menu.insertSeparator(anchor)
         menu.insertAction(anchor, image)
         menu.insertAction(anchor, video)
+        menu.insertAction(anchor, overlays)
         menu.insertSeparator(anchor)
     else:
         menu.addAction(image)
         menu.addAction(video)
+        menu.addAction(overlays)
     window.export_image_action = image
     window.export_video_action = video
+    window.overlays_action = overlays
     show = QAction("Show &Overlays", window)
     show.setCheckable(True)
     show.setStatusTip("Draw the project's title, logo, legend, north arrow and scale bar over the view, as exports do")

@@ -356,7 +356,8 @@ class PresenterMode(QObject):
 
 
 def install_presenter(window: Any) -> PresenterMode:
-    """Add presenter mode to the main window: View → Presenter Mode (F5); sets ``window.presenter``."""
+    """Add presenter mode to the main window: View → Presenter Mode (F5) and Presentation Settings…;
+    sets ``window.presenter``."""
     from PySide6.QtGui import QAction, QKeySequence
 
     from citytwin.ui.bookmarks_panel import _menu, _when_closed
@@ -368,9 +369,20 @@ def install_presenter(window: Any) -> PresenterMode:
     action.setStatusTip("Full screen, playing the project's tours and bookmarks in a loop (Esc leaves)")
     action.triggered.connect(lambda *_: presenter.enter())
     window.presenter_action = action
+    settings = QAction("Presentation &Settings…", window)
+    settings.setStatusTip("What presenter mode plays, in which order, and how the kiosk behaves")
+
+    def edit_presentation() -> None:
+        from citytwin.ui.presentation_dialog import edit_presentation
+
+        edit_presentation(window)
+
+    settings.triggered.connect(lambda *_: edit_presentation())
+    window.presentation_settings_action = settings
     view = _menu(window, "View")
     view.addSeparator()
     view.addAction(action)
+    view.addAction(settings)
     _when_closed(window, presenter.leave)
     return presenter
 

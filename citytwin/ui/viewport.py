@@ -384,6 +384,23 @@ class Viewport(QWidget):
             self.request_render()
         return None
 
+    def preview_overlays(self, settings: Any, base_dir: Any = None) -> str | None:
+        """Draw ``settings`` over the view instead of the scene's (a dialog's preview; the scene is
+        not changed). :meth:`set_overlays_shown` puts the scene's back. Returns a sentence when
+        they cannot be drawn (an unreadable logo: the last good drawing stays), else ``None``."""
+        from citytwin.render.overlays import OverlayError
+
+        drawn = self._overlay_renderer()
+        if base_dir is not None:
+            drawn.base_dir = base_dir
+        try:
+            drawn.set_settings(settings)
+        except OverlayError as exc:
+            return str(exc)
+        finally:
+            self.request_render()
+        return None
+
     @property
     def overlays_shown(self) -> bool:
         return self._overlays_shown

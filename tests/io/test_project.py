@@ -89,7 +89,7 @@ def full_project(base: Path) -> Project:
     p.add_tour(Tour.from_bookmarks(p.bookmarks, seconds_per_leg=4.0, name="Walk"))
     p.overlays = OverlaySettings(
         title=TitleOverlay(text="Binnenhof", subtitle="2026 plan"),
-        logo=LogoOverlay(path="data/logo.png", anchor="bottom-right"),
+        logo=LogoOverlay(path=str(data / "logo.png"), anchor="bottom-right"),
         legend=LegendOverlay(),
         north_arrow=NorthArrowOverlay(),
         scale_bar=ScaleBarOverlay(),
@@ -124,6 +124,18 @@ def test_file_is_pretty_stable_json_with_relative_paths(tmp_path):
     assert doc["scenarios"] == [{"name": "later issue", "changes": []}]  # a section this version does not know
     assert '"position": [85000.0, 446000.123456789, 12.3456789]' in text  # a moved pin is a one-line diff
     assert text.endswith("}\n") and "\t" not in text
+
+
+def test_the_logo_path_is_kept_relative_to_the_project_like_its_sources(tmp_path):
+    project = full_project(tmp_path / "a")
+    logo = tmp_path / "a" / "data" / "logo.png"
+    project.overlays = msgspec.structs.replace(project.overlays, logo=LogoOverlay(path=str(logo)))
+    path = project.save(tmp_path / "a" / "work.citytwin")
+    assert json.loads(path.read_text())["overlays"]["logo"]["path"] == "data/logo.png"
+    assert citytwin.Project.open(path).overlays.logo.path == str(logo)
+    moved = tmp_path / "b"
+    (tmp_path / "a").rename(moved)
+    assert citytwin.Project.open(moved / "work.citytwin").overlays.logo.path == str(moved / "data" / "logo.png")
 
 
 def test_project_moves_with_its_data(tmp_path):
