@@ -61,6 +61,7 @@ from vtkmodules.vtkRenderingCore import (
 from vtkmodules.vtkRenderingLabel import vtkLabelPlacementMapper, vtkPointSetToLabelHierarchy
 
 from citytwin.model.annotations import PIN_ICONS, Pin
+from citytwin.render.camera import camera_basis
 from citytwin.render.visuals import renderer_of
 
 #: Length of the leader line from the pin's point to the bottom of its marker (pixels).
@@ -334,17 +335,6 @@ def source_to_display(source_crs: Any, display_crs: Any) -> Callable[[np.ndarray
         return reproject(np.asarray(points, np.float64).reshape(-1, 3), source_crs, display_crs)
 
     return transform
-
-
-def camera_basis(cam: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """The camera's eye and its unit forward, up (square to forward) and right vectors (a ``vtkCamera``'s frame)."""
-    eye = np.array(cam.GetPosition(), float)
-    forward = np.array(cam.GetFocalPoint(), float) - eye
-    forward /= np.linalg.norm(forward) or 1.0
-    up = np.array(cam.GetViewUp(), float)
-    up -= forward * float(up @ forward)
-    up /= np.linalg.norm(up) or 1.0
-    return eye, forward, up, np.cross(forward, up)
 
 
 def _polydata() -> vtkPolyData:

@@ -112,6 +112,17 @@ class CameraPose:
         )
 
 
+def camera_basis(cam: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The camera's eye and its unit forward, up (square to forward) and right vectors (a ``vtkCamera``'s frame)."""
+    eye = np.array(cam.GetPosition(), float)
+    forward = np.array(cam.GetFocalPoint(), float) - eye
+    forward /= np.linalg.norm(forward) or 1.0
+    up = np.array(cam.GetViewUp(), float)
+    up -= forward * float(up @ forward)
+    up /= np.linalg.norm(up) or 1.0
+    return eye, forward, up, np.cross(forward, up)
+
+
 def direction_for(azimuth_deg: float, elevation_deg: float) -> np.ndarray:
     """Unit vector from the target **to the camera** for a compass azimuth and an elevation."""
     az, el = np.radians(azimuth_deg), np.radians(elevation_deg)

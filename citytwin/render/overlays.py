@@ -57,6 +57,7 @@ from citytwin.model.overlays import (
     ScaleBarOverlay,
     TitleOverlay,
 )
+from citytwin.render.camera import camera_basis
 from citytwin.render.style import DEFAULT_STYLE, Style
 from citytwin.render.visuals import renderer_of
 
@@ -134,12 +135,7 @@ def north_angle(camera: Any) -> float:
     for a tilted camera and the view-up for one looking straight down (both add up for
     any tilt below the horizon), the view direction alone for a camera looking up.
     """
-    eye = np.array(camera.GetPosition(), float)
-    forward = np.array(camera.GetFocalPoint(), float) - eye
-    forward /= np.linalg.norm(forward) or 1.0
-    up = np.array(camera.GetViewUp(), float)
-    up -= forward * float(up @ forward)
-    up /= np.linalg.norm(up) or 1.0
+    _, forward, up, _ = camera_basis(camera)
     heading = forward[:2] + (up[:2] if forward[2] < 0 else 0.0)
     if float(np.hypot(*heading)) < 1e-9:
         return 0.0

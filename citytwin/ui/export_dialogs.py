@@ -107,6 +107,19 @@ def _size_row(parent: QWidget, sizes: list[tuple[str, tuple[int, int]]], current
     return row, combo, w, h
 
 
+def _finish_form(dialog: QDialog, form: QFormLayout) -> QCheckBox:
+    """The overlays switch and the Export…/Cancel buttons every export dialog ends with."""
+    overlays = QCheckBox("Title, logo, legend and other overlays of the project", dialog)
+    overlays.setChecked(True)
+    form.addRow("", overlays)
+    buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel, dialog)
+    buttons.addButton("Export…", QDialogButtonBox.ButtonRole.AcceptRole)
+    buttons.accepted.connect(dialog.accept)
+    buttons.rejected.connect(dialog.reject)
+    form.addRow(buttons)
+    return overlays
+
+
 class ExportImageDialog(QDialog):
     """Size (the window's, a preset or custom up to 8K), transparent sky, overlays."""
 
@@ -119,14 +132,7 @@ class ExportImageDialog(QDialog):
         form.addRow("Size:", row)
         self.transparent = QCheckBox("Transparent sky (PNG)", self)
         form.addRow("", self.transparent)
-        self.overlays = QCheckBox("Title, logo, legend and other overlays of the project", self)
-        self.overlays.setChecked(True)
-        form.addRow("", self.overlays)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel, self)
-        buttons.addButton("Export…", QDialogButtonBox.ButtonRole.AcceptRole)
-        buttons.accepted.connect(self.accept)
-        buttons.rejected.connect(self.reject)
-        form.addRow(buttons)
+        self.overlays = _finish_form(self, form)
 
     def size(self) -> tuple[int, int]:  # type: ignore[override]
         return int(self.width_box.value()), int(self.height_box.value())
@@ -157,14 +163,7 @@ class ExportVideoDialog(QDialog):
         self.quality.setValue(7)
         self.quality.setToolTip("1: smallest file … 10: best picture (7 looks lossless for city scenes)")
         form.addRow("Quality:", self.quality)
-        self.overlays = QCheckBox("Title, logo, legend and other overlays of the project", self)
-        self.overlays.setChecked(True)
-        form.addRow("", self.overlays)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel, self)
-        buttons.addButton("Export…", QDialogButtonBox.ButtonRole.AcceptRole)
-        buttons.accepted.connect(self.accept)
-        buttons.rejected.connect(self.reject)
-        form.addRow(buttons)
+        self.overlays = _finish_form(self, form)
 
     def size(self) -> tuple[int, int]:  # type: ignore[override]
         return int(self.width_box.value()), int(self.height_box.value())
