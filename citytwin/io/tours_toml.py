@@ -2,7 +2,7 @@
 
 ::
 
-    # A citytwin tour: times in seconds, coordinates in the project's (source) CRS.
+    # A citytwin tour: times in seconds, coordinates in the scene's CRS (its data's; UTM for latitude/longitude data).
     id = "tour-3f2a9c1b"
     name = "City growth"
 
@@ -50,7 +50,9 @@ from citytwin.model.tours import AttributeFilter, Caption, Keyframe, Tour
 TOUR_SUFFIX = ".tour.toml"
 #: A tour file larger than this is refused before it is read.
 MAX_TOUR_BYTES = 16 * 2**20
-_HEADER = "# A citytwin tour: times in seconds, coordinates in the project's (source) CRS.\n"
+_HEADER = (
+    "# A citytwin tour: times in seconds, coordinates in the scene's CRS (its data's; UTM for latitude/longitude).\n"
+)
 _DEFAULT = Keyframe(time=0.0, camera=CameraState((0.0, 0.0, 1.0), (0.0, 0.0, 0.0)))
 
 

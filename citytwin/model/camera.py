@@ -9,7 +9,8 @@ import numpy as np
 
 @dataclass(frozen=True)
 class CameraState:
-    """A camera in world coordinates (the source CRS, float64), not scene-relative.
+    """A camera in world coordinates (float64, not scene-relative) of the CRS the scene is drawn in: the data's
+    own, or its UTM zone when the data is in latitude/longitude.
 
     Attributes
     ----------

@@ -63,19 +63,13 @@ def run(paths: list[str] | None = None, present: bool = False) -> int:
 
 
 def _present_when_loaded(window) -> None:
-    """Enter presenter mode as soon as the window has read every file (polled: loads end in several ways)."""
-    from PySide6.QtCore import QTimer
+    """Enter presenter mode once the project is open: every file read, its tours and bookmarks in."""
+    session = window.session
 
-    timer = QTimer(window)
-    timer.setInterval(200)
-
-    def check() -> None:
-        if window.is_loading:
-            return
-        timer.stop()
+    def go(*_args) -> None:
+        session.opened.disconnect(go)
         window.viewport.finish_animation()
         if not window.presenter.enter():
             print("citytwin: the project has no tour or bookmark to present.", file=sys.stderr)
 
-    timer.timeout.connect(check)
-    timer.start()
+    session.opened.connect(go)

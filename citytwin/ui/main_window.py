@@ -175,6 +175,9 @@ class MainWindow(QMainWindow):
         from citytwin.ui.annotations_panel import install_annotations
 
         install_annotations(self)
+        from citytwin.ui.tours_panel import install_tours
+
+        install_tours(self)
         from citytwin.ui.export_dialogs import install_export
         from citytwin.ui.presenter import install_presenter
 

@@ -118,8 +118,9 @@ def test_citytwin_present_starts_once_the_project_is_open(qtbot, make_window, tm
     project.add_bookmark("start", CameraState((389_900.0, 5_800_000.0, 600.0), (389_936.0, 5_800_308.0, 35.0)))
     project.presentation = Presentation(idle_seconds=0, hide_cursor_seconds=0.2, fly_seconds=0.1)
     path = project.save(tmp_path / "stand.citytwin")
-    w = make_window([str(path)])
-    _present_when_loaded(w)
+    w = make_window()
+    _present_when_loaded(w)  # as `citytwin present` does, before the project starts opening
+    w.open_files([str(path)])
     qtbot.waitUntil(lambda: w.presenter.active, timeout=30_000)
     assert [s.name for s in w.presenter.stops] == ["start"]
     qtbot.waitUntil(w.isFullScreen, timeout=5000)
