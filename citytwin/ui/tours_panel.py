@@ -1145,10 +1145,16 @@ def install_tours(window: QMainWindow) -> TourPanel:
 
     Sets ``window.tours_panel`` and ``window.tours_dock``.
     """
+    from PySide6.QtWidgets import QScrollArea
+
     from citytwin.ui.bookmarks_panel import _menu, _when_closed
 
     panel = TourPanel(window.scene, window.viewport, window)
-    dock = item_dock(window, "Tours", "tours_dock", panel)
+    scroll = QScrollArea()  # the form is tall and its button rows wide: the dock never widens the right column
+    scroll.setWidgetResizable(True)
+    scroll.setFrameShape(QFrame.Shape.NoFrame)
+    scroll.setWidget(panel)
+    dock = item_dock(window, "Tours", "tours_dock", scroll)
     bookmarks = getattr(window, "bookmarks_dock", None)
     if bookmarks is not None and window.tabifiedDockWidgets(bookmarks).count(dock) == 0:
         window.tabifyDockWidget(bookmarks, dock)

@@ -100,7 +100,9 @@ def test_settings_from_plain_values():
 
 def test_round_trip_through_the_project_file(tmp_path):
     p = Project()
-    p.overlays = full_settings()
+    settings = full_settings()  # in memory a logo path is absolute; the file keeps it relative to itself
+    logo = msgspec.structs.replace(settings.logo, path=str(tmp_path / "art" / "logo.png"))
+    p.overlays = msgspec.structs.replace(settings, logo=logo)
     data = encode_project(p, tmp_path / "p.citytwin")
     doc = json.loads(data)
     assert doc["overlays"]["title"] == {
@@ -110,6 +112,7 @@ def test_round_trip_through_the_project_file(tmp_path):
         "size": 0.05,
         "panel": False,
     }  # defaults left out: a hand-edited file stays short
+    assert doc["overlays"]["logo"]["path"] == "art/logo.png"
     back = decode_project(data, tmp_path / "p.citytwin")
     assert back.overlays == p.overlays
     path = write_project(p, tmp_path / "q.citytwin")
