@@ -19,6 +19,7 @@ import shutil
 import tempfile
 import threading
 import time
+from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -90,24 +91,56 @@ def format_for(out: Path) -> VideoFormat:
 
 
 # ---------------------------------------------------------------------------------------------- writers
-class _FrameWriter:
+#: A temporary file of an export older than this was left by a process that died: removed at the next export.
+STALE_PART_SECONDS = 3600.0
+
+
+class _FrameWriter(ABC):
     """Writes frames to a temporary place beside the target; :meth:`commit` moves it into place."""
 
     def __init__(self, out: Path, settings: VideoSettings) -> None:
         self.out = out
         self.settings = settings
+        _remove_stale_parts(out)
 
-    def write(self, frame: np.ndarray) -> None:  # pragma: no cover - overridden
-        raise NotImplementedError
+    @abstractmethod
+    def write(self, frame: np.ndarray) -> None:
+        """Encode one ``(H, W, 3)`` uint8 frame."""
 
+    @abstractmethod
     def close(self) -> None:
         """Finish writing (flush the encoder)."""
 
-    def commit(self) -> None:  # pragma: no cover - overridden
-        raise NotImplementedError
+    @abstractmethod
+    def commit(self) -> None:
+        """Move the finished file into place under the target name."""
 
-    def abort(self) -> None:  # pragma: no cover - overridden
-        raise NotImplementedError
+    @abstractmethod
+    def abort(self) -> None:
+        """Remove what was written."""
+
+
+def _remove_stale_parts(out: Path) -> None:
+    """Temporary files of an earlier export of ``out`` whose process was killed (hidden ``.NAME.*.part*``)."""
+    now = time.time()
+    try:
+        for part in out.parent.glob(f".{out.stem}.*.part*"):
+            if now - part.stat().st_mtime <= STALE_PART_SECONDS:
+                continue
+            if part.is_dir():
+                shutil.rmtree(part, ignore_errors=True)
+            else:
+                part.unlink(missing_ok=True)
+    except OSError:
+        pass
+
+
+def _publish(tmp: Path, out: Path) -> None:
+    """Give a finished temporary file the usual permissions (not mkstemp's 0600) and move it into place."""
+    from citytwin.io.atomic import _umask
+
+    os.chmod(tmp, (0o777 if tmp.is_dir() else 0o666) & ~_umask())
+    os.replace(tmp, out)
 
 
 class _Mp4Writer(_FrameWriter):
@@ -139,7 +172,7 @@ class _Mp4Writer(_FrameWriter):
         self._gen.close()
 
     def commit(self) -> None:
-        os.replace(self.tmp, self.out)
+        _publish(self.tmp, self.out)
 
     def abort(self) -> None:
         try:
@@ -167,7 +200,7 @@ class _GifWriter(_FrameWriter):
         self._file.close()
 
     def commit(self) -> None:
-        os.replace(self.tmp, self.out)
+        _publish(self.tmp, self.out)
 
     def abort(self) -> None:
         try:
@@ -194,6 +227,9 @@ class _PngWriter(_FrameWriter):
         Image.fromarray(frame).save(self.tmp / f"{self.stem}_{self._n:05d}.png", compress_level=1)
         self._n += 1
 
+    def close(self) -> None:
+        """Each frame is a finished file already."""
+
     def commit(self) -> None:
         if self.folder.exists() and any(self.folder.iterdir()) and self.folder != self.tmp:
             if self.out.suffix.lower() == ".png":  # frames beside other files: move them in one by one
@@ -204,7 +240,7 @@ class _PngWriter(_FrameWriter):
             raise ExportError(f"The folder {self.folder} is not empty; choose a new or empty folder for the frames.")
         if self.folder.exists():
             self.folder.rmdir()
-        os.replace(self.tmp, self.folder)
+        _publish(self.tmp, self.folder)
 
     def abort(self) -> None:
         shutil.rmtree(self.tmp, ignore_errors=True)

@@ -104,3 +104,20 @@ def test_a_frame_of_the_wrong_size_stops_the_export(tmp_path):
     with pytest.raises(ExportError, match="not 320×240"):
         export_video(lambda k: np.zeros((10, 10, 3), np.uint8), 3, tmp_path / "a.mp4", VideoSettings((W, H)))
     assert not any(tmp_path.iterdir())
+
+
+def test_a_video_gets_the_usual_permissions_and_stale_parts_go(tmp_path):
+    import os
+    import time
+
+    stale = tmp_path / ".a.x1y2z3.part.mp4"
+    stale.write_bytes(b"left by a killed export")
+    old = time.time() - 2 * video.STALE_PART_SECONDS
+    os.utime(stale, (old, old))
+    fresh = tmp_path / ".a.q9w8e7.part.mp4"  # maybe another export running now: kept
+    fresh.write_bytes(b"in progress")
+    export_video(frame, 3, tmp_path / "a.mp4", VideoSettings((W, H)))
+    mask = os.umask(0)
+    os.umask(mask)
+    assert (tmp_path / "a.mp4").stat().st_mode & 0o777 == 0o666 & ~mask
+    assert not stale.exists() and fresh.exists()
