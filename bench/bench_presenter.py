@@ -53,6 +53,8 @@ def child(opts: dict[str, Any]) -> dict[str, Any]:
     from citytwin.ui.main_window import MainWindow
 
     minutes = float(opts["minutes"])
+    visitor_ms = int(float(opts.get("visitor_s", 180)) * 1000)  # smaller in a stress run
+    idle_s = float(opts.get("idle_s", 45))
     app = create_app()
     window = MainWindow(paths=[str(sample_path())])
     window.resize(1280, 720)
@@ -89,10 +91,10 @@ def child(opts: dict[str, Any]) -> dict[str, Any]:
                     Stop(kind="tour", name="Reveal"), Stop(kind="bookmark", name="View 2", seconds=5),
                     Stop(kind="bookmark", name="View 3", seconds=5)]  # fmt: skip
         window.presenter.stop_changed.connect(stops_played.append)
-        window.presenter.enter(Presentation(playlist=playlist, idle_seconds=45, hide_cursor_seconds=2))
+        window.presenter.enter(Presentation(playlist=playlist, idle_seconds=idle_s, hide_cursor_seconds=2))
         sample()
         QTimer.singleShot(int(minutes * 60_000), finish)
-        QTimer.singleShot(180_000, visitor)
+        QTimer.singleShot(visitor_ms, visitor)
 
     def sample() -> None:
         samples.append((time.monotonic() - t0, _rss_mb()))
@@ -101,7 +103,7 @@ def child(opts: dict[str, Any]) -> dict[str, Any]:
     def visitor() -> None:  # a touch on the view: the kiosk hands over, then returns after its idle time
         widget = window.viewport.plotter
         QTest.mouseClick(widget, Qt.MouseButton.LeftButton, pos=QPoint(widget.width() // 2, widget.height() // 2))
-        QTimer.singleShot(180_000, visitor)
+        QTimer.singleShot(visitor_ms, visitor)
 
     def finish() -> None:
         window.presenter.leave()

@@ -35,6 +35,8 @@ BENCHMARKS: list[str] = [
     "bench.bench_annotations",
     "bench.bench_video",
     "bench.bench_presenter",
+    "bench.bench_sun_hours",
+    "bench.bench_looks",
 ]
 
 #: options for ``--quick`` (a smoke run: small inputs, one run each)
@@ -47,6 +49,7 @@ QUICK: dict[str, dict[str, Any]] = {
     "bench.bench_annotations": {"repeat": 1},
     "bench.bench_video": {"repeat": 1, "frames": 10},
     "bench.bench_presenter": {"minutes": 1.5},
+    "bench.bench_looks": {"repeat": 1, "frames": 1},
 }
 
 #: options for the full run: operations of a few tens of milliseconds, timed in fresh processes, move by

@@ -7,6 +7,7 @@
     citytwin info FILE [--json]      what a file holds
     citytwin snapshot FILE ... -o out.png [--size 1920x1080] [--view oblique-ne] [--colour-by ATTR] [--pin X,Y,Z,TITLE]
     citytwin snapshot PROJECT.citytwin [--bookmark NAME] -o out.png
+    citytwin snapshot FILE ... -o out.png [--look "White model"] [--sun 2026-03-21T15:00]
     citytwin render PROJECT.citytwin --tour NAME -o tour.mp4 [--size 1080p] [--fps 30] [--quality 7]
     citytwin render FILE ... [--orbit | --reveal] [--duration 10] -o orbit.mp4   (.mp4, .gif or a folder)
     citytwin present PROJECT.citytwin    full-screen presenter mode (a loop of tours and bookmarks)
@@ -213,6 +214,7 @@ def _build_parser() -> argparse.ArgumentParser:
                       help="draw a pin there (in the CRS of the first file); repeat for more. "
                       "A .citytwin project draws its own pins")  # fmt: skip
     _add_overlay_options(snap)
+    _add_look_options(snap)
     _add_load_options(snap)
     snap.set_defaults(handler=_cmd_snapshot)
 
@@ -235,6 +237,7 @@ def _build_parser() -> argparse.ArgumentParser:
     rend.add_argument("--fps", type=float, default=30, metavar="N", help="24, 25, 30 or 60 (default: %(default)s)")
     rend.add_argument("--quality", type=int, default=7, metavar="1-10", help="1 smallest to 10 best (default: 7)")
     _add_overlay_options(rend)
+    _add_look_options(rend)
     _add_load_options(rend)
     rend.set_defaults(handler=_cmd_render)
 
@@ -373,6 +376,7 @@ def _cmd_snapshot(args: argparse.Namespace) -> int:
         _colour_by(scene, args.colour_by)
     if args.view is not None and camera is None:
         scene.camera = None  # an explicit preset wins over a project's saved view
+    _apply_look(args, scene)
     overlays = _overlays(args, scene)
     written = stills.export_still(
         scene, out, size, camera=camera, view=args.view or "oblique-ne", transparent=args.transparent,
@@ -380,6 +384,38 @@ def _cmd_snapshot(args: argparse.Namespace) -> int:
     )  # fmt: skip
     print(written)
     return 0
+
+
+def _add_look_options(p: argparse.ArgumentParser) -> None:
+    from citytwin.model.looks import LOOKS
+
+    g = p.add_argument_group("look (wins over a project's own)")
+    g.add_argument("--look", default=None, metavar="NAME",
+                   help=f"a look preset: {', '.join(repr(n) for n in LOOKS)} (default: Daylight)")  # fmt: skip
+    g.add_argument("--sun", default=None, metavar="DATE_TIME",
+                   help="place the sun at this local time of the scene's location, e.g. 2026-03-21T15:00 "
+                   "(an explicit UTC offset such as +01:00 is accepted too)")  # fmt: skip
+
+
+def _apply_look(args: argparse.Namespace, scene: Any) -> None:
+    """Put ``--look`` and ``--sun`` into the scene (one sentence for an unknown look, a bad date or no place)."""
+    if getattr(args, "look", None) is not None:
+        from citytwin.model.looks import look_by_name
+
+        try:
+            scene.look = look_by_name(args.look)
+        except ValueError as exc:
+            raise CityTwinError(str(exc)) from None
+    if getattr(args, "sun", None) is not None:
+        from citytwin.model.sun import parse_local_time, scene_lonlat, sun_unavailable_reason
+
+        place = scene_lonlat(scene)
+        if place is None:
+            raise CityTwinError(sun_unavailable_reason(scene) or "The sun is unavailable for this scene.")
+        try:
+            scene.sun = parse_local_time(args.sun, *place)
+        except ValueError as exc:
+            raise CityTwinError(str(exc)) from None
 
 
 def _colour_by(scene: Any, attribute: str) -> None:
@@ -481,6 +517,7 @@ def _cmd_render(args: argparse.Namespace) -> int:
     if args.tour is not None and not any(_is_project(f) for f in args.files):
         raise CityTwinError("--tour needs a .citytwin project among the files.")
     scene, _ = _snapshot_scene(args.files, _load_options(args))
+    _apply_look(args, scene)
     tour = _tour_for(args, scene)
     report = export_tour(scene, tour, out, settings, overlays=_overlays(args, scene), base=_base_dir(args.files),
                          progress=_progress_printer(out))  # fmt: skip

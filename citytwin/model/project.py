@@ -38,6 +38,7 @@ from citytwin.model.annotations import (
     new_id,
 )
 from citytwin.model.camera import CameraState
+from citytwin.model.looks import DEFAULT_LOOK, Look
 from citytwin.model.overlays import OverlaySettings
 from citytwin.model.presentation import Presentation
 from citytwin.model.tours import Keyframe, Tour
@@ -196,6 +197,11 @@ class Project(msgspec.Struct, kw_only=True, omit_defaults=False):
     presentation
         How presenter mode runs: its playlist, loop, kiosk idle time and exit PIN
         (:class:`~citytwin.model.presentation.Presentation`).
+    look
+        How the scene looks (:class:`~citytwin.model.looks.Look`; the Daylight preset by default).
+    sun
+        The date and time the sun is placed for, ISO 8601 with its UTC offset
+        (``"2026-03-21T15:00:00+01:00"``), or ``None`` for the look's default sun.
     extra
         Top-level sections this version does not know (written by a later one),
         kept verbatim and written back.
@@ -213,6 +219,8 @@ class Project(msgspec.Struct, kw_only=True, omit_defaults=False):
     derived: list[DerivedLayer] = msgspec.field(default_factory=list)
     overlays: OverlaySettings = msgspec.field(default_factory=OverlaySettings)
     presentation: Presentation = msgspec.field(default_factory=Presentation)
+    look: Look = msgspec.field(default_factory=lambda: DEFAULT_LOOK)
+    sun: str | None = None
     extra: dict[str, Any] = msgspec.field(default_factory=dict)
 
     # ------------------------------------------------------------ building one

@@ -22,6 +22,7 @@ from __future__ import annotations
 import math
 import os
 from collections.abc import Iterable, Sequence
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +30,7 @@ import msgspec
 
 from citytwin.model.citymodel import CityModel
 from citytwin.model.layers import COLOUR_MODES, CityModelLayer, Layer
+from citytwin.model.looks import DEFAULT_LOOK
 from citytwin.model.pointcloud import POINT_COLOUR_MODES, PointCloud, PointCloudLayer
 from citytwin.model.project import (
     CityLayerSettings,
@@ -300,6 +302,8 @@ def project_from_scene(
         derived=derived,
         overlays=scene.overlays,
         presentation=scene.presentation,
+        look=scene.look,
+        sun=None if scene.sun is None else scene.sun.isoformat(),
         extra=dict(extra or {}),
     )
 
@@ -328,8 +332,21 @@ def apply_items(scene: Scene, project: Project, camera: bool = True) -> None:
     scene.annotation_settings.pins_opacity = project.pin_layer.opacity
     scene.overlays = project.overlays
     scene.presentation = project.presentation
+    scene.look = project.look
+    scene.sun = _sun_time(project.sun)
     if camera and project.camera is not None:
         scene.camera = project.camera
+
+
+def _sun_time(text: str | None) -> datetime | None:
+    """The project's sun time, or ``None`` when it has none (or one without a time zone, or unreadable)."""
+    if not text:
+        return None
+    try:
+        when = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return when if when.tzinfo is not None else None
 
 
 def apply_project(scene: Scene, project: Project) -> list[str]:
@@ -358,6 +375,8 @@ def clear_scene(scene: Scene) -> None:
     scene.annotation_settings.pins_opacity = 1.0
     scene.overlays = type(scene.overlays)()
     scene.presentation = type(scene.presentation)()
+    scene.look = DEFAULT_LOOK
+    scene.sun = None
     scene.origin = None
     scene.crs = None
     scene.display_crs = None

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import msgspec
 import numpy as np
 from psygnal import Signal
@@ -20,6 +22,7 @@ from citytwin.model.commands import (
 )
 from citytwin.model.crs import CRS, display_crs
 from citytwin.model.layers import Layer, LayerList
+from citytwin.model.looks import DEFAULT_LOOK, Look
 from citytwin.model.overlays import OverlaySettings
 from citytwin.model.presentation import Presentation
 from citytwin.model.tours import Tour
@@ -67,6 +70,12 @@ class Scene:
     overlays, presentation
         What exports draw over the scene, and how presenter mode runs (replaced through
         :meth:`set`, which is undoable; ``settings_changed`` tells which).
+    look
+        How the scene looks (:class:`~citytwin.model.looks.Look`; Daylight by default), replaced
+        through :meth:`set` (``settings_changed("look")``).
+    sun
+        The date and time (timezone-aware) the sun is placed for, or ``None`` for the look's
+        default sun; replaced through :meth:`set` (``settings_changed("sun")``).
     annotation_settings
         How the pins are drawn as a whole (shown, opacity): an evented
         :class:`~citytwin.model.annotations.AnnotationSettings`, changed through :meth:`set`.
@@ -76,7 +85,7 @@ class Scene:
 
     origin_changed = Signal(object)
     camera_changed = Signal(object)
-    #: ``"overlays"`` or ``"presentation"`` was replaced
+    #: ``"overlays"``, ``"presentation"``, ``"look"`` or ``"sun"`` was replaced
     settings_changed = Signal(str)
 
     def __init__(self) -> None:
@@ -93,6 +102,8 @@ class Scene:
         self.annotation_settings = AnnotationSettings()
         self._overlays = OverlaySettings()
         self._presentation = Presentation()
+        self._look: Look = DEFAULT_LOOK
+        self._sun: datetime | None = None
         self.layers.events.inserted.connect(self._on_inserted)
 
     # -------------------------------------------------------------- pins, measurements, bookmarks
@@ -220,6 +231,30 @@ class Scene:
         if value != self._presentation:
             self._presentation = value
             self.settings_changed.emit("presentation")
+
+    @property
+    def look(self) -> Look:
+        """How the scene looks; replace it through :meth:`set` (undoable)."""
+        return self._look
+
+    @look.setter
+    def look(self, value: Look) -> None:
+        if value != self._look:
+            self._look = value
+            self.settings_changed.emit("look")
+
+    @property
+    def sun(self) -> datetime | None:
+        """When the sun is placed (timezone-aware), ``None``: the look's default sun; set through :meth:`set`."""
+        return self._sun
+
+    @sun.setter
+    def sun(self, value: datetime | None) -> None:
+        if value is not None and value.tzinfo is None:
+            raise ValueError("the sun's date and time must say its time zone")
+        if value != self._sun:
+            self._sun = value
+            self.settings_changed.emit("sun")
 
     # -------------------------------------------------------------- camera
     @property

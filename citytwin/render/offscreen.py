@@ -56,6 +56,10 @@ class OffscreenScene:
     follow
         Keep following the scene's events; by default an off-screen scene draws the scene as it
         is when made (an export may run on a worker thread while the window goes on).
+    look, quality
+        The :class:`~citytwin.model.looks.Look` to draw with (default: the scene's own, with its sun)
+        and its quality (``"final"``: stills and video frames are always final). Without a scene, or
+        with a flat-lit ``style`` (pixel-exact tests), no look is applied unless one is given.
 
     Examples
     --------
@@ -73,6 +77,8 @@ class OffscreenScene:
         scene: Scene | None = None,
         annotations: bool = True,
         follow: bool = False,
+        look: Any = None,
+        quality: Literal["draft", "final"] = "final",
     ) -> None:
         _prefer_headless_backend()
         import pyvista as pv
@@ -98,6 +104,12 @@ class OffscreenScene:
             )  # fmt: skip
             if annotations:
                 self._follow_annotations(scene, follow)
+        if look is None and scene is not None and style.lighting != "flat":
+            look = scene.look
+        self.look = look
+        self.look_rig: Any = None
+        if look is not None:
+            self.apply_look(look, quality)
         self._grabber = vtkWindowToImageFilter()
         self._grabber.SetInput(self.plotter.render_window)
         self._grabber.SetInputBufferTypeToRGB()
@@ -107,6 +119,20 @@ class OffscreenScene:
     @property
     def renderer(self) -> Any:
         return self.plotter.renderer
+
+    def apply_look(self, look: Any, quality: Literal["draft", "final"] = "final", sun: Any = "scene") -> Any:
+        """Draw with a :class:`~citytwin.model.looks.Look` (see :func:`citytwin.render.looks.apply_look`).
+
+        ``sun``: ``(azimuth, elevation)``, ``None`` for the look's default sun, or ``"scene"``: the
+        sun at the scene's date and time over its place. Returns the renderer's look rig.
+        """
+        from citytwin.render.looks import apply_look, scene_sun
+
+        if isinstance(sun, str):
+            sun = scene_sun(self.scene) if self.scene is not None else None
+        self.look = look
+        self.look_rig = apply_look(self.plotter, look, quality, sun, self.visuals)
+        return self.look_rig
 
     def __enter__(self) -> OffscreenScene:
         return self

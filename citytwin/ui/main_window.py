@@ -183,6 +183,9 @@ class MainWindow(QMainWindow):
 
         install_export(self)
         install_presenter(self)
+        from citytwin.ui.looks_menu import install_looks
+
+        install_looks(self)
         self._update_undo_actions()
         self._update_counts()
         self._restore_state()

@@ -17,6 +17,12 @@ visuals draw their light box proxy (``set_interactive``); the full meshes come
 back when it stops. What makes the first pick and the first drag of a big layer
 slow (the pick locator, the proxy) is built after the layer appears, one piece
 per idle-timer tick (:meth:`CityModelVisual.warm_up_step`).
+
+The scene's look (:mod:`citytwin.render.looks`) is drawn in draft quality while the
+camera moves and refined to final quality (ambient occlusion, shadows, edges) once it
+has rested for :data:`REFINE_MS`; a drag switches back to draft before its first frame,
+so moving never waits on a final-quality frame. :meth:`Viewport.set_final_quality`
+turns the refinement off (the view stays draft, as on a slow machine one may want).
 """
 
 from __future__ import annotations
@@ -46,6 +52,8 @@ CLICK_TOLERANCE_PX = 4
 WHEEL_IDLE_MS = 150
 #: pause between two warm-up pieces (lets queued input and paints through)
 WARM_UP_INTERVAL_MS = 30
+#: the view refines to final quality once the camera has rested this long
+REFINE_MS = 300
 #: the closest a fitted camera comes to what it frames (metres)
 MIN_FIT_DISTANCE = 5.0
 
@@ -144,6 +152,16 @@ class Viewport(QWidget):
             on_added=self._on_visual_added, on_removed=self._on_visual_removed,
         )  # fmt: skip
         self.visuals = self.view.visuals
+        # the look: draft while moving, final after REFINE_MS at rest
+        self._final_quality = True
+        self._closed = False
+        self._look_rig: Any = None
+        self._refine_timer = QTimer(self)
+        self._refine_timer.setSingleShot(True)
+        self._refine_timer.setInterval(REFINE_MS)
+        self._refine_timer.timeout.connect(self._refine)
+        scene.settings_changed.connect(self._on_look_settings)
+        self.apply_look()
         scene.layers.events.inserted.connect(self._on_inserted)
         scene.layers.events.removed.connect(self._on_removed)
         scene.camera_changed.connect(self._on_scene_camera)
@@ -151,11 +169,14 @@ class Viewport(QWidget):
     # ---------------------------------------------------------------- teardown
     def shutdown(self) -> None:
         """Disconnect from the scene and release VTK (call before closing the window)."""
+        self._closed = True
         self._anim_timer.stop()
         self._hover_timer.stop()
         self._wheel_timer.stop()
         self._warm_timer.stop()
+        self._refine_timer.stop()
         self._warm_queue.clear()
+        self.scene.settings_changed.disconnect(self._on_look_settings)
         ev = self.scene.layers.events
         ev.inserted.disconnect(self._on_inserted)
         ev.removed.disconnect(self._on_removed)
@@ -186,11 +207,68 @@ class Viewport(QWidget):
     def _on_visual_added(self, layer: Layer, vis: Any) -> None:
         self.stats_changed.emit()
         self._queue_warm_up(vis)
+        if hasattr(self, "_refine_timer"):  # the visuals of the first layers come before the look is set up
+            self.apply_look()
 
     def _on_visual_removed(self, layer: Layer, vis: Any) -> None:
         if vis in self._warm_queue:
             self._warm_queue.remove(vis)
         self.stats_changed.emit()
+        if hasattr(self, "_refine_timer"):
+            QTimer.singleShot(0, self.apply_look)  # after the visual is gone: the ground plane follows
+
+    # ---------------------------------------------------------------- look
+    @property
+    def quality(self) -> str:
+        """``"draft"`` or ``"final"``: the quality the look is drawn in now."""
+        return self._look_rig.quality if self._look_rig is not None else "draft"
+
+    @property
+    def final_quality(self) -> bool:
+        """Whether the view refines to final quality when the camera rests."""
+        return self._final_quality
+
+    def set_final_quality(self, on: bool) -> None:
+        """Refine to final quality at rest (``True``, the default), or stay in draft quality."""
+        self._final_quality = bool(on)
+        if on:
+            self._schedule_refine()
+        else:
+            self._refine_timer.stop()
+            self._set_quality("draft")
+
+    def apply_look(self) -> None:
+        """Draw the scene's look (and its sun) in draft quality now, refined to final after :data:`REFINE_MS`."""
+        from citytwin.render.looks import apply_look, scene_sun
+
+        if self._closed:
+            return
+        try:
+            sun = scene_sun(self.scene)
+        except ValueError:
+            sun = None
+        visuals = [self.view.visuals[k] for k in list(self.view.visuals)]
+        self._look_rig = apply_look(self.plotter, self.scene.look, "draft", sun, visuals)
+        self.request_render()
+        self._schedule_refine()
+
+    def _on_look_settings(self, name: str) -> None:
+        if name in ("look", "sun"):
+            self.apply_look()
+
+    def _schedule_refine(self) -> None:
+        if self._final_quality and not self._interacting and self._anim is None:
+            self._refine_timer.start()
+
+    def _set_quality(self, quality: str) -> None:
+        rig = self._look_rig
+        if rig is not None and rig.quality != quality:
+            rig.set_quality(quality, list(self.view.visuals.values()))
+            self.request_render()
+
+    def _refine(self) -> None:
+        if self._final_quality and not self._interacting and self._anim is None:
+            self._set_quality("final")
 
     def _on_visual_changed(self, vis: Any) -> None:
         self.stats_changed.emit()
@@ -254,6 +332,8 @@ class Viewport(QWidget):
         return self._interacting
 
     def _begin_interaction(self) -> None:
+        self._refine_timer.stop()
+        self._set_quality("draft")  # before the first frame of the move: never wait on a final frame
         if self._interacting:
             return
         self._interacting = True
@@ -270,6 +350,7 @@ class Viewport(QWidget):
         for vis in self.visuals.values():
             vis.set_interactive(False)
         self.request_render()
+        self._schedule_refine()
 
     def thematic(self, layer: Layer):
         """The legend data of a layer coloured by attribute, else ``None``."""
@@ -772,6 +853,10 @@ class Viewport(QWidget):
 
     # ---------------------------------------------------------------- images
     def grab_image(self) -> np.ndarray:
-        """``(H, W, 3)`` uint8 of what the window shows now (renders first)."""
+        """``(H, W, 3)`` uint8 of what the window shows now (renders first); a refinement to final
+        quality that is due (the camera rests) is done first, so the image is what the view settles on."""
+        if self._refine_timer.isActive():
+            self._refine_timer.stop()
+            self._refine()
         self.plotter.ren_win.Render()
         return np.asarray(self.plotter.screenshot(return_img=True))
