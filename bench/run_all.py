@@ -102,6 +102,8 @@ def _render(results: list[dict[str, Any]], facts: dict[str, Any], command: str, 
     out += [table(["benchmark", "target", "measured", "result"], rows), ""]
     for r in results:
         out += [f"## {r['title']}", ""]
+        if r.get("measured") and r.get("measured") != facts["date"]:
+            out += [f"Measured {r['measured']} (kept from an earlier run by `--merge`).", ""]
         out += [r.get("markdown") or f"```\n{r.get('error', '')}\n```", ""]
     return "\n".join(out)
 
@@ -113,6 +115,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--quick", action="store_true", help="smoke run: small inputs, one run each")
     ap.add_argument("--strict", action="store_true", help="exit 1 when a target is missed (not only on crashes)")
     ap.add_argument("--output", type=Path, default=RESULTS, help="the markdown to write (default bench/RESULTS.md)")
+    ap.add_argument("--merge", action="store_true",
+                    help="keep the last run's results (bench/out/results.json) of the benchmarks not run now, "
+                    "each with the date it was measured")  # fmt: skip
     a = ap.parse_args(argv)
     shared = resolve_shared(a.shared)
     command = "python -m bench.run_all " + " ".join(
@@ -140,8 +145,18 @@ def main(argv: list[str] | None = None) -> int:
                 "error": f"{type(exc).__name__}: {exc}",
             }
         res["seconds"] = time.perf_counter() - t0
+        res["measured"] = facts["date"]
         print(f"== {short}: {res['seconds']:.0f} s")
         results.append(res)
+    if a.merge and RAW.is_file():
+        raw = json.loads(RAW.read_text())
+        earlier = raw.get("results", [])
+        for r in earlier:
+            r.setdefault("measured", raw.get("machine", {}).get("date"))
+        ran = {r["name"] for r in results}
+        order = [m.rsplit(".", 1)[-1].removeprefix("bench_") for m in BENCHMARKS]
+        kept = [r for r in earlier if r.get("name") not in ran]
+        results = sorted(results + kept, key=lambda r: order.index(r["name"]) if r["name"] in order else len(order))
     total = time.perf_counter() - t_start
     facts["loadavg_end"] = [round(x, 2) for x in os.getloadavg()] if hasattr(os, "getloadavg") else None
 
