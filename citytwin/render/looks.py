@@ -149,7 +149,10 @@ class LookRig:
         passes = final and not any(hasattr(v, "shown_points") for v in visuals)
         self._ssao(look if passes and look.ssao.on else None)
         elevation = (self.sun or DEFAULT_SUN)[1]
-        self._shadows(look.shadows.resolution if passes and look.shadows.on and elevation > 0 else None)
+        # VTK 9.7 cannot chain the two: under SSAO the shadow-map pass's code reads vertexVC, which the SSAO
+        # pass's shaders no longer declare, and the city draws nothing; a look with both keeps the SSAO
+        sun_shadows = passes and look.shadows.on and elevation > 0 and not (look.ssao.on and final)
+        self._shadows(look.shadows.resolution if sun_shadows else None)
         self._antialiasing(look, final)
         self._edges_shown(look, final, visuals)
 
