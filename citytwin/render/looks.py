@@ -173,6 +173,7 @@ class LookRig:
         self._edges.clear()
         for vis, original, _ in self._colours.values():
             _write_colours(vis, original)
+            vis.set_colour_override(None)
         self._colours.clear()
 
     # ------------------------------------------------------------------ parts
@@ -235,7 +236,10 @@ class LookRig:
             if entry is None:
                 entry = (vis, vis.arrays.cell["colors"].copy(), (None, 0.0))
             if entry[2] != wanted:
-                _write_colours(vis, look_colours(vis, entry[1], look))
+                colours = look_colours(vis, entry[1], look)
+                _write_colours(vis, colours)
+                # a white model is white whatever the layer's colour mode (materials, textures, attribute)
+                vis.set_colour_override(colours if m.monochrome is not None else None)
                 entry = (vis, entry[1], wanted)
             self._colours[id(vis)] = entry
             for actor in vis.texture_actors:
@@ -414,11 +418,18 @@ def _write_colours(vis: CityModelVisual, colours: np.ndarray) -> None:
 
 
 def _silhouette(vis: CityModelVisual, renderer: Any) -> tuple[Any, Any]:
+    from vtkmodules.vtkFiltersCore import vtkCleanPolyData
     from vtkmodules.vtkFiltersHybrid import vtkPolyDataSilhouette
     from vtkmodules.vtkRenderingCore import vtkActor, vtkPolyDataMapper
 
+    # the visual's points are per ring (no vertex shared between polygons): merged, polygons connect, and
+    # only true borders and creases draw, not every triangle's outline
+    clean = vtkCleanPolyData()
+    clean.SetInputData(vis.polydata)
+    clean.PointMergingOn()
+    clean.SetTolerance(0.0)
     sil = vtkPolyDataSilhouette()
-    sil.SetInputData(vis.polydata)
+    sil.SetInputConnection(clean.GetOutputPort())
     sil.SetCamera(renderer.GetActiveCamera())
     sil.SetEnableFeatureAngle(True)
     sil.SetFeatureAngle(40.0)

@@ -231,6 +231,7 @@ class CityModelVisual(BaseVisual):
         self._hidden_types: frozenset[str] = frozenset()
         self._type_keep: np.ndarray | None = None  # (T,) bool, None when no type is hidden
         self._filter_keep: np.ndarray | None = None  # (T,) bool from set_object_filter, None: no filter
+        self._override: np.ndarray | None = None  # (T, 4) colours of set_colour_override
         self._mode: ColourMode = "semantic"
         self._mode_colours = cell["colors"]
         self._selected_tris = np.zeros(self.arrays.n_triangles, bool)
@@ -296,11 +297,19 @@ class CityModelVisual(BaseVisual):
         self._apply_drawn(np.flatnonzero(self._keep_mask()))
 
     def _texture_mode_on(self) -> bool:
-        return self._mode == "texture" and self._texture_actors is not None
+        return self._mode == "texture" and self._texture_actors is not None and self._override is None
 
     def _point_colours_on(self) -> bool:
         """Whether the main mesh is drawn with its vertex colours (``"texture"`` mode on a coloured mesh)."""
-        return self._mode == "texture" and self._vertex_rgb is not None
+        return self._mode == "texture" and self._vertex_rgb is not None and self._override is None
+
+    def set_colour_override(self, colours: np.ndarray | None) -> None:
+        """Draw every triangle in these ``(T, 4)`` uint8 colours whatever the colour mode (a look's white
+        model: no materials, textures or thematic colours); ``None`` draws the colour mode again."""
+        if colours is None and self._override is None:
+            return
+        self._override = None if colours is None else np.asarray(colours, np.uint8)
+        self._apply_drawn(self._drawn)
 
     def _apply_drawn(self, idx: np.ndarray) -> None:
         """Draw the triangles ``idx``: the main mesh, the texture actors, and mark the proxy stale."""
@@ -354,7 +363,7 @@ class CityModelVisual(BaseVisual):
             fit_legend(self.legend, self.renderer.GetSize())
 
     def _display_colours(self, idx: np.ndarray) -> np.ndarray:
-        colours = self._mode_colours[idx].copy()
+        colours = (self._mode_colours if self._override is None else self._override)[idx].copy()
         sel = self._selected_tris[idx]
         if sel.any():
             m = float(self.style.selection_mix)

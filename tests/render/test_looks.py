@@ -170,3 +170,21 @@ def test_depth_fog_fades_the_far_side_into_its_colour():
     near_px, far_px = img[int(near[1]), int(near[0])], img[3, 160]  # the top of the image: far ground
     far_d, near_d = np.abs(far_px - magenta).sum(), np.abs(near_px - magenta).sum()
     assert far_d < 150 and near_d > far_d + 150, (near_px, far_px)  # the far ground is fog, the near roof much less
+
+
+def test_white_model_is_white_whatever_the_layer_colour_mode(tmp_path):
+    """DenHaag opens in its materials (dark red roofs); a white model draws them in its one colour."""
+    import citytwin.io
+    from citytwin.render.offscreen import render_scene
+    from tests.conftest import shared_file
+
+    scene = scene_from_models([citytwin.io.read(shared_file("citygml/DenHaag_01.xml"))])
+    assert scene.layers[0].colour_mode == "texture"
+    img = render_scene(scene, (480, 270), view="top").astype(int)
+    reddish = (img[..., 0] > img[..., 2] + 40).mean()
+    scene.look = LOOKS["White model"]
+    white = render_scene(scene, (480, 270), view="top").astype(int)
+    assert reddish > 0.02 and (white[..., 0] > white[..., 2] + 40).mean() < 0.002
+    scene.look = LOOKS["Daylight"]
+    again = render_scene(scene, (480, 270), view="top").astype(int)
+    assert (again[..., 0] > again[..., 2] + 40).mean() > 0.5 * reddish  # back to its materials
