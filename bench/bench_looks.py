@@ -152,17 +152,11 @@ def _report(d: dict[str, Any]) -> dict[str, Any]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = sys.argv[1:] if argv is None else argv
-    if args and args[0] == "--child":
-        res = child(json.loads(args[1]))
-        print(MARK + json.dumps(res, default=float))
-        return 0
-
     def extra(ap) -> None:
         ap.add_argument("--frames", type=int, default=None, help=f"frames a block (default {FRAMES})")
         ap.add_argument("--looks", nargs="*", default=None, help="only these presets")
 
-    return standalone(run, args, extra)
+    return standalone(run, argv, extra, child=child, mark=MARK)
 
 
 if __name__ == "__main__":

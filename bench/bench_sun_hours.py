@@ -162,17 +162,11 @@ def _report(d: dict[str, Any]) -> dict[str, Any]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = sys.argv[1:] if argv is None else argv
-    if args and args[0] == "--child":
-        res = child(json.loads(args[1]))
-        print(MARK + json.dumps(res, default=float))
-        return 0
-
     def extra(ap) -> None:
         ap.add_argument("--grid", type=float, default=None, help="ground grid in metres (default 2)")
         ap.add_argument("--step", type=float, default=None, help="time step in minutes (default 15)")
 
-    return standalone(run, args, extra)
+    return standalone(run, argv, extra, child=child, mark=MARK)
 
 
 if __name__ == "__main__":

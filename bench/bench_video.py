@@ -199,17 +199,10 @@ def _report(v: dict[str, Any], s: dict[str, Any]) -> dict[str, Any]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = sys.argv[1:] if argv is None else argv
-    if args and args[0] == "--child":
-        fn = {"video": child_video, "still": child_still}[args[1]]
-        res = fn(json.loads(args[2]))
-        print(MARK + json.dumps(res, default=float))
-        return 0
-
     def extra(ap) -> None:
         ap.add_argument("--frames", type=int, default=None, help="frames per MP4 (default 60)")
 
-    return standalone(run, args, extra)
+    return standalone(run, argv, extra, child={"video": child_video, "still": child_still}, mark=MARK)
 
 
 if __name__ == "__main__":

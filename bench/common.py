@@ -201,9 +201,35 @@ def resolve_shared(p: str | Path | None) -> Path:
     return path.resolve()
 
 
-def standalone(run: Callable[..., dict[str, Any]], argv: list[str] | None, extra: Callable | None = None) -> int:
-    """``main()`` of a benchmark module: parse ``--shared`` (and module extras), run, print markdown."""
+#: A benchmark's measuring function, run in a fresh process: options in, figures out.
+Child = Callable[[dict[str, Any]], dict[str, Any]]
+
+
+def standalone(
+    run: Callable[..., dict[str, Any]],
+    argv: list[str] | None,
+    extra: Callable | None = None,
+    *,
+    child: Callable[[dict[str, Any]], dict[str, Any]]
+    | dict[str, Callable[[dict[str, Any]], dict[str, Any]]]
+    | None = None,
+    mark: str = "",
+) -> int:
+    """``main()`` of a benchmark module: parse ``--shared`` (and module extras), run, print markdown.
+
+    With ``child``, ``--child [KIND] JSON`` runs the measuring child instead (the parent starts it in a
+    fresh process) and prints ``mark`` followed by its result as one JSON line; ``child`` is one
+    function, or a dict of them by KIND.
+    """
     import argparse
+
+    if argv is None:
+        argv = sys.argv[1:]
+    if child is not None and argv and argv[0] == "--child":
+        fn = child[argv[1]] if isinstance(child, dict) else child
+        res = fn(json.loads(argv[-1]))
+        print(mark + json.dumps(res, default=float))
+        return 0
 
     ap = argparse.ArgumentParser()
     ap.add_argument("--shared", default=None, help="the shared data folder (default ../shared/data)")
