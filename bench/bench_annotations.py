@@ -21,15 +21,13 @@ imports neither VTK nor citytwin.
 
 from __future__ import annotations
 
-import json
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
 from typing import Any
 
-from bench.common import ROOT, standalone, table, verdict
+from bench.common import ROOT, run_child, standalone, table, verdict
 
 NAME = "annotations"
 TITLE = "Pins: 1,000 pins in view, frame time of the sample district"
@@ -125,20 +123,10 @@ def child(opts: dict[str, Any]) -> dict[str, Any]:
 
 # -------------------------------------------------------------------- parent
 def run(shared: Path, pins: int = 1000, repeat: int = 5, log=print) -> dict[str, Any]:
-    from bench.bench_viewer import _display_prefix
 
     opts = {"pins": pins, "repeat": repeat}
     log(f"[annotations] {pins} pins on the sample district at {SIZE[0]}x{SIZE[1]}, {repeat} alternating runs")
-    cmd = [*_display_prefix(), sys.executable, "-m", "bench.bench_annotations", "--child", json.dumps(opts)]
-    p = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=1800)
-    data = None
-    for line in reversed(p.stdout.splitlines()):
-        if line.startswith(MARK):
-            data = json.loads(line[len(MARK) :])
-            break
-    if data is None:
-        raise RuntimeError("annotations child failed: " + " | ".join((p.stderr or p.stdout).strip().splitlines()[-6:]))
-    return _report(data)
+    return _report(run_child("bench.bench_annotations", MARK, opts, timeout=1800))
 
 
 def _ms(s: float) -> str:

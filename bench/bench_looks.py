@@ -19,15 +19,13 @@ imports neither VTK nor citytwin.
 
 from __future__ import annotations
 
-import json
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
 from typing import Any
 
-from bench.common import ROOT, standalone, table, verdict
+from bench.common import run_child, standalone, table, verdict
 
 NAME = "looks"
 TITLE = "Looks: frame time of each preset at 1080p on DenHaag_01, draft and final"
@@ -94,20 +92,10 @@ def child(opts: dict[str, Any]) -> dict[str, Any]:
 
 # -------------------------------------------------------------------- parent
 def run(shared: Path, frames: int = FRAMES, repeat: int = 1, looks: list[str] | None = None, log=print) -> dict:
-    from bench.bench_viewer import _display_prefix
 
     opts = {"shared": str(shared), "frames": frames, "repeat": repeat, "looks": looks or []}
     log(f"[looks] {DATA} at {SIZE[0]}x{SIZE[1]}: every preset draft and final, {frames} frames a block")
-    cmd = [*_display_prefix(), sys.executable, "-m", "bench.bench_looks", "--child", json.dumps(opts)]
-    p = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=3600)
-    data = None
-    for line in reversed(p.stdout.splitlines()):
-        if line.startswith(MARK):
-            data = json.loads(line[len(MARK) :])
-            break
-    if data is None:
-        raise RuntimeError("looks child failed: " + " | ".join((p.stderr or p.stdout).strip().splitlines()[-6:]))
-    return _report(data)
+    return _report(run_child("bench.bench_looks", MARK, opts, timeout=3600))
 
 
 def _ms(s: float) -> str:

@@ -17,15 +17,13 @@ imports neither VTK nor citytwin.
 
 from __future__ import annotations
 
-import json
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
 from typing import Any
 
-from bench.common import ROOT, standalone, table, verdict
+from bench.common import run_child, standalone, table, verdict
 
 NAME = "sun_hours"
 TITLE = "Sun hours: DenHaag_01, 2 m grid, one day in 15-minute steps"
@@ -99,20 +97,10 @@ def child(opts: dict[str, Any]) -> dict[str, Any]:
 
 # -------------------------------------------------------------------- parent
 def run(shared: Path, grid: float = 2.0, step: float = 15.0, repeat: int = 1, log=print) -> dict[str, Any]:
-    from bench.bench_viewer import _display_prefix
 
     opts = {"shared": str(shared), "grid": grid, "step": step, "repeat": repeat}
     log(f"[sun_hours] {FILE}, {grid:g} m grid, {DAY} every {step:g} min, {repeat} run(s)")
-    cmd = [*_display_prefix(), sys.executable, "-m", "bench.bench_sun_hours", "--child", json.dumps(opts)]
-    p = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=1800)
-    data = None
-    for line in reversed(p.stdout.splitlines()):
-        if line.startswith(MARK):
-            data = json.loads(line[len(MARK) :])
-            break
-    if data is None:
-        raise RuntimeError("sun_hours child failed: " + " | ".join((p.stderr or p.stdout).strip().splitlines()[-6:]))
-    return _report(data)
+    return _report(run_child("bench.bench_sun_hours", MARK, opts, timeout=1800))
 
 
 def _report(d: dict[str, Any]) -> dict[str, Any]:

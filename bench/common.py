@@ -201,6 +201,21 @@ def resolve_shared(p: str | Path | None) -> Path:
     return path.resolve()
 
 
+def run_child(module: str, mark: str, opts: dict[str, Any], kind: str | None = None, timeout: float = 1800) -> dict:
+    """Run ``python -m MODULE --child [KIND] JSON`` (under Xvfb when there is no display) and return the
+    figures it printed after ``mark``; RuntimeError with its last lines when it printed none."""
+    from bench.bench_viewer import _display_prefix
+
+    args = [kind] if kind else []
+    cmd = [*_display_prefix(), sys.executable, "-m", module, "--child", *args, json.dumps(opts)]
+    p = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=timeout)
+    for line in reversed(p.stdout.splitlines()):
+        if line.startswith(mark):
+            return json.loads(line[len(mark) :])
+    tail = " | ".join((p.stderr or p.stdout).strip().splitlines()[-6:])
+    raise RuntimeError(f"{module} child {kind or ''} failed: {tail}")
+
+
 #: A benchmark's measuring function, run in a fresh process: options in, figures out.
 Child = Callable[[dict[str, Any]], dict[str, Any]]
 
