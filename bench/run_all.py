@@ -37,6 +37,7 @@ BENCHMARKS: list[str] = [
     "bench.bench_presenter",
     "bench.bench_sun_hours",
     "bench.bench_looks",
+    "bench.bench_editor",
 ]
 
 #: options for ``--quick`` (a smoke run: small inputs, one run each)
@@ -50,6 +51,7 @@ QUICK: dict[str, dict[str, Any]] = {
     "bench.bench_video": {"repeat": 1, "frames": 10},
     "bench.bench_presenter": {"minutes": 1.5},
     "bench.bench_looks": {"repeat": 1, "frames": 1},
+    "bench.bench_editor": {"repeat": 1, "buildings": 5_000},
 }
 
 #: options for the full run: operations of a few tens of milliseconds, timed in fresh processes, move by

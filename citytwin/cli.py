@@ -10,6 +10,7 @@
     citytwin snapshot FILE ... -o out.png [--look "White model"] [--sun 2026-03-21T15:00]
     citytwin render PROJECT.citytwin --tour NAME -o tour.mp4 [--size 1080p] [--fps 30] [--quality 7]
     citytwin render FILE ... [--orbit | --reveal] [--duration 10] -o orbit.mp4   (.mp4, .gif or a folder)
+    citytwin render FILE ... --sun-study 2026-06-21 [--duration 20] -o sun.mp4   (sunrise to sunset)
     citytwin present PROJECT.citytwin    full-screen presenter mode (a loop of tours and bookmarks)
 
     all take --crs EPSG:28992 --offset X Y Z to place a mesh given in local coordinates
@@ -230,8 +231,11 @@ def _build_parser() -> argparse.ArgumentParser:
     which.add_argument("--tour-file", default=None, metavar="TOUR.toml", help="a tour written as TOML")
     which.add_argument("--orbit", action="store_true", help="circle the whole scene once (the default)")
     which.add_argument("--reveal", action="store_true", help="from a high overview down to street level")
+    which.add_argument("--sun-study", default=None, metavar="DATE", type=_day,
+                       help="a high view while the sun moves from sunrise to sunset of this day (YYYY-MM-DD); "
+                       "the data needs a CRS")  # fmt: skip
     rend.add_argument("--duration", type=float, default=10.0, metavar="S",
-                      help="seconds, for --orbit and --reveal (default: %(default)s)")  # fmt: skip
+                      help="seconds, for --orbit, --reveal and --sun-study (default: %(default)s)")  # fmt: skip
     rend.add_argument("--size", default="1920x1080", metavar="WxH",
                       help="720p, 1080p, 4k or WIDTHxHEIGHT (default: %(default)s)")  # fmt: skip
     rend.add_argument("--fps", type=float, default=30, metavar="N", help="24, 25, 30 or 60 (default: %(default)s)")
@@ -248,10 +252,16 @@ def _build_parser() -> argparse.ArgumentParser:
     )  # fmt: skip
     pres.add_argument("project", metavar="PROJECT.citytwin")
     pres.set_defaults(handler=_cmd_present)
+
+    from citytwin.cli_convert import add_parser as add_convert
+    from citytwin.cli_sun_hours import add_parser as add_sun_hours
+
+    add_sun_hours(sub)
+    add_convert(sub)
     return parser
 
 
-_COMMANDS = frozenset({"info", "snapshot", "render", "present"})
+_COMMANDS = frozenset({"info", "snapshot", "render", "present", "sun-hours", "convert"})
 _MAX_LISTED = 12
 
 
@@ -553,9 +563,35 @@ def _tour_for(args: argparse.Namespace, scene: Any) -> Any:
     b = np.asarray(bounds, float)
     if args.reveal:
         return reveal_scene(scene, duration=args.duration)
+    if getattr(args, "sun_study", None) is not None:
+        return _sun_study(scene, args.sun_study, args.duration)
     centre = (b[:3] + b[3:]) / 2
     radius = max(float(np.hypot(b[3] - b[0], b[4] - b[1])) * 0.75, 20.0)
     return orbit(centre, radius, height=radius * 0.6, duration=args.duration)
+
+
+def _day(text: str) -> Any:
+    """``--sun-study DATE``: a ``datetime.date`` from ``YYYY-MM-DD`` (argparse reports a bad one in one line)."""
+    from datetime import date
+
+    raw = text.strip()
+    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", raw):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date; write it as 2026-03-21")
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{raw} is not a possible date") from None
+
+
+def _sun_study(scene: Any, day: Any, duration: float) -> Any:
+    """``--sun-study DATE``: the sun-study preset for that day (one sentence when it cannot be made)."""
+    from citytwin.model.tour_presets import sun_study
+
+    try:
+        return sun_study(scene, day, duration=duration, name=f"Sun study {day.isoformat()}")
+    except ValueError as exc:
+        message = str(exc)
+        raise CityTwinError(message[:1].upper() + message[1:].rstrip(".") + ".") from None
 
 
 def _progress_printer(out: Path) -> Any:

@@ -17,7 +17,7 @@ What is in it
   ``GroundSurface``, outward-facing rings, bases at terrain height, and
   attributes (function, yearOfConstruction, storeysAboveGround,
   measuredHeight, roofType, addresses and some names);
-* a market square (``TransportationSquare``) with a fountain (a
+* a market square (``TransportSquare``, CityJSON 2.0's name for it) with a fountain (a
   ``CityFurniture`` basin with a ``WaterBody`` in it), benches and lamps;
 * a park (``PlantCover``) and street and park trees
   (``SolitaryVegetationObject``).
@@ -524,8 +524,8 @@ def _add_square(doc: _Document, rng: np.random.Generator, terrain: _Terrain, bx:
     verts, tris = _draped_strip(terrain, gx, gy, ROAD_LIFT)
     faces = [[t] for t in tris.reshape(-1, 3).tolist()]
     geom = _multisurface(doc, verts, faces, [{"type": "TrafficArea", "function": "pedestrian"}], [0] * len(faces))
-    doc.add("square-market", "TransportationSquare", {"name": "Marktplatz", "function": "market square",
-                                                      "surfaceMaterial": "cobblestone"}, [geom])  # fmt: skip
+    doc.add("square-market", "TransportSquare", {"name": "Marktplatz", "function": "market square",
+                                                 "surfaceMaterial": "cobblestone"}, [geom])  # fmt: skip
     cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
 
     def ground(ring: np.ndarray) -> float:

@@ -104,6 +104,13 @@ def test_asset_is_small_quantised_cityjson_2(document):
     assert verts.dtype.kind == "i" and len(np.unique(verts, axis=0)) == len(verts), "vertices are not merged"
 
 
+def test_shipped_asset_validates_against_the_official_schema():
+    """The official CityJSON 2.0 schemas and cjval's checks (a square is a ``TransportSquare`` in 2.0)."""
+    from tests.io.cityjson_validate import assert_valid_cityjson
+
+    assert_valid_cityjson(sample_path(), sample_path().name)
+
+
 def test_build_district_returns_int_vertices():
     doc = build_district()
     assert doc["vertices"].dtype == np.int64 and doc["vertices"].shape[1] == 3
@@ -141,7 +148,7 @@ def test_reads_through_the_registry_with_expected_content(model):
         "PlantCover": 1,
         "Road": 12,
         "TINRelief": 1,
-        "TransportationSquare": 1,
+        "TransportSquare": 1,
         "WaterBody": 1,
     }
     b = model.bounds

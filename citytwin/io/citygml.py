@@ -38,7 +38,10 @@ Conventions (what the rest of citytwin can rely on)
   declares entities is refused before parsing (billion laughs, XXE).
 * ``metadata``: ``name``, ``description``, ``envelope`` (lower and upper corner),
   ``srsName``, ``gml_namespace`` and ``shared_xlink_polygons`` (references to
-  polygons stored once).
+  polygons stored once); ``recovered`` when the file was read in recovery mode.
+* ``source_document``: the file's bytes as read, kind ``"CityGML"``, for a lossless
+  write (:mod:`citytwin.io.citygml_export`). They are the blocks the parser read
+  anyway, kept rather than copied, so reading costs nothing more.
 """
 
 from __future__ import annotations
@@ -60,7 +63,7 @@ from citytwin.io.gml_geometry import XLINK_HREF, GeometryParser
 from citytwin.io.options import CancelCheck, LoadOptions, Progress, ProgressCallback, without_gc
 from citytwin.io.registry import read_head
 from citytwin.model import crs as crs_mod
-from citytwin.model.citymodel import CityModel
+from citytwin.model.citymodel import CityModel, SourceDocument
 from citytwin.model.cityobjects import CityObjects
 from citytwin.model.crs import CRS
 from citytwin.model.geometry import Material, MeshBuilder, Texture
@@ -215,6 +218,8 @@ def read(
         raise ReaderError(
             f"The file is not well-formed XML and could not be recovered ({_syntax_message(exc)}).", path, _line(exc)
         ) from None
+    if not ends_early:
+        model.metadata["recovered"] = True  # the source is not well-formed: a writer must not copy it blindly
     if ends_early:
         if reader.n_top == 0:
             raise ReaderError("The file ends early, before any city object was complete.", path, line)
@@ -325,6 +330,8 @@ class _CountingFile:
         #: read no further than this many bytes (a cut file is read up to its last complete member)
         self.limit: int | None = None
         self.cancelled: LoadCancelled | None = None
+        #: every block read, in order: the source bytes a lossless write copies (kept, not copied)
+        self.chunks: list[bytes] = []
 
     def read(self, n: int = -1) -> bytes:
         if self.limit is not None:
@@ -334,6 +341,8 @@ class _CountingFile:
             n = left if n < 0 else min(n, left)
         data = self._fh.read(n)
         self.done += len(data)
+        if data:
+            self.chunks.append(data)
         try:
             self._progress.update(max(self.done, self._floor))
         except LoadCancelled as exc:  # lxml may wrap errors raised in read(): keep it and stop reading
@@ -1063,6 +1072,7 @@ class _Reader:
             source=self.path,
             metadata=self.metadata,
             warnings=self._warnings(),
+            source_document=SourceDocument("CityGML", tuple(self._file.chunks)) if self._file is not None else None,
         )
 
     def _targets(self, target: str, depth: int = 0) -> list[int]:

@@ -29,7 +29,7 @@ from citytwin.io.cityjson_appearance import parse_materials, parse_textures, tex
 from citytwin.io.cityjson_geometry import FlatGeometry, GeometryFlattener, Templates
 from citytwin.io.files import open_regular
 from citytwin.io.options import CancelCheck, LoadOptions, Progress, ProgressCallback, gc_paused
-from citytwin.model.citymodel import CityModel
+from citytwin.model.citymodel import CityModel, SourceDocument
 from citytwin.model.cityobjects import CityObjects
 from citytwin.model.crs import CRS
 from citytwin.model.geometry import Material, MeshBuilder, Texture
@@ -397,8 +397,16 @@ class _Assembler:
         hit = (lo[:, 0] <= xmax) & (hi[:, 0] >= xmin) & (lo[:, 1] <= ymax) & (hi[:, 1] >= ymin)
         return hit[roots]
 
-    def finish(self, fmt: str, version: str, crs: CRS, metadata: dict, warnings: list[str]) -> CityModel:
-        """Build the mesh and the object table and return the model."""
+    def finish(
+        self,
+        fmt: str,
+        version: str,
+        crs: CRS,
+        metadata: dict,
+        warnings: list[str],
+        source_document: SourceDocument | None = None,
+    ) -> CityModel:
+        """Build the mesh and the object table and return the model (keeping ``source_document`` for writing)."""
         table = self._objects()
         flat = FlatGeometry.concatenate(self.parts)
         keep = self._bbox_keep(table, flat)
@@ -436,6 +444,7 @@ class _Assembler:
             source=self.path,
             metadata=metadata,
             warnings=warnings,
+            source_document=source_document,
         )
 
 
@@ -555,7 +564,7 @@ def _read(path: Path, options: LoadOptions, progress: ProgressCallback | None, c
     decoded = cityjson_raw.decode(data)
     if decoded is not None:
         prog.update(parsed_at)
-        model = _read_decoded(decoded, path, options, prog, parsed_at, len(data))
+        model = _read_decoded(decoded, path, options, prog, parsed_at, data)
         if model is not None:
             return model
     doc = parse_json(data, path)
@@ -581,15 +590,17 @@ def _read(path: Path, options: LoadOptions, progress: ProgressCallback | None, c
 
     assembler.add_chunk(doc["CityObjects"], vertices, doc.get("appearance"), tick)
     metadata = _metadata(doc)
-    model = assembler.finish("CityJSON", version, _crs(metadata), metadata, warnings)
+    source = SourceDocument("CityJSON", (data,))
+    model = assembler.finish("CityJSON", version, _crs(metadata), metadata, warnings, source)
     prog.finish()
     return model
 
 
 def _read_decoded(
-    doc: cityjson_raw.Document, path: Path, options: LoadOptions, prog: Progress, parsed_at: int, size: int
+    doc: cityjson_raw.Document, path: Path, options: LoadOptions, prog: Progress, parsed_at: int, data: bytes
 ) -> CityModel | None:
-    """The fast path (:mod:`citytwin.io.cityjson_raw`), or None for a file the general path must read."""
+    """The fast path (:mod:`citytwin.io.cityjson_raw`) for ``doc`` (from ``data``), or None for the general path."""
+    size = len(data)
     if doc.type != "CityJSON" or not doc.CityObjects or not len(doc.vertices):
         return None
     if doc.geometry_templates is not cityjson_raw.UNSET:
@@ -617,7 +628,8 @@ def _read_decoded(
     if not assembler.add_decoded(doc, vertices, tick):
         return None
     metadata = _metadata(doc)
-    model = assembler.finish("CityJSON", version, _crs(metadata), metadata, warnings)
+    source = SourceDocument("CityJSON", (data,))
+    model = assembler.finish("CityJSON", version, _crs(metadata), metadata, warnings, source)
     prog.finish()
     return model
 
@@ -656,6 +668,7 @@ def _read_seq(
     batch: list[tuple[int, bytes, cityjson_raw.Feature]] = []  # feature lines the fast path reads together
     batch_bytes = 0
     failed_batches = 0
+    lines: list[bytes] = []  # kept for a lossless write (SourceDocument)
 
     def general(line_no: int, line: bytes) -> None:
         nonlocal not_features
@@ -683,6 +696,7 @@ def _read_seq(
             done += len(line)
             prog.update(done)
             line = line.rstrip(b"\r\n")
+            lines.append(line)
             if not line.strip():
                 continue
             if header is None:
@@ -724,7 +738,8 @@ def _read_seq(
     if not_features:
         warnings.append(f"{not_features} lines that are not CityJSONFeature objects were skipped.")
     metadata = _metadata(header)
-    model = assembler.finish("CityJSONSeq", version, _crs(metadata), metadata, warnings)
+    source = SourceDocument("CityJSONSeq", tuple(lines))
+    model = assembler.finish("CityJSONSeq", version, _crs(metadata), metadata, warnings, source)
     prog.finish()
     return model
 
@@ -744,3 +759,31 @@ def _read_bytes(path: Path) -> bytes:
             return fh.read()
         except OSError as exc:
             raise ReaderError(f"The file cannot be read ({exc.strerror or exc}).", path) from None
+
+
+def read_cityobjects(
+    cityobjects: dict[str, Any], vertices: Any, crs: CRS | None = None, name: str = "added objects"
+) -> CityModel:
+    """A model of CityJSON city objects given as JSON, with the real coordinates their boundaries index.
+
+    What a scenario adds (a drawn building, an imported proposal) is drawn through this, the
+    same way a file's objects are read.
+
+    Parameters
+    ----------
+    cityobjects
+        ``{id: CityObject}`` (CityJSON 2.0, no templates or appearances).
+    vertices
+        ``(N, 3)`` coordinates (not quantised).
+    crs
+        Their reference system.
+
+    Raises
+    ------
+    ReaderError
+        When the objects are not valid CityJSON city objects.
+    """
+    v = np.asarray(vertices, dtype=np.float64).reshape(-1, 3)
+    assembler = _Assembler(Path(name), LoadOptions(), None)
+    assembler.add_chunk(dict(cityobjects), v, None)
+    return assembler.finish("CityJSON", "2.0", crs or CRS(), {}, [])

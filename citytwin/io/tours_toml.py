@@ -22,9 +22,14 @@
     layers = { Buildings = 1.0 }
     filter = { attribute = "yearOfConstruction", max = 2020.0 }
 
-A keyframe may also set ``view_up``, ``view_angle``, ``interpolation``, ``easing``
-and ``constant_speed`` (see :class:`citytwin.model.tours.Keyframe`); what it
-leaves out takes the default. ``id`` is optional (a fresh one is made). Anything
+A keyframe may also set ``view_up``, ``view_angle``, ``interpolation``, ``easing``,
+``constant_speed``, ``sun`` (the date and time the sun is placed for, ISO 8601 with
+its UTC offset: ``sun = "2026-03-21T09:00:00+01:00"``) and ``scenario`` (the planning
+scenario shown from there on: a scenario's *id* as the project file has it,
+``scenario = "scenario-5d1e0a7c"``, or ``scenario = "existing"`` for the data as read; a
+scenario's name is not looked up, and an id the project lacks shows the project's own
+scenario); see :class:`citytwin.model.tours.Keyframe`. What a keyframe leaves out takes the default.
+``id`` is optional (a fresh one is made). Anything
 wrong (bad TOML, a misspelt key, a wrong type, too few keyframes, times out of
 order) is one sentence in a :class:`~citytwin.errors.ReaderError`.
 """
@@ -34,6 +39,7 @@ from __future__ import annotations
 import os
 import re
 import tomllib
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -84,6 +90,8 @@ class _Keyframe(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     caption: _Caption | None = None
     layers: dict[str, float] = {}
     filter: _Filter | None = None
+    sun: Any = None  # an ISO string, or a TOML date-time
+    scenario: str | None = None
 
 
 class _Tour(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
@@ -126,6 +134,10 @@ def dumps(tour: Tour) -> str:
             entry["layers"] = k.layers
         if k.filter is not None:
             entry["filter"] = {"attribute": k.filter.attribute, "max": k.filter.max}
+        if k.sun is not None:
+            entry["sun"] = k.sun.isoformat()
+        if k.scenario is not None:
+            entry["scenario"] = k.scenario
         lines += ["", "[[keyframe]]", *(f"{_key(name)} = {_value(v)}" for name, v in entry.items())]
     return "\n".join(lines) + "\n"
 
@@ -182,8 +194,9 @@ def loads(text: str, path: str | os.PathLike | None = None) -> Tour:
         raise ReaderError(f"The tour file is not valid{_where(str(exc))}.", where) from None
     if len(raw.keyframe) < 2:
         raise ReaderError("The tour file has no keyframes; a tour needs at least two ([[keyframe]] tables).", where)
+    suns = [_sun(k.sun, i, where) for i, k in enumerate(raw.keyframe)]
     try:
-        kf = [_keyframe(k) for k in raw.keyframe]
+        kf = [_keyframe(k, sun) for k, sun in zip(raw.keyframe, suns, strict=True)]
         fields: dict[str, Any] = {"name": raw.name, "keyframes": tuple(kf)}
         if raw.id is not None:
             fields["id"] = raw.id
@@ -192,7 +205,27 @@ def loads(text: str, path: str | os.PathLike | None = None) -> Tour:
         raise ReaderError(f"The tour in the file is not valid: {exc}.", where) from None
 
 
-def _keyframe(k: _Keyframe) -> Keyframe:
+def _sun(value: Any, index: int, where: Path | None) -> datetime | None:
+    """A keyframe's ``sun``: ISO 8601 text (or a TOML date-time) with its UTC offset."""
+    if value is None:
+        return None
+    when = value if isinstance(value, datetime) else None
+    if isinstance(value, str):
+        try:
+            when = datetime.fromisoformat(value.strip())
+        except ValueError:
+            when = None
+    if when is None or when.tzinfo is None or when.utcoffset() is None:
+        shown = value.isoformat() if isinstance(value, datetime) else repr(value)
+        raise ReaderError(
+            f"The sun time {shown} of keyframe {index + 1} is not a date and time with its UTC offset; "
+            'write it as sun = "2026-03-21T09:00:00+01:00".',
+            where,
+        )
+    return when
+
+
+def _keyframe(k: _Keyframe, sun: datetime | None = None) -> Keyframe:
     caption = None if k.caption is None else Caption(**msgspec.structs.asdict(k.caption))
     filt = None if k.filter is None else AttributeFilter(attribute=k.filter.attribute, max=k.filter.max)
     return Keyframe(
@@ -205,6 +238,8 @@ def _keyframe(k: _Keyframe) -> Keyframe:
         caption=caption,
         layers=dict(k.layers),
         filter=filt,
+        sun=sun,
+        scenario=k.scenario,
     )
 
 

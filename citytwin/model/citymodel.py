@@ -14,6 +14,37 @@ from citytwin.model.geometry import MeshData
 from citytwin.model.summary import base_summary
 
 
+@dataclass(frozen=True, eq=False)
+class SourceDocument:
+    """The bytes of the file a model was read from, kept for a lossless write.
+
+    Readers keep a reference to the bytes they read anyway, so reading costs
+    nothing more; a writer parses them again only when it writes. For CityJSON
+    (:mod:`citytwin.io.cityjson_export`) that gives every city object's JSON,
+    the vertices, metadata, transform, extensions, appearance and geometry
+    templates. Keeping the bytes, not the path, lets a model be saved over its
+    own file (and again) without reading back what it wrote.
+
+    Attributes
+    ----------
+    kind
+        The format read. ``"CityJSON"``: ``chunks`` is the one document;
+        ``"CityJSONSeq"``: the header line, then the feature lines as read (blank
+        and unreadable lines included; the writer skips them as the reader did);
+        ``"CityGML"``: as :mod:`citytwin.io.citygml` keeps them.
+    chunks
+        The bytes.
+    """
+
+    kind: str
+    chunks: tuple[bytes, ...]
+
+    @property
+    def nbytes(self) -> int:
+        """Memory the kept bytes take."""
+        return sum(map(len, self.chunks))
+
+
 @dataclass
 class CityModel:
     """Everything a reader returns for a city-model file.
@@ -36,6 +67,8 @@ class CityModel:
         Format-specific metadata (CityJSON ``metadata``, gml:name …).
     warnings
         One sentence per kind of problem skipped, with counts.
+    source_document
+        What a lossless write needs of the source file (None where a reader keeps nothing).
     """
 
     format: str
@@ -46,6 +79,7 @@ class CityModel:
     source: Path | None = None
     metadata: dict[str, Any] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    source_document: SourceDocument | None = field(default=None, repr=False, compare=False)
 
     @property
     def bounds(self) -> np.ndarray:

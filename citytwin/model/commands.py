@@ -80,6 +80,22 @@ class CallbackCommand(Command):
         self.undo_fn()
 
 
+@dataclass
+class MacroCommand(Command):
+    """Several commands as one undo step, done in order and undone in reverse."""
+
+    commands: list[Command]
+    text: str = ""
+
+    def do(self) -> None:
+        for c in self.commands:
+            c.do()
+
+    def undo(self) -> None:
+        for c in reversed(self.commands):
+            c.undo()
+
+
 class UndoStack:
     """A linear undo history.
 

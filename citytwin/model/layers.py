@@ -75,6 +75,9 @@ class CityModelLayer(Layer):
         Semantic class codes not drawn (e.g. roofs switched off in the tree).
     hidden_types
         Top-level object types not drawn (e.g. "SolitaryVegetationObject").
+    hidden_ids
+        Ids of objects hidden in the view (Edit → Hide Objects), with their parts. View
+        state, not an edit of the data: a scenario's deletions are written, hidden objects are not.
     selection
         Indices of selected objects.
     """
@@ -86,6 +89,7 @@ class CityModelLayer(Layer):
     single_colour: tuple[float, float, float] = (0.86, 0.84, 0.80)
     hidden_semantics: frozenset[int] = field(default_factory=frozenset)
     hidden_types: frozenset[str] = field(default_factory=frozenset)
+    hidden_ids: frozenset[str] = field(default_factory=frozenset)
     selection: tuple[int, ...] = ()
 
     def __post_init__(self) -> None:

@@ -41,6 +41,7 @@ from citytwin.model.camera import CameraState
 from citytwin.model.looks import DEFAULT_LOOK, Look
 from citytwin.model.overlays import OverlaySettings
 from citytwin.model.presentation import Presentation
+from citytwin.model.scenario import Scenario
 from citytwin.model.tours import Keyframe, Tour
 
 #: The schema this version writes; files of a higher one are refused, lower ones migrated.
@@ -72,6 +73,7 @@ class CityLayerSettings(msgspec.Struct, kw_only=True, omit_defaults=True, tag="c
     single_colour: tuple[float, float, float] = (0.86, 0.84, 0.80)
     hidden_semantics: list[int] = msgspec.field(default_factory=list)
     hidden_types: list[str] = msgspec.field(default_factory=list)
+    hidden_ids: list[str] = msgspec.field(default_factory=list)
 
 
 class PointLayerSettings(msgspec.Struct, kw_only=True, omit_defaults=True, tag="points"):
@@ -202,6 +204,11 @@ class Project(msgspec.Struct, kw_only=True, omit_defaults=False):
     sun
         The date and time the sun is placed for, ISO 8601 with its UTC offset
         (``"2026-03-21T15:00:00+01:00"``), or ``None`` for the look's default sun.
+    scenarios
+        Planning scenarios (:class:`~citytwin.model.scenario.Scenario`): named sets of edits over
+        the sources, in the order the scenarios panel lists them.
+    scenario
+        The id of the scenario shown when the project was saved (``None``: the existing city).
     extra
         Top-level sections this version does not know (written by a later one),
         kept verbatim and written back.
@@ -221,6 +228,8 @@ class Project(msgspec.Struct, kw_only=True, omit_defaults=False):
     presentation: Presentation = msgspec.field(default_factory=Presentation)
     look: Look = msgspec.field(default_factory=lambda: DEFAULT_LOOK)
     sun: str | None = None
+    scenarios: list[Scenario] = msgspec.field(default_factory=list)
+    scenario: str | None = None
     extra: dict[str, Any] = msgspec.field(default_factory=dict)
 
     # ------------------------------------------------------------ building one

@@ -76,6 +76,7 @@ def layer_settings(layer: Layer) -> LayerSettings | None:
             single_colour=tuple(float(c) for c in layer.single_colour),  # type: ignore[arg-type]
             hidden_semantics=sorted(int(c) for c in layer.hidden_semantics),
             hidden_types=sorted(str(t) for t in layer.hidden_types),
+            hidden_ids=sorted(str(t) for t in layer.hidden_ids),
         )
     if isinstance(layer, PointCloudLayer):
         return PointLayerSettings(
@@ -115,6 +116,7 @@ def apply_layer_settings(layer: Layer, settings: LayerSettings | None) -> list[s
             problems.append(f"{layer.name}: the colour mode {settings.colour_mode!r} is not known.")
         layer.hidden_semantics = frozenset(int(c) for c in settings.hidden_semantics)
         layer.hidden_types = frozenset(str(t) for t in settings.hidden_types)
+        layer.hidden_ids = frozenset(str(t) for t in settings.hidden_ids)
     elif isinstance(settings, PointLayerSettings) and isinstance(layer, PointCloudLayer):
         _common(layer, settings, problems)
         if settings.colour_mode is not None:
@@ -304,6 +306,8 @@ def project_from_scene(
         presentation=scene.presentation,
         look=scene.look,
         sun=None if scene.sun is None else scene.sun.isoformat(),
+        scenarios=list(scene.scenarios),
+        scenario=scene.scenario_id if scene.scenario is not None else None,
         extra=dict(extra or {}),
     )
 
@@ -325,9 +329,11 @@ def apply_items(scene: Scene, project: Project, camera: bool = True) -> None:
         (scene.measurements, project.measurements),
         (scene.bookmarks, project.bookmarks),
         (scene.tours, project.tours),
+        (scene.scenarios, project.scenarios),
     ):
         items.clear()
         items.extend(new)
+    scene.scenario_id = project.scenario if scene.scenarios.by_id(project.scenario or "") is not None else None
     scene.annotation_settings.pins_visible = project.pin_layer.visible
     scene.annotation_settings.pins_opacity = project.pin_layer.opacity
     scene.overlays = project.overlays
@@ -369,7 +375,8 @@ def apply_project(scene: Scene, project: Project) -> list[str]:
 def clear_scene(scene: Scene) -> None:
     """Empty a scene for a new project: no layers, items, camera, origin or CRS; the undo history cleared."""
     scene.layers.clear()
-    for items in (scene.pins, scene.measurements, scene.bookmarks, scene.tours):
+    scene.scenario_id = None
+    for items in (scene.pins, scene.measurements, scene.bookmarks, scene.tours, scene.scenarios):
         items.clear()
     scene.annotation_settings.pins_visible = True
     scene.annotation_settings.pins_opacity = 1.0

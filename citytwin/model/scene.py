@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 
 import msgspec
@@ -25,6 +26,7 @@ from citytwin.model.layers import Layer, LayerList
 from citytwin.model.looks import DEFAULT_LOOK, Look
 from citytwin.model.overlays import OverlaySettings
 from citytwin.model.presentation import Presentation
+from citytwin.model.scenario import Scenario
 from citytwin.model.tours import Tour
 
 
@@ -76,6 +78,13 @@ class Scene:
     sun
         The date and time (timezone-aware) the sun is placed for, or ``None`` for the look's
         default sun; replaced through :meth:`set` (``settings_changed("sun")``).
+    scenarios
+        Evented list of :class:`~citytwin.model.scenario.Scenario` (planning "what ifs"), changed
+        like the tours (an edit of :mod:`citytwin.model.scenario` applied as
+        ``edit_item(scenario, edits=new.edits)``).
+    scenario_id, scenario
+        The scenario shown (``None``: the existing city), switched through :meth:`set`
+        (``settings_changed("scenario")``).
     annotation_settings
         How the pins are drawn as a whole (shown, opacity): an evented
         :class:`~citytwin.model.annotations.AnnotationSettings`, changed through :meth:`set`.
@@ -85,7 +94,7 @@ class Scene:
 
     origin_changed = Signal(object)
     camera_changed = Signal(object)
-    #: ``"overlays"``, ``"presentation"``, ``"look"`` or ``"sun"`` was replaced
+    #: ``"overlays"``, ``"presentation"``, ``"look"``, ``"sun"`` or ``"scenario"`` was replaced
     settings_changed = Signal(str)
 
     def __init__(self) -> None:
@@ -99,6 +108,8 @@ class Scene:
         self.measurements = ItemList()
         self.bookmarks = ItemList()
         self.tours = ItemList()
+        self.scenarios = ItemList()
+        self._scenario_id: str | None = None
         self.annotation_settings = AnnotationSettings()
         self._overlays = OverlaySettings()
         self._presentation = Presentation()
@@ -117,6 +128,8 @@ class Scene:
             return self.bookmarks
         if isinstance(item, Tour):
             return self.tours
+        if isinstance(item, Scenario):
+            return self.scenarios
         raise TypeError(f"not a scene item: {type(item).__name__}")
 
     def add_item(self, item: Pin | Measurement | Bookmark | Tour, index: int | None = None) -> None:
@@ -255,6 +268,54 @@ class Scene:
         if value != self._sun:
             self._sun = value
             self.settings_changed.emit("sun")
+
+    @property
+    def scenario_id(self) -> str | None:
+        """The id of the scenario shown (``None``: the existing city); switch through :meth:`set` (undoable)."""
+        return self._scenario_id
+
+    @scenario_id.setter
+    def scenario_id(self, value: str | None) -> None:
+        if value is not None and not isinstance(value, str):
+            raise TypeError("a scenario id is a string")
+        if value != self._scenario_id:
+            self._scenario_id = value
+            self.settings_changed.emit("scenario")
+
+    @property
+    def scenario(self) -> Scenario | None:
+        """The scenario shown, or ``None`` for the existing city (also when its id is gone)."""
+        if self._scenario_id is None:
+            return None
+        return self.scenarios.by_id(self._scenario_id)
+
+    def edit_scenario(self, change: Callable[[Scenario], Scenario], text: str) -> Scenario:
+        """Change the scenario shown as one undoable step, and return the new scenario.
+
+        ``change`` is a pure edit of :mod:`citytwin.model.scenario` (``lambda s: add_edit(s, edit)``).
+        With the existing city shown, a new scenario ("Scenario 1", "Scenario 2" …) is made and
+        shown first, in the same step: editing never changes the base data.
+
+        Raises
+        ------
+        ValueError
+            When the edit is invalid (nothing is changed then).
+        """
+        from citytwin.model.commands import InsertItem, MacroCommand, ReplaceItem, SetProperty
+
+        current = self.scenario
+        commands: list = []
+        if current is None:
+            taken = {s.name for s in self.scenarios}
+            k = 1
+            while f"Scenario {k}" in taken:
+                k += 1
+            current = Scenario(name=f"Scenario {k}")
+            commands += [InsertItem(self.scenarios, current), SetProperty(self, "scenario_id", current.id)]
+        new = change(current)
+        commands.append(ReplaceItem(self.scenarios, current, new, text))
+        self.undo_stack.push(MacroCommand(commands, text))
+        return new
 
     # -------------------------------------------------------------- camera
     @property

@@ -1,4 +1,4 @@
-"""Tours made for the user: orbit, fly along a path, bookmark to bookmark, reveal.
+"""Tours made for the user: orbit, fly along a path, bookmark to bookmark, reveal, sun study.
 
 Each preset is a pure function returning a :class:`~citytwin.model.tours.Tour`
 (world coordinates in, world coordinates out); edit the result like any tour.
@@ -10,10 +10,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
+import msgspec
 import numpy as np
 
+from citytwin.errors import CityTwinError
 from citytwin.model.camera import CameraState
 from citytwin.model.interpolation import camera_from_angles
 from citytwin.model.tours import Caption, Keyframe, Tour
@@ -22,6 +25,8 @@ from citytwin.model.tours import Caption, Keyframe, Tour
 ORBIT_KEYFRAMES_PER_TURN = 16
 #: A drawn path with more points than this is resampled evenly (the spline needs far fewer).
 MAX_PATH_KEYFRAMES = 100
+#: Minutes after sunrise and before sunset a sun study starts and ends by default (the sun clear of the horizon).
+SUN_STUDY_MARGIN_MINUTES = 15.0
 
 
 def _xyz(p: Any, what: str) -> np.ndarray:
@@ -367,4 +372,173 @@ def reveal_scene(scene: Any, duration: float = 15.0, **options: Any) -> Tour:
     return reveal(bounds, duration, street=street_view(models, bounds), **options)
 
 
-__all__ = ["OPEN_TYPES", "bookmark_tour", "fly_along", "orbit", "reveal", "reveal_scene", "street_view"]
+def daylight(day: date, lon: float, lat: float, step_minutes: float = 10.0) -> tuple[datetime, datetime] | None:
+    """Sunrise and sunset of ``day`` at a place: the first and the last moment the sun is above the horizon.
+
+    The day (local midnight to midnight, :func:`~citytwin.model.sun.day_times`) is sampled every
+    ``step_minutes`` and each crossing is then narrowed down to a few seconds; the sun's elevation
+    (with refraction, :func:`~citytwin.model.sun.solar_positions`) is above 0 at both times returned.
+
+    Parameters
+    ----------
+    day
+        The date (local at the place).
+    lon, lat
+        WGS84 longitude and latitude in degrees.
+
+    Returns
+    -------
+    tuple of datetime or None
+        ``(sunrise, sunset)`` in the place's local time; midnight or the last sample when the
+        sun does not set (a polar day); ``None`` when it does not rise (a polar night).
+    """
+    from citytwin.model.sun import day_times, solar_position, solar_positions
+
+    times = day_times(day, lon, lat, step_minutes)
+    _, elevation = solar_positions(times, lon, lat)
+    up = np.flatnonzero(elevation > 0)
+    if len(up) == 0:
+        return None
+
+    def narrowed(below: datetime, above: datetime) -> datetime:
+        """The moment the sun crosses the horizon between two times, from the side it is up."""
+        while abs((above - below).total_seconds()) > 5.0:
+            mid = below + (above - below) / 2
+            if solar_position(mid, lon, lat)[1] > 0:
+                above = mid
+            else:
+                below = mid
+        return above
+
+    first, last = int(up[0]), int(up[-1])
+    rise = times[first] if first == 0 else narrowed(times[first - 1], times[first])
+    zone = times[0].tzinfo
+    if last == len(times) - 1:
+        sunset = times[last]
+    else:
+        sunset = narrowed(times[last + 1], times[last])
+    return rise.astimezone(zone), sunset.astimezone(zone)
+
+
+def _local(value: datetime | time, day: date, zone: Any, what: str) -> datetime:
+    """A sun study's start or end as an aware datetime: a clock time is on ``day``, a naive one local."""
+    if isinstance(value, datetime):
+        return value if value.tzinfo is not None and value.utcoffset() is not None else value.replace(tzinfo=zone)
+    if isinstance(value, time):
+        return datetime.combine(day, value.replace(tzinfo=None), tzinfo=zone)
+    raise TypeError(f"the sun study's {what} must be a datetime or a time of day, not {type(value).__name__}")
+
+
+def sun_study(
+    scene: Any,
+    day: date,
+    start: datetime | time | None = None,
+    end: datetime | time | None = None,
+    duration: float = 20.0,
+    *,
+    name: str = "Sun study",
+    camera: CameraState | None = None,
+    turns: float = 0.0,
+    azimuth: float = 200.0,
+    elevation: float = 55.0,
+    view_angle: float = 40.0,
+) -> Tour:
+    """A day of sunlight over a scene: the sun moves from morning to evening while the camera looks on.
+
+    The camera holds a high oblique view of the whole scene (or ``camera``), or circles it slowly
+    with ``turns``; the first keyframe sets the sun to ``start`` and the last to ``end``, so the sun
+    moves through the day evenly in tour time (:attr:`~citytwin.model.tours.Keyframe.sun`).
+
+    Parameters
+    ----------
+    scene
+        A :class:`~citytwin.model.scene.Scene` with a place on Earth (its data has a CRS).
+    day
+        The date, local at the scene's place.
+    start, end
+        When the sun starts and stops (a clock time on ``day`` or a datetime; without a time zone:
+        the local time of the place). By default :data:`SUN_STUDY_MARGIN_MINUTES` after sunrise
+        and before sunset (:func:`daylight`).
+    duration
+        Seconds of the tour.
+    camera
+        A view to hold instead of the high oblique one (``turns`` is then ignored).
+    turns
+        How many times the camera circles the scene (0: it stands still).
+    azimuth, elevation, view_angle
+        Where the high oblique camera stands (compass degrees of where it is seen from the centre,
+        degrees above the horizon) and its view angle.
+
+    Raises
+    ------
+    citytwin.errors.CityTwinError
+        With the sentence of :func:`~citytwin.model.sun.sun_unavailable_reason` when the scene has
+        no place on Earth.
+    ValueError
+        When the sun does not rise that day, ``end`` is not after ``start``, or a number is not possible.
+    """
+    from citytwin.model.sun import local_zone, scene_lonlat, sun_unavailable_reason
+
+    place = scene_lonlat(scene)
+    if place is None:
+        raise CityTwinError(sun_unavailable_reason(scene) or "The sun is unavailable for this scene.")
+    if isinstance(day, datetime):
+        day = day.date()
+    if not isinstance(day, date):
+        raise TypeError(f"a sun study's day must be a date, not {type(day).__name__}")
+    duration = float(duration)
+    if not (math.isfinite(duration) and duration > 0):
+        raise ValueError("a tour's duration must be a positive number of seconds")
+    zone = local_zone(*place)
+    if start is None or end is None:
+        window = daylight(day, *place)
+        if window is None:
+            raise ValueError(f"the sun does not rise on {day.isoformat()} at the scene's place")
+        rise, sunset = window
+        margin = timedelta(minutes=SUN_STUDY_MARGIN_MINUTES)
+        if sunset - rise <= 3 * margin:  # a very short day: all of it
+            margin = timedelta(0)
+        if start is None:  # on whole minutes inside the window: tidy in a tour file and the form
+            start = (rise + margin + timedelta(seconds=59, microseconds=999_999)).replace(second=0, microsecond=0)
+        if end is None:
+            end = (sunset - margin).replace(second=0, microsecond=0)
+    first, last = _local(start, day, zone, "start"), _local(end, day, zone, "end")
+    if last <= first:
+        raise ValueError(
+            f"a sun study must end after it starts ({last.astimezone(zone):%H:%M} is not after "
+            f"{first.astimezone(zone):%H:%M})"
+        )
+    first, last = first.astimezone(zone), last.astimezone(zone)
+    if camera is None:
+        bounds = scene.bounds()
+        b = np.asarray(bounds, dtype=np.float64).ravel()
+        size = max(math.hypot(b[3] - b[0], b[4] - b[1]), 50.0)
+        centre = np.array([(b[0] + b[3]) / 2, (b[1] + b[4]) / 2, b[2]])
+        distance = 0.4 * size / math.tan(math.radians(view_angle / 2)) + (b[5] - b[2])  # fills a 16:9 view
+        if float(turns) > 0:
+            e = math.radians(elevation)
+            circle = orbit(centre, distance * math.cos(e), distance * math.sin(e), float(turns), duration,
+                           azimuth, name=name, view_angle=view_angle)  # fmt: skip
+            keyframes = list(circle.keyframes)
+        else:
+            camera = _level(camera_from_angles(centre, azimuth, elevation, distance, view_angle))
+    if camera is not None:
+        # linear: a still camera stays exactly where it is (a spline would wobble by rounding)
+        keyframes = [Keyframe(time=0.0, camera=camera, interpolation="linear"), Keyframe(time=duration, camera=camera)]
+    keyframes[0] = msgspec.structs.replace(keyframes[0], sun=first)
+    keyframes[-1] = msgspec.structs.replace(keyframes[-1], sun=last)
+    return Tour(name=name, keyframes=keyframes)
+
+
+__all__ = [
+    "OPEN_TYPES",
+    "SUN_STUDY_MARGIN_MINUTES",
+    "bookmark_tour",
+    "daylight",
+    "fly_along",
+    "orbit",
+    "reveal",
+    "reveal_scene",
+    "street_view",
+    "sun_study",
+]

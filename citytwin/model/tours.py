@@ -10,7 +10,7 @@ Edits are pure functions returning a new tour (:func:`retime_keyframe`,
 
     tour = Tour(name="Harbour", keyframes=[Keyframe(time=0, camera=a), Keyframe(time=8, camera=b, pause=2)])
     tour = append_keyframe(tour, c, seconds=6)
-    frame = tour.sample(3.5)          # camera, layer opacities, caption, filter
+    frame = tour.sample(3.5)          # camera, layer opacities, caption, filter, sun time, scenario
     track = tour.cameras(tour.frame_times(30))
 
 Keyframe ``i`` is reached at its ``time``, rests there ``pause`` seconds, then
@@ -24,6 +24,7 @@ import math
 import weakref
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import datetime, tzinfo
 from typing import Any, Literal
 
 import msgspec
@@ -38,6 +39,8 @@ Interpolation = Literal["spline", "linear", "hold"]
 Easing = Literal["linear", "ease-in", "ease-out", "ease-in-out"]
 #: The fields of a keyframe that describe the segment starting at it.
 SEGMENT_FIELDS = ("interpolation", "easing", "constant_speed", "pause")
+#: A keyframe's ``scenario`` that shows the data as read (no scenario).
+EXISTING = "existing"
 
 
 def _seconds(value: Any, what: str, positive: bool = False) -> float:
@@ -121,6 +124,16 @@ class Keyframe(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
     filter
         An attribute threshold here; it moves linearly in time to the next keyframe with a filter
         on the same attribute.
+    sun
+        The date and time the sun is placed for here (timezone-aware), for a sun study: it moves
+        linearly in time between the keyframes that set one, like a layer fade (the nearest value
+        before the first and after the last). A tour where no keyframe sets one leaves the scene's
+        sun as it is.
+    scenario
+        Switch the planning scenario shown here: a scenario's id
+        (:class:`~citytwin.model.scenario.Scenario`), or :data:`EXISTING` for the data as read;
+        ``None``: no change at this keyframe. It holds until the next keyframe that sets one (a
+        cut, never a blend); before the first such keyframe the scene's own scenario is shown.
     """
 
     time: float
@@ -132,9 +145,16 @@ class Keyframe(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
     caption: Caption | None = None
     layers: dict[str, float] = {}
     filter: AttributeFilter | None = None
+    sun: datetime | None = None
+    scenario: str | None = None
 
     def __post_init__(self) -> None:
         force_setattr(self, "time", _seconds(self.time, "a keyframe's time"))
+        _check_sun(self.sun)
+        if self.scenario is not None and (not isinstance(self.scenario, str) or not self.scenario.strip()):
+            raise ValueError(
+                f"a keyframe's scenario must be a scenario's id or {EXISTING!r}, not {self.scenario!r}"
+            )
         force_setattr(self, "pause", _seconds(self.pause, "a keyframe's pause"))
         _check_camera(self.camera)
         if self.interpolation not in INTERPOLATIONS:
@@ -152,6 +172,17 @@ class Keyframe(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
                 raise ValueError(f"the opacity of layer {name!r} must be between 0 and 1")
             layers[name] = v
         force_setattr(self, "layers", layers)
+
+
+def _check_sun(when: Any) -> None:
+    if when is None:
+        return
+    if not isinstance(when, datetime):
+        raise TypeError(f"a keyframe's sun time must be a datetime, not {type(when).__name__}")
+    if when.tzinfo is None or when.utcoffset() is None:
+        raise ValueError(
+            f"a keyframe's sun time {when.isoformat()} has no time zone; give it with its offset, such as +01:00"
+        )
 
 
 def _check_camera(camera: Any) -> None:
@@ -192,6 +223,13 @@ class TourFrame:
         Time fraction of that segment's movement, 0–1 (0 during a pause).
     paused
         Whether the camera rests at ``keyframe`` for its pause.
+    sun
+        When the sun is placed for (timezone-aware, interpolated between the keyframes that set
+        one), or ``None``: the tour leaves the scene's sun as it is.
+    scenario
+        The scenario shown: the ``scenario`` of the last keyframe reached (at or before ``time``)
+        that sets one (a scenario id or :data:`EXISTING`), or ``None`` before the first such
+        keyframe: the scene's own scenario stays.
     """
 
     time: float
@@ -203,6 +241,8 @@ class TourFrame:
     segment: int
     fraction: float
     paused: bool
+    sun: datetime | None = None
+    scenario: str | None = None
 
 
 class Tour(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True, weakref=True):
@@ -300,7 +340,21 @@ class Tour(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True, weakre
             segment=int(seg[0]),
             fraction=float(0.0 if paused[0] else u[0]),
             paused=bool(paused[0]),
+            sun=c.sun_at(float(t)),
+            scenario=c.scenario_at(float(t)),
         )
+
+    @property
+    def scenario_ids(self) -> list[str]:
+        """The scenarios some keyframe switches to (ids, or :data:`EXISTING`), in order of first mention."""
+        return list(dict.fromkeys(k.scenario for k in self.keyframes if k.scenario is not None))
+
+    def sun_times(self, times: Any) -> np.ndarray | None:
+        """The sun times at many times at once, as POSIX seconds (vectorised), or ``None`` when no keyframe sets one."""
+        ch = _compiled(self).sun
+        if ch is None:
+            return None
+        return ch.at(np.atleast_1d(np.asarray(times, dtype=np.float64)).ravel())
 
     def opacities(self, times: Any) -> dict[str, np.ndarray]:
         """Opacity of every named layer at many times (vectorised)."""
@@ -408,6 +462,20 @@ class _Compiled:
             idx = [i for i, _ in filters]
             maxima = np.array([f.max for _, f in filters])
             self.filter = _Channel(times[idx], starts[idx], maxima, [f.attribute for _, f in filters])
+        # the sun as POSIX seconds (float64: a tenth of a microsecond in 2026), shown in the zone of the
+        # keyframe it comes from
+        suns = [(i, k.sun) for i, k in enumerate(kf) if k.sun is not None]
+        self.sun: _Channel | None = None
+        self.sun_zones: list[tzinfo] = []
+        if suns:
+            idx = [i for i, _ in suns]
+            seconds = np.array([s.timestamp() for _, s in suns])
+            self.sun = _Channel(times[idx], starts[idx], seconds)
+            self.sun_zones = [s.tzinfo for _, s in suns]  # type: ignore[misc]
+        # the scenario: a step function, the value of the last keyframe reached that sets one
+        switches = [(k.time, k.scenario) for k in kf if k.scenario is not None]
+        self.scenario_times = np.array([t for t, _ in switches], dtype=np.float64)
+        self.scenarios = [s for _, s in switches]
         self.duration = tour.duration
         self.captions: list[tuple[float, float, Caption]] = []
         for i, k in enumerate(kf):
@@ -422,6 +490,24 @@ class _Compiled:
             if start <= t < end or (start <= t <= end and end >= self.duration):
                 return caption
         return None
+
+    def sun_at(self, t: float) -> datetime | None:
+        ch = self.sun
+        if ch is None:
+            return None
+        a, b, f = ch.locate(np.array([t]))
+        a, b, f = int(a[0]), int(b[0]), float(f[0])
+        if f <= 0.0:
+            value = float(ch.values[a])
+        elif f >= 1.0:
+            value = float(ch.values[b])
+        else:
+            value = float(ch.values[a] + f * (ch.values[b] - ch.values[a]))
+        return datetime.fromtimestamp(value, tz=self.sun_zones[a if f < 1.0 else b])
+
+    def scenario_at(self, t: float) -> str | None:
+        j = int(np.searchsorted(self.scenario_times, t, side="right")) - 1
+        return self.scenarios[j] if j >= 0 else None
 
     def filter_at(self, t: float) -> AttributeFilter | None:
         ch = self.filter
@@ -549,6 +635,7 @@ def scale_duration(tour: Tour, duration: float) -> Tour:
 
 
 __all__ = [
+    "EXISTING",
     "SEGMENT_FIELDS",
     "AttributeFilter",
     "Caption",

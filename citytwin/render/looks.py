@@ -50,6 +50,28 @@ _FOG_GLSL = (
 _RIGS: weakref.WeakKeyDictionary[Any, LookRig] = weakref.WeakKeyDictionary()
 
 
+def _texture_shading(actor: Any, pbr: bool) -> None:
+    """Shade a textured actor physically based (its image as the base colour, in sRGB) or flat.
+
+    VTK's PBR shader reads the base colour from the property's ``albedoTex`` and ignores the
+    actor's own texture: without this the image would be drawn as plain grey.
+    """
+    prop = actor.GetProperty()
+    texture = actor.GetTexture()
+    if pbr and texture is not None:
+        texture.UseSRGBColorSpaceOn()
+        prop.SetInterpolationToPBR()
+        prop.SetBaseColorTexture(texture)
+        prop.SetMetallic(0.0)
+        prop.SetRoughness(0.85)
+    else:
+        if prop.GetTexture("albedoTex") is not None:
+            prop.RemoveTexture("albedoTex")
+        if texture is not None:
+            texture.UseSRGBColorSpaceOff()
+        prop.SetInterpolationToFlat()
+
+
 def sun_light_direction(sun: tuple[float, float] | None) -> np.ndarray:
     """Unit vector from the scene towards the sun (+X east, +Y north, +Z up); ``None``: :data:`DEFAULT_SUN`."""
     from citytwin.model.sun import sun_direction
@@ -136,6 +158,18 @@ class LookRig:
         self._ground(look, visuals)
         self._fog(look, visuals)
         self.set_quality(quality, visuals)
+
+    def set_sun(self, sun: tuple[float, float] | None, visuals: Any = ()) -> None:
+        """Move the sun to ``(azimuth, elevation)`` degrees (``None``: a default) and keep the look (cheap).
+
+        Only the lights and whether shadows are cast change: a sun study's frames, each with its sun.
+        """
+        if self.look is None or sun == self.sun:
+            return
+        visuals = [v for v in visuals if v is not None]
+        self.sun = sun
+        self._lights(self.look, sun, visuals)
+        self.set_quality(self.quality, visuals)
 
     def set_quality(self, quality: Quality, visuals: Any = ()) -> None:
         """Switch between draft and final (passes and edges only: cheap)."""
@@ -243,13 +277,7 @@ class LookRig:
                 entry = (vis, entry[1], wanted)
             self._colours[id(vis)] = entry
             for actor in vis.texture_actors:
-                prop = actor.GetProperty()
-                if m.pbr:
-                    prop.SetInterpolationToPBR()
-                    prop.SetMetallic(0.0)
-                    prop.SetRoughness(0.85)
-                else:
-                    prop.SetInterpolationToFlat()
+                _texture_shading(actor, m.pbr)
 
     def _ground(self, look: Look, visuals: list) -> None:
         if self.ground is not None:
@@ -539,6 +567,38 @@ def scene_sun(scene: Any) -> tuple[float, float] | None:
     return solar_position(when, *place)
 
 
+#: scene → ((display CRS, bounds), its (lon, lat) or None): the place of a scene, looked up once per extent
+_PLACES: weakref.WeakKeyDictionary[Any, tuple[Any, tuple[float, float] | None]] = weakref.WeakKeyDictionary()
+
+
+def sun_at(scene: Any, when: Any) -> tuple[float, float] | None:
+    """``(azimuth, elevation)`` of the sun at ``when`` (a timezone-aware datetime) over the scene's place.
+
+    For a tour frame's own sun (:attr:`~citytwin.model.tours.TourFrame.sun`), many times a second:
+    the scene's place is reprojected once and kept while its CRS and bounds stay the same.
+    ``None`` when ``when`` is ``None`` or the scene has no place on Earth.
+    """
+    if when is None or scene is None:
+        return None
+    from citytwin.model.sun import scene_lonlat, solar_position
+
+    bounds = scene.bounds() if callable(getattr(scene, "bounds", None)) else None
+    key = (getattr(scene, "display_crs", None), None if bounds is None else tuple(np.asarray(bounds, float)))
+    try:
+        cached = _PLACES.get(scene)
+    except TypeError:  # not weakly referable: look the place up every time
+        cached = None
+    if cached is not None and cached[0] == key:
+        place = cached[1]
+    else:
+        place = scene_lonlat(scene)
+        try:
+            _PLACES[scene] = (key, place)
+        except TypeError:
+            pass
+    return None if place is None else solar_position(when, *place)
+
+
 __all__ = [
     "QUALITIES",
     "LookRig",
@@ -548,5 +608,6 @@ __all__ = [
     "look_colours",
     "rig_for",
     "scene_sun",
+    "sun_at",
     "sun_light_direction",
 ]

@@ -110,8 +110,11 @@ def scene_from_project(
         apply_items(scene, project)
     else:
         for items, new in ((scene.pins, project.pins), (scene.measurements, project.measurements),
-                           (scene.bookmarks, project.bookmarks), (scene.tours, project.tours)):  # fmt: skip
+                           (scene.bookmarks, project.bookmarks), (scene.tours, project.tours),
+                           (scene.scenarios, project.scenarios)):  # fmt: skip
             items.extend(item for item in new if items.by_id(item.id) is None)
+        if scene.scenario_id is None and project.scenario is not None:
+            scene.scenario_id = project.scenario
         if scene.camera is None and project.camera is not None:
             scene.camera = project.camera
         if scene.overlays.empty:  # the first project's settings
@@ -169,11 +172,20 @@ class SceneView:
         self._callbacks: dict[int, list[tuple[Any, Any]]] = {}
         self._filter: tuple[str, float] | None = None
         self._overrides: dict[str, float] = {}
+        #: a tour frame's scenario (an id or ``"existing"``) drawn instead of the scene's, or None
+        self._tour_scenario: str | None = None
+        from citytwin.render.scenario_view import ScenarioDrawing
+
+        self.scenario_drawing = ScenarioDrawing(plotter, self.origin, style)
         for layer in list(scene.layers):
             self._add_visual(layer)
+        self.show_scenario(scene.scenario)
         if follow:
             scene.layers.events.inserted.connect(self._on_inserted)
             scene.layers.events.removed.connect(self._on_removed)
+            scene.settings_changed.connect(self._on_settings)
+            scene.scenarios.events.changed.connect(self._on_scenarios)
+            scene.scenarios.events.removed.connect(self._on_scenarios)
 
     @property
     def origin(self) -> np.ndarray:
@@ -189,8 +201,64 @@ class SceneView:
             ev = self.scene.layers.events
             ev.inserted.disconnect(self._on_inserted)
             ev.removed.disconnect(self._on_removed)
+            self.scene.settings_changed.disconnect(self._on_settings)
+            self.scene.scenarios.events.changed.disconnect(self._on_scenarios)
+            self.scene.scenarios.events.removed.disconnect(self._on_scenarios)
         for key in list(self.visuals):
             self._remove_key(key)
+        added = self.scenario_drawing.added_visual
+        if added is not None and self.on_removed is not None:
+            self.on_removed(None, added)
+        self.scenario_drawing.close()
+
+    # ------------------------------------------------------------------ scenarios
+    def show_scenario(self, scenario: Any) -> None:
+        """Draw a :class:`~citytwin.model.scenario.Scenario` (``None``: the existing city)."""
+        drawing = self.scenario_drawing
+        drawing.origin = self.origin
+        before = drawing.added_visual
+        if drawing.apply(scenario, list(self.visuals.values()), self.scene.display_crs):
+            after = drawing.added_visual
+            if after is not before:  # the added buildings' visual is one more visual (looks, counts, exports)
+                if before is not None and self.on_removed is not None:
+                    self.on_removed(None, before)
+                if after is not None and self.on_added is not None:
+                    self.on_added(None, after)
+            if self.on_change is not None:
+                for vis in [*self.visuals.values(), after]:
+                    self.on_change(vis)
+
+    def drawn_visuals(self) -> list[Any]:
+        """Every visual drawn: the layers' and the one of the objects a scenario adds."""
+        added = self.scenario_drawing.added_visual
+        return [*self.visuals.values(), *([added] if added is not None else [])]
+
+    @property
+    def shown_scenario(self) -> Any:
+        """The scenario to draw: a tour frame's while a tour shows one, else the scene's own (``None``: existing).
+
+        A tour frame names a scenario by id, or ``"existing"`` for the data as read; an id the
+        scene no longer has (the scenario was deleted) falls back to the scene's own scenario.
+        """
+        from citytwin.model.tours import EXISTING
+
+        choice = self._tour_scenario
+        if choice is None:
+            return self.scene.scenario
+        if choice == EXISTING:
+            return None
+        found = self.scene.scenarios.by_id(choice)
+        # by identity too: while the list emits ``removed`` its id index still has the removed one
+        if found is not None and any(s is found for s in self.scene.scenarios):
+            return found
+        return self.scene.scenario
+
+    def _on_settings(self, name: str) -> None:
+        if name == "scenario":
+            self.show_scenario(self.shown_scenario)
+
+    def _on_scenarios(self, *_: Any) -> None:
+        self.show_scenario(self.shown_scenario)
 
     # ------------------------------------------------------------------ layers
     def _on_inserted(self, index: int, layer: Layer) -> None:
@@ -222,6 +290,9 @@ class SceneView:
             return
         self.visuals[id(layer)] = vis
         self._layers[id(layer)] = layer
+        drawing = getattr(self, "scenario_drawing", None)
+        if drawing is not None and drawing.scenario is not None:
+            drawing.apply(drawing.scenario, [vis], self.scene.display_crs)
         if self.follow:
             for sig, cb in conns:
                 sig.connect(cb)
@@ -236,6 +307,8 @@ class SceneView:
         for sig, cb in self._callbacks.pop(key, []):
             sig.disconnect(cb)
         vis = self.visuals.pop(key, None)
+        if vis is not None:
+            self.scenario_drawing.forget(vis)
         layer = layer if layer is not None else self._layers.pop(key, None)
         self._layers.pop(key, None)
         if vis is not None:
@@ -254,6 +327,8 @@ class SceneView:
         for code in layer.hidden_semantics:
             vis.set_semantic_visible(code, False)
         vis.set_hidden_types(layer.hidden_types)
+        if layer.hidden_ids:
+            vis.set_hidden_ids(layer.hidden_ids)
         apply_colour(layer, vis)
         if layer.selection:
             vis.highlight(list(layer.selection))
@@ -268,6 +343,7 @@ class SceneView:
             (ev.lod, lambda v, *_, vis=vis: self._call(vis, vis.set_lod, v)),
             (ev.hidden_semantics, lambda v, *_, vis=vis: self._call(vis, apply_semantics, vis, v)),
             (ev.hidden_types, lambda v, *_, vis=vis: self._call(vis, vis.set_hidden_types, v)),
+            (ev.hidden_ids, lambda v, *_, vis=vis: self._call(vis, vis.set_hidden_ids, v)),
             (ev.selection, lambda v, *_, vis=vis: self._call(vis, vis.highlight, list(v))),
             (ev.colour_mode, colour),
             (ev.colour_attribute, colour),
@@ -313,12 +389,15 @@ class SceneView:
                 self.on_change(vis)
 
     def apply_tour_frame(self, frame: Any) -> None:
-        """Put a tour frame's layer fades and attribute filter on the drawing (not the camera).
+        """Put a tour frame's layer fades, attribute filter and scenario on the drawing (not the camera).
 
         ``frame`` is a :class:`~citytwin.model.tours.TourFrame` (``layers``: name → factor,
-        ``filter``: an :class:`~citytwin.model.tours.AttributeFilter` or ``None``); ``None`` ends
-        the tour's effects.
+        ``filter``: an :class:`~citytwin.model.tours.AttributeFilter` or ``None``, ``scenario``: a
+        scenario id, ``"existing"`` or ``None`` for the scene's own); ``None`` ends the tour's
+        effects, and the scene's own scenario is drawn again. The scene itself (its
+        ``scenario_id``) is never changed: playing a tour is not an edit.
         """
+        self._set_tour_scenario(None if frame is None else getattr(frame, "scenario", None))
         if frame is None:
             self.set_layer_overrides({})
             self.set_attribute_filter(None)
@@ -329,6 +408,13 @@ class SceneView:
             self.set_attribute_filter(None)
         else:
             self.set_attribute_filter(flt.attribute, flt.max)
+
+    def _set_tour_scenario(self, choice: str | None) -> None:
+        """Draw a tour frame's scenario (an id, ``"existing"``) instead of the scene's; ``None``: the scene's."""
+        self._tour_scenario = choice
+        target = self.shown_scenario
+        if target is not self.scenario_drawing.scenario:  # a frame that switches nothing costs nothing
+            self.show_scenario(target)
 
     def set_attribute_filter(self, attribute: str | None, threshold: float | None = None) -> None:
         """Hide the objects whose numeric ``attribute`` is above ``threshold`` ("city growth").

@@ -542,6 +542,8 @@ def export_still(
     base_dir: str | Path | None = None,
     style: Any = None,
     reference_height: int = 1080,
+    decorate: Callable[[Any], Any] | None = None,
+    look: Any = None,
 ) -> Path:
     """Render a model scene as the window shows it to a PNG or JPEG still, with its overlays.
 
@@ -565,10 +567,15 @@ def export_still(
     base_dir
         The folder a relative logo path is relative to (the project file's).
     style
-        The look (the window's default).
+        The render style: colours, line widths, fonts (the window's default).
     reference_height
         The height of the view the still stands for: pixel-sized things (lines, labels, pins)
         are drawn ``height / reference_height`` times their size.
+    decorate
+        ``decorate(off)`` is called with the :class:`~citytwin.render.offscreen.OffscreenScene`
+        once the camera is set, to add more to the picture (a sun-hours colour map).
+    look
+        A :class:`~citytwin.model.looks.Look` drawn instead of the scene's own.
 
     Raises
     ------
@@ -583,19 +590,23 @@ def export_still(
     check_still_path(path, transparent)
     if not (isinstance(reference_height, int) and reference_height > 0):
         raise StillError(f"The reference height of a still is a number of pixels, not {reference_height!r}.")
-    look = style if style is not None else DEFAULT_STYLE
+    render_style = style if style is not None else DEFAULT_STYLE
     window = (max(1, round(reference_height * width / height)), reference_height)  # the still's aspect
     settings = overlays if overlays is not None else getattr(scene, "overlays", None)
-    with OffscreenScene(window, look, scene=scene) as off:
+    with OffscreenScene(window, render_style, scene=scene, look=look) as off:
         cam = camera if camera is not None else getattr(scene, "camera", None)
         if cam is not None and off.origin is not None:
             off.set_camera(cam)
         else:
             off.set_view(view)
+        if decorate is not None:
+            decorate(off)
         drawn = None
         if settings is not None and not settings.empty:
             thematic = next((v.thematic for v in off.visuals if getattr(v, "thematic", None) is not None), None)
-            drawn = OverlayRenderer(off.renderer, None, settings, style=look, base_dir=base_dir, thematic=thematic)
+            drawn = OverlayRenderer(
+                off.renderer, None, settings, style=render_style, base_dir=base_dir, thematic=thematic
+            )
             if settings.legend is not None and thematic is not None:
                 for v in off.visuals:  # one legend, where the overlays put it
                     if getattr(v, "legend", None) is not None:

@@ -16,7 +16,8 @@ serves every point, so the cost hardly grows with the number of points.
 Ground samples lie on a regular grid at the height of the lowest surface above each grid
 point (one depth map looking up from below: terrain, else a building's ground surface),
 or at the scene's lowest height where there is nothing. Facade samples lie on wall
-triangles, about one per ``grid²`` of wall, a few centimetres in front of the wall.
+triangles, about one per ``grid²`` of wall, a few centimetres in front of the wall; where
+two buildings stand against each other (row houses), the wall they share is not sampled.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -33,7 +35,16 @@ from citytwin.errors import CityTwinError
 from citytwin.model.semantics import SurfaceClass
 from citytwin.model.sun import day_times, scene_lonlat, solar_positions, sun_direction, sun_unavailable_reason
 
-__all__ = ["SunHours", "SunHoursCancelled", "add_sun_hours", "scene_triangles", "sun_hours"]
+__all__ = [
+    "SunHours",
+    "SunHoursCancelled",
+    "add_sun_hours",
+    "compare_sun_hours",
+    "map_look",
+    "remove_sun_hours",
+    "scene_triangles",
+    "sun_hours",
+]
 
 #: surface classes sampled as facades (plus unclassified triangles that stand upright)
 FACADE_CLASSES = frozenset({int(SurfaceClass.WALL), int(SurfaceClass.WINDOW), int(SurfaceClass.DOOR)})
@@ -41,6 +52,8 @@ FACADE_CLASSES = frozenset({int(SurfaceClass.WALL), int(SurfaceClass.WINDOW), in
 UPRIGHT_NZ = 0.3
 #: facade sample points sit this far in front of their wall (metres)
 FACADE_OFFSET = 0.05
+#: walls within this distance of one plane, facing opposite ways, are one shared wall (metres)
+SHARED_WALL_TOLERANCE = 0.1
 #: the largest depth map, in pixels a side (the pixel grows beyond)
 MAX_MAP = 4096
 
@@ -174,6 +187,77 @@ class SunHours:
         )
 
 
+    def summary(self) -> dict[str, float]:
+        """Figures for a planner, over the open ground (not under a roof) and the facades.
+
+        Returns
+        -------
+        dict
+            For hours: ``ground_mean``, ``ground_min``, ``ground_max``, ``ground_share_below_2h``
+            (share of open ground with under 2 hours), ``facade_mean`` (NaN without facades),
+            ``day_length``. For a difference: ``ground_mean``, ``ground_share_losing_1h`` (share of
+            open ground losing an hour or more), ``ground_share_gaining_1h``, ``facade_mean``.
+        """
+        g = self.ground_hours
+        open_ground = ~self.covered if self.covered is not None else np.ones(g.shape, bool)
+        vals = g[open_ground & np.isfinite(g)]
+        fac = self.facade_hours[np.isfinite(self.facade_hours)]
+        mean = float(vals.mean()) if vals.size else math.nan
+        out = {"ground_mean": mean, "facade_mean": float(fac.mean()) if fac.size else math.nan}
+        if self.is_difference:
+            out["ground_share_losing_1h"] = float((vals <= -1.0).mean()) if vals.size else math.nan
+            out["ground_share_gaining_1h"] = float((vals >= 1.0).mean()) if vals.size else math.nan
+        else:
+            out["ground_min"] = float(vals.min()) if vals.size else math.nan
+            out["ground_max"] = float(vals.max()) if vals.size else math.nan
+            out["ground_share_below_2h"] = float((vals < 2.0).mean()) if vals.size else math.nan
+            out["day_length"] = self.day_length
+        return out
+
+    def describe(self) -> str:
+        """One line for the status bar or the terminal."""
+        f = self.summary()
+        if self.is_difference:
+            text = (
+                f"Sun hours on {self.day:%d %b %Y}, difference: open ground {f['ground_mean']:+.1f} h on average; "
+                f"{f['ground_share_losing_1h']:.0%} of it loses an hour or more"
+            )
+        else:
+            text = (
+                f"Sun hours on {self.day:%d %b %Y}: open ground {f['ground_mean']:.1f} h on average "
+                f"(day {f['day_length']:.1f} h); {f['ground_share_below_2h']:.0%} of it gets under 2 h"
+            )
+        if math.isfinite(f["facade_mean"]):
+            sign = "+" if self.is_difference else ""
+            text += f"; facades {f['facade_mean']:{sign}.1f} h"
+        return text + "."
+
+    def to_csv(self, path: str | Path) -> Path:
+        """Write ``x, y, z, nx, ny, nz, hours, kind`` per sample point (``kind``: ground or facade), atomically.
+
+        Raises
+        ------
+        CityTwinError
+            When the file cannot be written (one sentence).
+        """
+        import io as _io
+
+        from citytwin.io.atomic import write_atomic
+
+        path = Path(path)
+        buf = _io.StringIO()
+        buf.write("x,y,z,nx,ny,nz,hours,kind\n")
+        kind = np.where(np.arange(len(self.points)) < self.n_ground, "ground", "facade")
+        table = np.column_stack([self.points, self.normals, self.hours])
+        for row, k in zip(table, kind, strict=True):
+            buf.write(",".join(f"{v:.3f}" for v in row) + f",{k}\n")
+        try:
+            write_atomic(path, buf.getvalue().encode())
+        except OSError as exc:
+            raise CityTwinError(f"The sun hours could not be saved to {path} ({exc.strerror or exc}).") from None
+        return path
+
+
 def _point_keys(points: np.ndarray) -> np.ndarray:
     """Positions rounded to the millimetre, as one comparable void scalar per point."""
     q = np.ascontiguousarray(np.round(np.asarray(points, np.float64) * 1000.0).astype(np.int64))
@@ -286,7 +370,7 @@ def _facade_samples(
     area = 0.5 * length
     m = np.maximum(1, np.ceil(np.sqrt(area) / spacing)).astype(np.int64)
     m = np.minimum(m, 200)
-    pts_out, nrm_out = [], []
+    pts_out, nrm_out, owner_out = [], [], []
     for mm in np.unique(m[wall]):
         sel = np.flatnonzero(wall & (m == mm))
         bary = _subdivision_centroids(int(mm))  # (k, 3)
@@ -294,10 +378,85 @@ def _facade_samples(
         p = np.einsum("kj,sjd->skd", bary, tri_pts).reshape(-1, 3)
         pts_out.append(p)
         nrm_out.append(np.repeat(normal[sel], len(bary), axis=0))
+        owner_out.append(np.repeat(sel, len(bary)))
     if not pts_out:
         return np.zeros((0, 3)), np.zeros((0, 3))
-    pts, nrm = np.concatenate(pts_out), np.concatenate(nrm_out)
+    pts, nrm, owner = np.concatenate(pts_out), np.concatenate(nrm_out), np.concatenate(owner_out)
+    keep = ~_on_shared_wall(pts, owner, np.flatnonzero(wall), a, b, c, normal)
+    pts, nrm = pts[keep], nrm[keep]
     return pts + FACADE_OFFSET * nrm, nrm
+
+
+def _on_shared_wall(
+    points: np.ndarray,
+    owner: np.ndarray,
+    walls: np.ndarray,
+    a: np.ndarray,
+    b: np.ndarray,
+    c: np.ndarray,
+    normal: np.ndarray,
+) -> np.ndarray:
+    """Which facade samples lie on a wall that another wall faces back to back (row houses).
+
+    Two houses built against each other each model the wall they share, in one plane with
+    opposite normals. A sample there is inside the neighbour, so it would count 0 hours of
+    sun on a wall nobody can see; it is dropped. Walls are grouped by their plane (normal
+    and offset, canonically signed and rounded), and only in planes that hold walls of both
+    orientations is each sample tested against the opposite-facing triangles.
+    """
+    shared = np.zeros(len(points), bool)
+    if len(walls) < 2:
+        return shared
+    n = normal[walls]
+    dominant = np.argmax(np.abs(n), axis=1)
+    sign = np.sign(n[np.arange(len(n)), dominant])
+    cn = n * sign[:, None]
+    cd = np.einsum("ij,ij->i", cn, a[walls])
+    key = np.column_stack([np.round(cn * 50.0), np.round(cd / SHARED_WALL_TOLERANCE)]).astype(np.int64)
+    _, group = np.unique(key, axis=0, return_inverse=True)
+    group = group.ravel()
+    both = np.zeros(group.max() + 1, np.int8)
+    np.bitwise_or.at(both, group, np.where(sign > 0, 1, 2).astype(np.int8))
+    candidates = np.flatnonzero(both[group] == 3)
+    if len(candidates) == 0:
+        return shared
+    slot = np.full(len(normal), -1, np.int64)
+    slot[walls] = np.arange(len(walls))
+    sample_slot = slot[owner]
+    for g in np.unique(group[candidates]):
+        members = np.flatnonzero(group == g)
+        axis = int(dominant[members[0]])
+        keep_axes = [k for k in range(3) if k != axis]
+        for s in (1.0, -1.0):
+            mine = members[sign[members] == s]
+            theirs = walls[members[sign[members] != s]]
+            sel = np.flatnonzero(np.isin(sample_slot, mine))
+            if len(sel) == 0 or len(theirs) == 0:
+                continue
+            p = points[sel][:, keep_axes]
+            shared[sel] |= _inside_any_triangle(
+                p, a[theirs][:, keep_axes], b[theirs][:, keep_axes], c[theirs][:, keep_axes]
+            )
+    return shared
+
+
+def _inside_any_triangle(p: np.ndarray, a: np.ndarray, b: np.ndarray, c: np.ndarray) -> np.ndarray:
+    """``(P,)`` whether each 2-D point lies in any of the 2-D triangles ``a, b, c`` (``(T, 2)`` each)."""
+    v0, v1 = (b - a)[None], (c - a)[None]
+    v2 = p[:, None, :] - a[None]
+    d00 = (v0 * v0).sum(-1)
+    d01 = (v0 * v1).sum(-1)
+    d11 = (v1 * v1).sum(-1)
+    d20 = (v2 * v0).sum(-1)
+    d21 = (v2 * v1).sum(-1)
+    den = d00 * d11 - d01 * d01
+    ok = np.abs(den) > 1e-12
+    den = np.where(ok, den, 1.0)
+    v = (d11 * d20 - d01 * d21) / den
+    w = (d00 * d21 - d01 * d20) / den
+    eps = 1e-6
+    inside = ok & (v >= -eps) & (w >= -eps) & (v + w <= 1.0 + eps)
+    return inside.any(axis=1)
 
 
 def _subdivision_centroids(m: int) -> np.ndarray:
@@ -550,6 +709,73 @@ def sun_hours(
     )
 
 
+def compare_sun_hours(
+    scene: Any,
+    day: date,
+    without: Sequence[str],
+    progress: Callable[[int, int], Any] | None = None,
+    cancel: Callable[[], bool] | None = None,
+    **options: Any,
+) -> tuple[SunHours, SunHours, SunHours]:
+    """Sun hours of a scene as shown and with some layers switched off, and their difference.
+
+    Parameters
+    ----------
+    scene
+        A :class:`~citytwin.model.scene.Scene`, or anything with a ``layers`` list (then give ``lonlat``).
+    day
+        The date.
+    without
+        Names of the layers switched off in the second state (for example a proposed tower).
+    progress, cancel
+        As for :func:`sun_hours`; progress counts the steps of both computations.
+    **options
+        ``grid``, ``step_minutes``, ``facades``, ``pixel``, ``bounds``, ``lonlat`` for :func:`sun_hours`.
+
+    Returns
+    -------
+    tuple of SunHours
+        ``(as shown, without, difference)``; the difference is *as shown − without*, so a
+        negative value is sun that the switched-off layers take away.
+
+    Raises
+    ------
+    CityTwinError
+        When a named layer is not in the scene, or is not shown (nothing would change).
+    """
+    layers = [layer for layer in scene.layers if getattr(layer, "visible", True)]
+    names = {layer.name for layer in layers}
+    missing = [n for n in without if n not in names]
+    if missing:
+        shown = ", ".join(repr(n) for n in sorted(names)) or "none"
+        raise CityTwinError(f"The scene shows no layer {missing[0]!r} to switch off (it shows {shown}).")
+    lonlat = options.pop("lonlat", None) or scene_lonlat(scene)
+    if lonlat is None:
+        raise CityTwinError(sun_unavailable_reason(scene) or "The scene has no place on Earth.")
+    if options.get("bounds") is None:
+        v, t, _ = scene_triangles(scene)
+        if len(t) == 0:
+            raise CityTwinError("There is nothing to compute sun hours on: no visible surfaces.")
+        used = v[np.unique(t)]
+        lo, hi = used.min(axis=0), used.max(axis=0)
+        options["bounds"] = [lo[0], lo[1], hi[0], hi[1]]
+    rest = [layer for layer in layers if layer.name not in set(without)]
+
+    def half(offset: int) -> Callable[[int, int], Any] | None:
+        if progress is None:
+            return None
+        return lambda done, total: progress(offset * total + done, 2 * total)
+
+    shown = sun_hours(scene, day, lonlat=lonlat, progress=half(0), cancel=cancel, **options)
+    if rest:
+        other = sun_hours(rest, day, lonlat=lonlat, progress=half(1), cancel=cancel, **options)
+    else:  # nothing left: the whole day on open ground, and no facades
+        hours = np.full(len(shown.hours), np.nan)
+        hours[: shown.n_ground] = shown.day_length
+        other = replace(shown, hours=hours, covered=np.zeros(shown.grid_shape, bool))
+    return shown, other, shown.difference(other)
+
+
 def _surface_heights(maps: _DepthMaps, points_local: np.ndarray, up: bool) -> np.ndarray:
     """Local z of the highest (``up``) or lowest surface over each point's x, y; NaN where none."""
     d = np.array([0.0, 0.0, 1.0 if up else -1.0])
@@ -628,7 +854,10 @@ def add_sun_hours(
     grid.points = np.ascontiguousarray((g + [0.0, 0.0, 0.10]).reshape(-1, 3), np.float32)  # just above the ground
     grid.dimensions = (nx, ny, 1)
     grid.point_data["sun_hours_rgb"] = colours(result.ground_hours.ravel())
-    actors.append(plotter.add_mesh(grid, scalars="sun_hours_rgb", rgb=True, lighting=False, name="sun-hours-ground"))
+    # lit, but by the ambient term alone: the colours stay true, and a look's shadow pass (whose
+    # shader needs the lit code path) can draw them
+    flat = {"lighting": True, "ambient": 1.0, "diffuse": 0.0, "specular": 0.0}
+    actors.append(plotter.add_mesh(grid, scalars="sun_hours_rgb", rgb=True, name="sun-hours-ground", **flat))
     shown = np.isfinite(result.facade_hours)  # a wall present in one state only has no difference
     if shown.any():
         cloud = pv.PolyData(np.ascontiguousarray(result.facade_points[shown] - origin, np.float32))
@@ -638,10 +867,10 @@ def add_sun_hours(
                 cloud,
                 scalars="sun_hours_rgb",
                 rgb=True,
-                lighting=False,
                 point_size=point_size,
                 render_points_as_spheres=False,
                 name="sun-hours-facades",
+                **flat,
             )
         )
     if legend:
@@ -655,6 +884,52 @@ def add_sun_hours(
             cmap=cmap,
         )
         bar = legend_actor(thematic, font_size=font_size)
+        _hour_ticks(bar, clim, signed=result.is_difference)
         plotter.add_actor(bar, name="sun-hours-legend")
         actors.append(bar)
     return actors
+
+
+def hour_ticks(lo: float, hi: float, most: int = 8) -> np.ndarray:
+    """Whole-hour (or half-hour) legend ticks in ``[lo, hi]``: 1, 2, 3 or 6 hours apart, at most ``most``."""
+    span = max(hi - lo, 1e-9)
+    step = next((s for s in (0.5, 1.0, 2.0, 3.0, 6.0) if span / s <= most - 1), 12.0)
+    first = math.ceil(lo / step - 1e-9) * step
+    return np.arange(first, hi + 1e-9, step)
+
+
+def _hour_ticks(bar: Any, clim: tuple[float, float], signed: bool) -> None:
+    """Label a sun-hours scalar bar at whole hours ("0 h", "3 h" … or "−2 h", "+2 h")."""
+    from vtkmodules.vtkCommonCore import vtkDoubleArray
+
+    ticks = hour_ticks(*clim)
+    if len(ticks) < 2:
+        return
+    values = vtkDoubleArray()
+    for t in ticks:
+        values.InsertNextValue(float(t))
+    bar.SetUseCustomLabels(True)
+    bar.SetCustomLabels(values)
+    step = ticks[1] - ticks[0]
+    fmt = ("%+.1f h" if step < 1 else "%+.0f h") if signed else ("%.1f h" if step < 1 else "%.0f h")
+    bar.SetLabelFormat(fmt)
+
+
+#: the names :func:`add_sun_hours` gives its actors
+ACTOR_NAMES = ("sun-hours-ground", "sun-hours-facades", "sun-hours-legend")
+
+
+def map_look(look: Any) -> Any:
+    """``look`` without ambient occlusion and shadows, so that a sun-hours map shows its true colours
+    (a shadow of one moment over a map of the whole day would mislead)."""
+    from msgspec.structs import replace as struct_replace
+
+    from citytwin.model.looks import SSAO, Shadows
+
+    return struct_replace(look, ssao=SSAO(on=False), shadows=Shadows(on=False))
+
+
+def remove_sun_hours(plotter: Any) -> None:
+    """Take what :func:`add_sun_hours` added off a plotter."""
+    for name in ACTOR_NAMES:
+        plotter.remove_actor(name, render=False)

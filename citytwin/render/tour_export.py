@@ -4,7 +4,10 @@ The frames are the tour's :meth:`~citytwin.model.tours.Tour.sample` at
 :meth:`~citytwin.model.tours.Tour.frame_times`: the same interpolation that the
 window's preview and presenter mode show, drawn by the same
 :class:`~citytwin.render.scene_view.SceneView` as the window. The same tour, size and
-scene give the same frames.
+scene give the same frames. A frame with its own sun time (a sun study) is lit, and
+casts its shadows, from the sun at that time over the scene's place. A keyframe that
+switches the planning scenario shows that scenario from its frame on (the scene's own
+before the first such keyframe); the scene's ``scenario_id`` is never changed.
 """
 
 from __future__ import annotations
@@ -61,6 +64,8 @@ class TourVideo:
     ) -> None:
         self.tour = tour
         self.times = tour.frame_times(settings.fps)
+        self.scene = scene
+        self._sun_moved = False  # a frame's own sun replaced the scene's
         self._off: OffscreenScene | None = None
         self.overlay: Any = None
         # settings first: a bad size is refused before a window of that size is made
@@ -98,6 +103,7 @@ class TourVideo:
         frame = self.tour.sample(float(self.times[k]))
         assert off.view is not None
         off.view.apply_tour_frame(frame)
+        self._set_sun(frame)
         off.set_camera(frame.camera)
         if self.overlay is not None:
             caption = frame.caption
@@ -106,6 +112,23 @@ class TourVideo:
             else:
                 self.overlay.set_caption(caption.title, caption.subtitle)
         return off.render()
+
+    def _set_sun(self, frame: Any) -> None:
+        """Light the frame from its own sun time, or from the scene's sun when it has none."""
+        from citytwin.render.looks import scene_sun, sun_at
+
+        off = self._off
+        rig = off.look_rig if off is not None else None
+        if rig is None:
+            return
+        when = getattr(frame, "sun", None)
+        sun = sun_at(self.scene, when) if when is not None else None
+        if sun is not None:
+            rig.set_sun(sun, off.visuals)
+            self._sun_moved = True
+        elif self._sun_moved:
+            rig.set_sun(scene_sun(self.scene), off.visuals)
+            self._sun_moved = False
 
     def step(self) -> bool:
         """Render and queue the next frame (the last one finishes the file); whether frames remain."""

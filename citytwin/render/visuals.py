@@ -231,6 +231,8 @@ class CityModelVisual(BaseVisual):
         self._hidden_types: frozenset[str] = frozenset()
         self._type_keep: np.ndarray | None = None  # (T,) bool, None when no type is hidden
         self._filter_keep: np.ndarray | None = None  # (T,) bool from set_object_filter, None: no filter
+        self._edit_keep: np.ndarray | None = None  # (T,) bool from set_edit_hidden (a scenario's deletions)
+        self._hide_keep: np.ndarray | None = None  # (T,) bool from set_hidden_ids (hidden in the view)
         self._override: np.ndarray | None = None  # (T, 4) colours of set_colour_override
         self._mode: ColourMode = "semantic"
         self._mode_colours = cell["colors"]
@@ -263,6 +265,10 @@ class CityModelVisual(BaseVisual):
             else None
         )
         self._point_colours: Any | None = None
+        # moving objects (transform_objects): the points as read, each point's one owner, points per object
+        self._original_points: np.ndarray | None = None
+        self._point_root: np.ndarray | None = None
+        self._points_of_root: dict[int, np.ndarray] = {}
 
         self.polydata = pv.PolyData()
         self.mapper, self.actor = cell_colour_actor(self.polydata)
@@ -291,6 +297,10 @@ class CityModelVisual(BaseVisual):
             keep &= self._type_keep
         if self._filter_keep is not None:
             keep &= self._filter_keep
+        if self._edit_keep is not None:
+            keep &= self._edit_keep
+        if self._hide_keep is not None:
+            keep &= self._hide_keep
         return keep
 
     def _rebuild_cells(self) -> None:
@@ -809,9 +819,140 @@ class CityModelVisual(BaseVisual):
             self._selected_tris = under[np.clip(tri_object, 0, n - 1)] & (tri_object >= 0)
         self._refresh_colours()
 
+    # ------------------------------------------------------------- edits
+    def transform_objects(self, roots: np.ndarray | list[int], matrices: np.ndarray | None) -> None:
+        """Draw top-level objects moved, turned or scaled, without rebuilding the layer's mesh.
+
+        Parameters
+        ----------
+        roots
+            Indices of top-level objects (into the object table).
+        matrices
+            ``(k, 4, 4)`` (or one ``(4, 4)`` for all) float64 transforms in world coordinates,
+            applied to each object's *original* geometry; ``None`` puts the objects back.
+
+        Only the objects' own points change (in the shared ``vtkPoints``): the cost grows with
+        the size of the objects moved, not of the layer, so moving one building of 100,000 is
+        one small in-place write and a re-upload of the point buffer. A point shared with
+        another object (rare: readers give every polygon its own vertices) is split off first.
+        """
+        roots = np.atleast_1d(np.asarray(roots, np.int64))
+        if len(roots) == 0:
+            return
+        if self._original_points is None:
+            self._original_points = self.arrays.points.copy()
+        pts_of = [self._object_points(int(r)) for r in roots]
+        orig = self._original_points
+        points = self.arrays.points
+        if matrices is None:
+            for idx in pts_of:
+                points[idx] = orig[idx]
+        else:
+            m = np.asarray(matrices, np.float64)
+            if m.shape == (4, 4):
+                m = np.broadcast_to(m, (len(roots), 4, 4))
+            if m.shape != (len(roots), 4, 4) or not np.isfinite(m).all():
+                raise ValueError("Each moved object needs one finite 4 × 4 transform.")
+            o = self.origin
+            for idx, mat in zip(pts_of, m, strict=True):
+                world = orig[idx].astype(np.float64) + o
+                moved = world @ mat[:3, :3].T + mat[:3, 3]
+                points[idx] = (moved - o).astype(points.dtype)
+        self._vtk_points.Modified()
+        self.polydata.Modified()
+        self._bounds = None
+        self._pick_pieces = None
+        self._texture_locators = {}
+        self._tri_up = None
+        self._drawn_version += 1  # the interaction proxy is stale
+
+    def original_object_points(self, root: int) -> np.ndarray:
+        """``(n, 3)`` float64 world coordinates of a top-level object's points as read (before any move)."""
+        idx = self._object_points(int(root))
+        base = self._original_points if self._original_points is not None else self.arrays.points
+        return base[idx].astype(np.float64) + self.origin
+
+    def set_hidden_ids(self, ids: Any) -> bool:
+        """Hide objects by id in the view (with their parts); an empty set shows them all again.
+
+        Returns True when the drawing changed.
+        """
+        index = self.model.objects.index
+        rows = [index[i] for i in ids if i in index]
+        if not rows:
+            keep = None
+        else:
+            from citytwin.render.colormap import inherit_from_ancestors
+
+            hidden = np.zeros(len(self.model.objects), bool)
+            hidden[rows] = True
+            gone = inherit_from_ancestors(hidden, self.model.objects.parents) >= 0
+            objs = self.arrays.cell["object"]
+            ok = (objs >= 0) & (objs < len(gone))
+            keep = np.ones(len(objs), bool)
+            keep[ok] = ~gone[objs[ok]]
+        if (keep is None and self._hide_keep is None) or (
+            keep is not None and self._hide_keep is not None and np.array_equal(keep, self._hide_keep)
+        ):
+            return False
+        self._hide_keep = keep
+        self._rebuild_cells()
+        return True
+
+    def set_edit_hidden(self, hidden: np.ndarray | None) -> bool:
+        """Leave out the objects a scenario deletes (``(N,)`` bool over the object table, parts included
+        with their parent); ``None`` shows them again. Returns True when the drawing changed."""
+        if hidden is None:
+            if self._edit_keep is None:
+                return False
+            self._edit_keep = None
+        else:
+            from citytwin.render.colormap import inherit_from_ancestors
+
+            gone = inherit_from_ancestors(np.asarray(hidden, bool), self.model.objects.parents) >= 0
+            objs = self.arrays.cell["object"]
+            ok = (objs >= 0) & (objs < len(gone))
+            keep = np.ones(len(objs), bool)
+            keep[ok] = ~gone[objs[ok]]
+            if self._edit_keep is not None and np.array_equal(keep, self._edit_keep):
+                return False
+            self._edit_keep = keep
+        self._rebuild_cells()
+        return True
+
+    def _object_points(self, root: int) -> np.ndarray:
+        """Indices of the points of a top-level object's triangles, split from other objects if shared."""
+        cached = self._points_of_root.get(root)
+        if cached is not None:
+            return cached
+        tri_root = self.arrays.cell["root"]
+        mine = np.flatnonzero(tri_root == root)
+        idx = np.unique(self.arrays.triangles[mine])
+        if self._point_root is None:
+            self._point_root = _point_owner(self.arrays.triangles, tri_root, len(self.arrays.points))
+        if (self._point_root[idx] == -2).any():  # shared with another object: give this one its own copies
+            idx = self._split_points(mine, idx)
+        self._points_of_root[root] = idx
+        return idx
+
+    def _split_points(self, tris: np.ndarray, idx: np.ndarray) -> np.ndarray:
+        shared = idx[self._point_root[idx] == -2]
+        n = len(self.arrays.points)
+        new_index = np.full(n, -1, np.int64)
+        new_index[shared] = n + np.arange(len(shared))
+        self.arrays.points = np.concatenate([self.arrays.points, self.arrays.points[shared]])
+        self._original_points = np.concatenate([self._original_points, self._original_points[shared]])
+        t = self.arrays.triangles[tris]
+        remap = new_index[t]
+        self.arrays.triangles[tris] = np.where(remap >= 0, remap, t).astype(self.arrays.triangles.dtype)
+        self._point_root = np.concatenate([self._point_root, np.full(len(shared), -1, np.int64)])
+        self._vtk_points.SetData(pv.convert_array(self.arrays.points))
+        self._rebuild_cells()
+        return np.unique(self.arrays.triangles[tris])
+
     # ------------------------------------------------------------- queries
     def bounds(self) -> np.ndarray:
-        """Bounds of every point of the layer (all LoDs), computed once: the points never change."""
+        """Bounds of every point of the layer (all LoDs), computed once until objects move."""
         if self._bounds is None:
             pts = self.arrays.points
             if len(pts) == 0:
@@ -886,6 +1027,19 @@ class CityModelVisual(BaseVisual):
 # ------------------------------------------------------------------ legends
 #: pixels kept free between a legend and the right edge of the view
 LEGEND_EDGE_PX = 10
+
+
+def _point_owner(triangles: np.ndarray, tri_root: np.ndarray, n_points: int) -> np.ndarray:
+    """``(V,)`` the top-level object each point belongs to: -1 unused, -2 used by several objects."""
+    pts = np.asarray(triangles).ravel()
+    owner_of = np.repeat(np.asarray(tri_root, np.int64), 3)
+    lo = np.full(n_points, np.iinfo(np.int64).max, np.int64)
+    hi = np.full(n_points, -1, np.int64)
+    np.minimum.at(lo, pts, owner_of)
+    np.maximum.at(hi, pts, owner_of)
+    owner = np.where(hi < 0, -1, lo)
+    owner[(hi >= 0) & (lo != hi)] = -2
+    return owner
 
 
 def _text_width(prop: Any, text: str) -> int:

@@ -9,13 +9,11 @@ appears under the chosen name until the file is complete.
 
 from __future__ import annotations
 
-import threading
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QObject, Qt, QThread, Signal
+from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -32,7 +30,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from citytwin.errors import CityTwinError, ExportCancelled
+from citytwin.errors import ExportCancelled
+from citytwin.ui.workers import JobThread
 
 #: Image sizes offered besides the window's own.
 IMAGE_SIZES: list[tuple[str, tuple[int, int]]] = [
@@ -58,6 +57,9 @@ class ImageRequest:
     size: tuple[int, int]
     transparent: bool = False
     overlays: bool = True
+    #: ``decorate(off)`` adds more to the picture (a sun-hours map); ``look`` replaces the scene's look
+    decorate: Any = None
+    look: Any = None
 
 
 @dataclass(frozen=True)
@@ -170,34 +172,10 @@ class ExportVideoDialog(QDialog):
 
 
 # ------------------------------------------------------------------------------------------ workers
-class _ExportThread(QThread):
-    """Runs one export off the GUI thread (VTK off-screen rendering has its own GL context there)."""
-
-    progressed = Signal(int, int)
-    done = Signal(str)
-    failed = Signal(str)
-
-    def __init__(self, job: Any, parent: QObject | None = None) -> None:
-        super().__init__(parent)
-        self._job = job
-        self.cancel_event = threading.Event()
-        self.seconds = 0.0
-
-    def run(self) -> None:  # noqa: D102 - QThread
-        t0 = time.perf_counter()
-        try:
-            path = self._job(self)
-        except ExportCancelled:
-            self.failed.emit("")
-        except CityTwinError as exc:
-            self.failed.emit(" ".join(str(exc).split()))
-        except MemoryError:
-            self.failed.emit("There is not enough memory for an export of this size; choose a smaller one.")
-        except Exception as exc:  # noqa: BLE001 - one sentence for the user, never a traceback
-            self.failed.emit(f"The export failed ({type(exc).__name__}: {exc}).")
-        else:
-            self.seconds = time.perf_counter() - t0
-            self.done.emit(str(path))
+def _ExportThread(job: Any, parent: QObject | None = None) -> JobThread:  # noqa: N802 - a thread class
+    """A :class:`~citytwin.ui.workers.JobThread` for an export (cancelled by :class:`ExportCancelled`)."""
+    memory = "There is not enough memory for an export of this size; choose a smaller one."
+    return JobThread(job, parent, cancelled_types=(ExportCancelled,), what="The export", memory_message=memory)
 
 
 class Exporter(QObject):
@@ -215,7 +193,7 @@ class Exporter(QObject):
     def __init__(self, window: Any) -> None:
         super().__init__(window)
         self.window = window
-        self.thread: _ExportThread | None = None
+        self.thread: JobThread | None = None
         self.progress: QProgressDialog | None = None
         #: set by tests: answer the file and options dialogs without showing them
         self.auto_accept = False
@@ -264,9 +242,10 @@ class Exporter(QObject):
         reference = self._window_size()[1]
         base = self._base_dir()
 
-        def job(thread: _ExportThread) -> Path:
+        def job(thread: JobThread) -> Path:
             return export_still(scene, request.path, request.size, camera=camera, transparent=request.transparent,
-                                overlays=overlays, base_dir=base, reference_height=reference)  # fmt: skip
+                                overlays=overlays, base_dir=base, reference_height=reference,
+                                decorate=request.decorate, look=request.look)  # fmt: skip
 
         self._start(job, f"Rendering {request.path.name} ({request.size[0]} × {request.size[1]})…", frames=0)
 
@@ -308,7 +287,7 @@ class Exporter(QObject):
         base = self._base_dir()
         frames = len(tour.frame_times(request.fps))
 
-        def job(thread: _ExportThread) -> Path:
+        def job(thread: JobThread) -> Path:
             with TourVideo(scene, tour, request.path, settings, overlays=overlays, base=base) as video:
                 while video.step():
                     thread.progressed.emit(video.done, video.n_frames)
@@ -349,7 +328,8 @@ class Exporter(QObject):
             self.thread.deleteLater()
             self.thread = None
 
-    def _on_done(self, path: str) -> None:
+    def _on_done(self, result: Any) -> None:
+        path = str(result)
         seconds = self.thread.seconds if self.thread is not None else 0.0
         self._finish()
         self._status(f"Exported {Path(path).name} in {seconds:.1f} s.")

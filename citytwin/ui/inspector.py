@@ -102,6 +102,10 @@ class Inspector(QWidget):
         buttons.addWidget(self.copy_button)
         layout.addLayout(buttons)
         self.rows: list[tuple[str, str]] = []
+        #: ``changes_for(object_id)`` → what the scenario shown does to it
+        #: (:class:`~citytwin.model.scenario.ObjectChange` or ``None``); set by the editor
+        self.changes_for: Any = None
+        self._changed_rows: set[str] = set()
         self._computed_tips: dict[str, str] = {}
         self.setMinimumWidth(300)
         self.show_object(None, -1)
@@ -149,21 +153,40 @@ class Inspector(QWidget):
         self.layer_label.setToolTip(str(src) if src is not None else "")
 
         rows: list[tuple[str, str]] = []
+        # as the scenario shown has it: a height scale stretches the height and the volume (a turn or a
+        # move changes neither, nor the footprint)
+        early = self.changes_for(obj.id) if callable(self.changes_for) else None
+        k = early.transform.height_scale if early is not None and early.transform is not None else 1.0
         if stats.height is not None:
-            rows.append(("Height", f"{stats.height:.2f} m"))
+            rows.append(("Height", f"{stats.height * k:.2f} m"))
         if stats.footprint is not None:
             rows.append(("Footprint", f"{stats.footprint:,.1f} m²"))
         if stats.n_triangles:
-            rows.append(("Volume", "— (not a closed solid)" if stats.volume is None else f"{stats.volume:,.1f} m³"))
+            volume = None if stats.volume is None else stats.volume * k
+            rows.append(("Volume", "— (not a closed solid)" if volume is None else f"{volume:,.1f} m³"))
         self._computed_tips = {
             "Height": "Computed from the geometry shown: highest minus lowest point",
             "Footprint": f"Computed from the geometry shown: area of its {stats.footprint_source}",
             "Volume": "Computed from the geometry shown when it is a closed solid",
         }
+        change = self.changes_for(obj.id) if callable(self.changes_for) else None
+        attributes = obj.attributes if change is None else change.attributes(obj.attributes)
+        self._changed_rows = set()
+        if change is not None:
+            what = []
+            if change.deleted:
+                what.append("deleted")
+            if change.transform is not None:
+                what.append("moved")
+            if change.set_values or change.removed:
+                what.append("attributes changed")
+            if what:
+                rows.append(("Scenario", ", ".join(what)))
+                self._changed_rows = {"Scenario", *change.set_values}
         for k, addr in enumerate(obj.addresses or []):
             rows.append(("Address" if k == 0 else f"Address {k + 1}", _fmt_address(addr)))
-        for name in sorted(obj.attributes, key=str.lower):
-            rows.append((name, _fmt_value(obj.attributes[name])))
+        for name in sorted(attributes, key=str.lower):
+            rows.append((name, _fmt_value(attributes[name])))
         groups = model.objects.groups.get(index)
         if groups:
             rows.append(("Groups", ", ".join(groups)))
@@ -183,6 +206,10 @@ class Inspector(QWidget):
                 font = key_item.font()
                 font.setItalic(True)
                 key_item.setFont(font)
+            if k in self._changed_rows:  # changed by the scenario shown
+                font = key_item.font()
+                font.setBold(True)
+                key_item.setFont(font)
             self.table.setItem(r, 0, key_item)
             item = QTableWidgetItem(v)
             item.setToolTip(v)
@@ -198,6 +225,7 @@ class Inspector(QWidget):
     def show_point(self, layer: PointCloudLayer, hit: Any, coordinates: str) -> None:
         """Describe a picked point: ``hit`` is a ``PointPickResult``, ``coordinates`` its position as text
         (in the file's CRS)."""
+        self._changed_rows = set()
         self.layer, self.index, self.point = layer, int(hit.index), hit
         self.placeholder.setVisible(False)
         self.card.setVisible(True)

@@ -186,6 +186,17 @@ class MainWindow(QMainWindow):
         from citytwin.ui.looks_menu import install_looks
 
         install_looks(self)
+        from citytwin.ui.sun_hours_panel import install_sun_hours
+
+        install_sun_hours(self)
+        from citytwin.ui.editor import install_editor
+        from citytwin.ui.scenarios_panel import install_scenarios
+
+        install_editor(self)
+        install_scenarios(self)
+        from citytwin.ui.compare_view import install_compare
+
+        install_compare(self)
         self._update_undo_actions()
         self._update_counts()
         self._restore_state()

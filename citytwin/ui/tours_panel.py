@@ -1,7 +1,8 @@
 """The Tours dock: make, edit, preview and export camera tours.
 
 The dock lists the scene's tours (rename inline, duplicate, delete, reorder,
-TOML import and export, New ▾ from the current view or a preset). For the
+TOML import and export, New ▾ from the current view or a preset, a sun study among
+them). For the
 selected tour a :class:`~citytwin.ui.timeline.Timeline` shows the keyframes,
 caption spans and the playhead; buttons add the current view or a bookmark as
 a keyframe, update, delete, reorder and go to keyframes; a form edits the
@@ -20,17 +21,19 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable
+from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import msgspec
 import numpy as np
-from PySide6.QtCore import QSize, Qt, QTimer
+from PySide6.QtCore import QDateTime, QSize, Qt, QTimer
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
     QComboBox,
+    QDateTimeEdit,
     QDoubleSpinBox,
     QFileDialog,
     QFormLayout,
@@ -58,6 +61,7 @@ from citytwin.model.commands import ReplaceItem
 from citytwin.model.layers import CityModelLayer
 from citytwin.model.scene import Scene
 from citytwin.model.tours import (
+    EXISTING,
     AttributeFilter,
     Caption,
     Keyframe,
@@ -84,6 +88,17 @@ APPEND_SECONDS = 5.0
 NEW_TOUR_SECONDS = 5.0
 #: Seconds of one turn of an orbit made from the New menu.
 ORBIT_SECONDS = 20.0
+#: Seconds of a sun study (sunrise to sunset) made from the New menu.
+SUN_STUDY_SECONDS = 20.0
+#: How a keyframe's sun time is shown and read back (ISO, local time of the scene's place).
+_QT_SUN_FORMAT = "yyyy-MM-ddTHH:mm"
+SUN_TIP = "Place the sun at a date and time here; it moves evenly between the keyframes that set one"
+SCENARIO_TIP = (
+    "Switch the planning scenario shown from this keyframe on (a cut: it holds until the next keyframe "
+    "that switches); before the first switch the project's own scenario is shown"
+)
+#: The scenario combo's first entries: ``(text, data)``; the project's scenarios follow by name (data: id).
+SCENARIO_CHOICES = (("(no change)", ""), ("Existing", EXISTING))
 INTERPOLATION_LABELS = (("Spline (smooth)", "spline"), ("Linear", "linear"), ("Hold, then cut", "hold"))
 EASING_LABELS = (
     ("Linear", "linear"),
@@ -216,6 +231,7 @@ class TourPanel(QWidget):
             (scene.layers.events.inserted, self._on_layers_event),
             (scene.layers.events.removed, self._on_layers_event),
             (scene.layers.events.moved, self._on_layers_event),
+            *((sig, self._on_scenarios_event) for sig in _item_signals(scene.scenarios)),
         ]
         for sig, cb in self._connections:
             sig.connect(cb)
@@ -252,6 +268,10 @@ class TourPanel(QWidget):
         self.new_orbit_action = self.new_menu.addAction("Orbit", lambda: self.new_orbit())
         self.new_bookmarks_action = self.new_menu.addAction("Fly Through Bookmarks", lambda: self.new_from_bookmarks())
         self.new_reveal_action = self.new_menu.addAction("Reveal: Overview to Street", lambda: self.new_reveal())
+        self.new_sun_study_action = self.new_menu.addAction(
+            "Sun Study: Sunrise to Sunset", lambda: self.new_sun_study()
+        )
+        self.new_menu.setToolTipsVisible(True)
         self.new_menu.aboutToShow.connect(self._update_new_menu)
         self.new_button = QToolButton()
         self.new_button.setText("New")
@@ -401,6 +421,19 @@ class TourPanel(QWidget):
             "Objects with a larger value are hidden here; it moves linearly to the next keyframe"
         )
         self.filter_max.valueChanged.connect(lambda *_: self._on_filter())
+        self.sun_check = QCheckBox("Sun")
+        self.sun_check.setToolTip(SUN_TIP)
+        self.sun_check.toggled.connect(self._on_sun_check)
+        self.sun_edit = QDateTimeEdit()
+        self.sun_edit.setDisplayFormat("yyyy-MM-dd HH:mm")
+        self.sun_edit.setCalendarPopup(True)
+        self.sun_edit.setKeyboardTracking(False)
+        self.sun_edit.setToolTip("The sun's date and time here (local time of the scene's place)")
+        self.sun_edit.dateTimeChanged.connect(lambda *_: self._on_sun_time())
+        self._place_cache: tuple[Any, tuple[float, float] | None, str | None] | None = None
+        self.scenario_combo = QComboBox()
+        self.scenario_combo.setToolTip(SCENARIO_TIP)
+        self.scenario_combo.currentIndexChanged.connect(lambda *_: self._on_scenario())
 
         form = QFormLayout()
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
@@ -419,6 +452,10 @@ class TourPanel(QWidget):
         form.addRow(self._heading("Attribute filter"))
         form.addRow("Attribute", self.filter_combo)
         form.addRow("Show up to", self.filter_max)
+        form.addRow(self._heading("Sun study"))
+        form.addRow(self.sun_check, self.sun_edit)
+        form.addRow(self._heading("Scenario"))
+        form.addRow("Show", self.scenario_combo)
         self.form = QWidget()
         self.form.setLayout(form)
         scroll = QScrollArea()
@@ -625,6 +662,8 @@ class TourPanel(QWidget):
             self.caption_duration.setEnabled(c is not None)
             self._fill_layers(tour, k)
             self._fill_filter(k)
+            self._fill_sun(tour, k)
+            self._fill_scenario(k)
         finally:
             self._syncing = False
 
@@ -691,6 +730,118 @@ class TourPanel(QWidget):
         self.filter_max.setEnabled(k.filter is not None)
         if k.filter is not None:
             self.filter_max.setValue(k.filter.max)
+
+    def _place(self) -> tuple[tuple[float, float] | None, str | None]:
+        """The scene's ``(lon, lat)``, or ``None`` and why (looked up again only when its extent changes)."""
+        from citytwin.model.sun import scene_lonlat, sun_unavailable_reason
+
+        bounds = self.scene.bounds()
+        key = (self.scene.display_crs, None if bounds is None else tuple(np.asarray(bounds, float)))
+        if self._place_cache is None or self._place_cache[0] != key:
+            place = scene_lonlat(self.scene)
+            reason = None if place is not None else sun_unavailable_reason(self.scene)
+            self._place_cache = (key, place, reason)
+        return self._place_cache[1], self._place_cache[2]
+
+    def _local(self, when: datetime) -> datetime:
+        """A sun time in the local time of the scene's place (as it is when the scene has none)."""
+        from citytwin.model.sun import local_zone
+
+        place, _ = self._place()
+        return when.astimezone(local_zone(*place)) if place is not None else when
+
+    def _fill_sun(self, tour: Tour, k: Keyframe) -> None:
+        place, reason = self._place()
+        shown = k.sun or tour.sample(k.time).sun or self.scene.sun
+        if shown is not None:
+            local = self._local(shown)
+        else:  # today at noon, on the clocks of the scene's place
+            from citytwin.model.sun import local_zone
+
+            local = datetime.now(local_zone(*place)) if place is not None else datetime.now()
+            local = local.replace(hour=12, minute=0, second=0, microsecond=0)
+        self.sun_check.setChecked(k.sun is not None)
+        self.sun_check.setEnabled(place is not None or k.sun is not None)  # a sun time can always be cleared
+        self.sun_check.setToolTip(reason or SUN_TIP)
+        self.sun_edit.setDateTime(QDateTime.fromString(local.strftime("%Y-%m-%dT%H:%M"), _QT_SUN_FORMAT))
+        self.sun_edit.setEnabled(place is not None and k.sun is not None)
+
+    def _sun_from_edit(self) -> datetime | None:
+        """The date and time in the sun field, in the local time of the scene's place (a sentence shown if not)."""
+        from citytwin.model.sun import parse_local_time
+
+        place, reason = self._place()
+        if place is None:
+            self.show_error(reason or "The sun is unavailable for this scene.")
+            return None
+        try:
+            return parse_local_time(self.sun_edit.dateTime().toString(_QT_SUN_FORMAT), *place)
+        except ValueError as exc:  # a local time the clocks skip
+            self.show_error(sentence(exc))
+            return None
+
+    def set_keyframe_sun(self, when: datetime | None, control: str | None = None) -> Tour | None:
+        """Set (or with ``None`` clear) the selected keyframe's sun time, as one undoable edit."""
+        i = self._key
+        return self._edit(lambda t: edit_keyframe(t, i, sun=when), control=None if control is None else f"{control}{i}")
+
+    def _on_sun_check(self, on: bool) -> None:
+        if self._syncing:
+            return
+        if not on:
+            self.set_keyframe_sun(None)
+            return
+        when = self._sun_from_edit()
+        if when is None:
+            self.refresh()
+            return
+        self.set_keyframe_sun(when)
+
+    def _on_sun_time(self) -> None:
+        if self._syncing or not self.sun_check.isChecked():
+            return
+        when = self._sun_from_edit()
+        if when is not None:
+            self.set_keyframe_sun(when, control="sun")
+
+    def _fill_scenario(self, k: Keyframe) -> None:
+        """List "(no change)", "Existing" and the project's scenarios by name; select the keyframe's."""
+        entries = [*SCENARIO_CHOICES, *((s.name, s.id) for s in self.scene.scenarios)]
+        if k.scenario is not None and all(data != k.scenario for _, data in entries):
+            entries.append(("(a deleted scenario)", k.scenario))  # shown as the project's own when played
+        combo = self.scenario_combo
+        if [(combo.itemText(i), combo.itemData(i)) for i in range(combo.count())] != entries:
+            combo.clear()
+            for text, data in entries:
+                combo.addItem(text, data)
+        combo.setCurrentIndex(max(combo.findData(k.scenario or ""), 0))
+
+    def _on_scenarios_event(self, *_args: Any) -> None:
+        """A scenario was added, renamed, edited, moved or deleted: list them again."""
+        tour = self.current_tour()
+        if tour is None:
+            return
+        self._syncing = True
+        try:
+            self._fill_scenario(tour.keyframes[max(0, min(self._key, len(tour.keyframes) - 1))])
+        finally:
+            self._syncing = False
+
+    def set_keyframe_scenario(self, scenario: str | None) -> Tour | None:
+        """Switch the scenario at the selected keyframe, as one undoable edit.
+
+        Parameters
+        ----------
+        scenario
+            A scenario's id, :data:`~citytwin.model.tours.EXISTING` for the data as read, or
+            ``None``: no switch at this keyframe.
+        """
+        i = self._key
+        return self._edit(lambda t: edit_keyframe(t, i, scenario=scenario))
+
+    def _on_scenario(self) -> None:
+        if not self._syncing:
+            self.set_keyframe_scenario(self.scenario_combo.currentData() or None)
 
     # ------------------------------------------------------------------ edits
     def _edit(self, make: Callable[[Tour], Tour], select: int | None = None, control: str | None = None) -> Tour | None:
@@ -992,7 +1143,7 @@ class TourPanel(QWidget):
     def _make(self, build: Callable[[], Tour]) -> Tour | None:
         try:
             tour = build()
-        except ValueError as exc:
+        except (ValueError, CityTwinError) as exc:
             self.show_error(sentence(exc))
             return None
         return self._add_tour(tour)
@@ -1026,6 +1177,11 @@ class TourPanel(QWidget):
         self.new_orbit_action.setText(f"Orbit Around {target}")
         enough = len(self.scene.bookmarks) >= 2
         self.new_bookmarks_action.setText("Fly Through Bookmarks" + ("" if enough else " (needs two)"))
+        place, reason = self._place()
+        self.new_sun_study_action.setEnabled(place is not None)
+        self.new_sun_study_action.setToolTip(
+            reason or f"The sun from morning to evening of {self.sun_study_day().isoformat()} over a high view"
+        )
 
     def new_orbit(self) -> Tour | None:
         """An orbit around the selected objects, or the scene's centre when nothing is selected."""
@@ -1062,6 +1218,23 @@ class TourPanel(QWidget):
         from citytwin.model.tour_presets import reveal_scene
 
         return self._make(lambda: reveal_scene(self.scene))
+
+    def sun_study_day(self) -> date:
+        """The day a sun study shows: the date of the scene's sun (local at its place), else today's."""
+        when = self.scene.sun
+        if when is None:
+            from citytwin.model.sun import local_zone
+
+            place, _ = self._place()
+            return datetime.now(local_zone(*place)).date() if place is not None else date.today()
+        return self._local(when).date()
+
+    def new_sun_study(self) -> Tour | None:
+        """A sun study: a high view of the scene while the sun goes from morning to evening of :meth:`sun_study_day`."""
+        from citytwin.model.tour_presets import sun_study
+
+        day = self.sun_study_day()
+        return self._make(lambda: sun_study(self.scene, day, duration=SUN_STUDY_SECONDS, name=f"Sun study {day}"))
 
     def duplicate_current(self) -> Tour | None:
         """A copy of the selected tour, after it."""
@@ -1138,6 +1311,12 @@ class TourPanel(QWidget):
     def _status(self, text: str) -> None:
         if isinstance(self.window_, QMainWindow):
             self.window_.statusBar().showMessage(text, 5000)
+
+
+def _item_signals(items: Any) -> list[Any]:
+    """The signals of an item list that change what it holds or its order."""
+    ev = items.events
+    return [ev.inserted, ev.removed, ev.moved, ev.reordered, ev.changed]
 
 
 def install_tours(window: QMainWindow) -> TourPanel:

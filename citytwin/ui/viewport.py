@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
 from typing import Any
 
 import msgspec
@@ -156,6 +157,11 @@ class Viewport(QWidget):
         self._final_quality = True
         self._closed = False
         self._look_rig: Any = None
+        #: ``(azimuth, elevation)`` of the sun of the tour frame shown (a sun study), ``None``: the scene's
+        self._tour_sun: tuple[float, float] | None = None
+        #: ``look_filter(look) -> look`` changes what the view draws without touching the scene
+        #: (a sun-hours map drops shadows and ambient occlusion); call :meth:`apply_look` after setting it
+        self.look_filter: Callable[[Any], Any] | None = None
         self._refine_timer = QTimer(self)
         self._refine_timer.setSingleShot(True)
         self._refine_timer.setInterval(REFINE_MS)
@@ -247,8 +253,12 @@ class Viewport(QWidget):
             sun = scene_sun(self.scene)
         except ValueError:
             sun = None
-        visuals = [self.view.visuals[k] for k in list(self.view.visuals)]
-        self._look_rig = apply_look(self.plotter, self.scene.look, "draft", sun, visuals)
+        tour_sun = getattr(self, "_tour_sun", None)
+        if tour_sun is not None:  # a playing sun study's frame wins over the scene's sun
+            sun = tour_sun
+        visuals = self.view.drawn_visuals()
+        look = self.scene.look if self.look_filter is None else self.look_filter(self.scene.look)
+        self._look_rig = apply_look(self.plotter, look, "draft", sun, visuals)
         self.request_render()
         self._schedule_refine()
 
@@ -263,7 +273,7 @@ class Viewport(QWidget):
     def _set_quality(self, quality: str) -> None:
         rig = self._look_rig
         if rig is not None and rig.quality != quality:
-            rig.set_quality(quality, list(self.view.visuals.values()))
+            rig.set_quality(quality, self.view.drawn_visuals())
             self.request_render()
 
     def _refine(self) -> None:
@@ -502,12 +512,14 @@ class Viewport(QWidget):
         self.request_render()
 
     def show_tour_frame(self, frame: Any) -> None:
-        """Show one frame of a tour (camera, layer fades, filter, caption) as the video export draws it.
+        """Show one frame of a tour (camera, layer fades, filter, caption, sun, scenario) as the video export draws it.
 
-        ``None`` ends the tour's effects and keeps the camera where it is (published to the scene).
+        ``None`` ends the tour's effects (the scene's own sun and scenario come back) and keeps the
+        camera where it is (published to the scene).
         """
         self._cancel_animation()
         self.view.apply_tour_frame(frame)
+        self._show_tour_sun(None if frame is None else getattr(frame, "sun", None))
         self.show_caption(None if frame is None else frame.caption)
         if frame is None:
             if self._has_view:
@@ -517,6 +529,33 @@ class Viewport(QWidget):
         pose = CameraPose.from_state(frame.camera, self.origin)
         pose.apply(self.renderer.GetActiveCamera())
         self._has_view = True
+        self.request_render()
+
+    @property
+    def tour_sun(self) -> tuple[float, float] | None:
+        """``(azimuth, elevation)`` of the sun a tour frame shows now, or ``None`` (the scene's sun is shown)."""
+        return self._tour_sun
+
+    def _show_tour_sun(self, when: Any) -> None:
+        """Light the view from a tour frame's sun time, or (``None``) from the scene's sun again."""
+        from citytwin.render.looks import scene_sun, sun_at
+
+        try:
+            sun = sun_at(self.scene, when)
+        except ValueError:
+            sun = None
+        if sun == self._tour_sun:
+            return
+        self._tour_sun = sun
+        rig = self._look_rig
+        if rig is None:
+            return
+        if sun is None:
+            try:
+                sun = scene_sun(self.scene)
+            except ValueError:
+                sun = None
+        rig.set_sun(sun, self.view.drawn_visuals())
         self.request_render()
 
     def finish_animation(self) -> None:

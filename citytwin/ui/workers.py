@@ -12,7 +12,7 @@ import threading
 import time
 from pathlib import Path
 
-from PySide6.QtCore import QObject, QRunnable, Signal
+from PySide6.QtCore import QObject, QRunnable, QThread, Signal
 
 
 class LoadSignals(QObject):
@@ -149,3 +149,66 @@ class TaskWorker(QRunnable):
             return
         self.seconds = time.perf_counter() - start
         self.signals.finished.emit(self, result)
+
+
+class JobThread(QThread):
+    """Run ``job(thread)`` on a thread of its own (off-screen VTK rendering gets its own GL context there).
+
+    The job reports ``thread.progressed.emit(done, total)`` and polls ``thread.cancel_event``.
+    It ends with ``done(result)``, or ``failed(sentence)``: an empty sentence when it was
+    cancelled (it raised one of :attr:`cancelled_types`), else one sentence for the user,
+    never a traceback.
+
+    Attributes
+    ----------
+    cancelled_types
+        Exceptions that mean "cancelled".
+    memory_message
+        The sentence for a MemoryError.
+    what
+        How a failure starts ("The export failed (…)").
+    seconds
+        How long the job took, after ``done``.
+    """
+
+    progressed = Signal(int, int)
+    done = Signal(object)
+    failed = Signal(str)
+
+    def __init__(
+        self,
+        job,
+        parent: QObject | None = None,
+        *,
+        cancelled_types: tuple[type[BaseException], ...] = (),
+        memory_message: str = "There is not enough memory for this.",
+        what: str = "The task",
+    ) -> None:
+        super().__init__(parent)
+        self._job = job
+        self.cancel_event = threading.Event()
+        self.seconds = 0.0
+        self.cancelled_types = cancelled_types
+        self.memory_message = memory_message
+        self.what = what
+
+    def run(self) -> None:  # noqa: D102 - QThread
+        from citytwin.errors import CityTwinError
+
+        t0 = time.perf_counter()
+        try:
+            result = self._job(self)
+        except BaseException as exc:  # noqa: BLE001 - one sentence for the user, never a traceback
+            if self.cancelled_types and isinstance(exc, self.cancelled_types):
+                self.failed.emit("")
+            elif isinstance(exc, CityTwinError | ValueError):
+                self.failed.emit(_one_sentence(str(exc)))
+            elif isinstance(exc, MemoryError):
+                self.failed.emit(self.memory_message)
+            elif isinstance(exc, Exception):
+                self.failed.emit(f"{self.what} failed ({type(exc).__name__}: {exc}).")
+            else:
+                raise
+        else:
+            self.seconds = time.perf_counter() - t0
+            self.done.emit(result)

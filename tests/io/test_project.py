@@ -38,6 +38,7 @@ from citytwin.model.overlays import (
 )
 from citytwin.model.presentation import Presentation, Stop
 from citytwin.model.project import SCHEMA_VERSION, CityLayerSettings, PointLayerSettings, Project
+from citytwin.model.scenario import AddObject, DeleteObjects, Scenario, SetAttributes, TransformObject
 from citytwin.model.tours import Tour
 from tests.conftest import ROOT
 from tests.fuzz.mutate import delete_chunk, flip_bytes, json_edit, json_structure, swap_numbers, truncate
@@ -97,7 +98,18 @@ def full_project(base: Path) -> Project:
     )
     p.presentation = Presentation(playlist=[Stop(kind="tour", name="Walk"), Stop(kind="bookmark", name="street",
                                   seconds=12)], idle_seconds=90, exit_pin="2468")  # fmt: skip
-    p.extra["scenarios"] = [{"name": "later issue", "changes": []}]
+    box = {"type": "Building", "attributes": {"measuredHeight": 12.5},
+           "geometry": [{"type": "MultiSurface", "lod": "1", "boundaries": [[[0, 1, 2]]]}]}  # fmt: skip
+    plan = Scenario(name="Tower «B»", description="Demolish two, add one", edits=(
+        DeleteObjects(ids=("b1", "b2")),
+        SetAttributes(ids=("b3",), values={"function": "office", "storeys": 12}, removed=("roofType",)),
+        TransformObject(id="b3", translate=(1.25, -2.5, 0.0), rotate_deg=15.0, height_scale=1.5),
+        AddObject(id="tower", cityobject=box, vertices=[(85_000.0, 446_000.0, 0.0), (85_010.0, 446_000.0, 0.0),
+                                                          (85_010.0, 446_010.0, 0.0)]),
+    ))  # fmt: skip
+    p.scenarios = [plan, Scenario(name="Empty")]
+    p.scenario = plan.id
+    p.extra["streaming"] = [{"name": "later issue", "tiles": []}]
     return p
 
 
@@ -121,7 +133,8 @@ def test_file_is_pretty_stable_json_with_relative_paths(tmp_path):
     assert list(doc)[:4] == ["schema", "generator", "sources", "camera"]
     assert doc["schema"] == SCHEMA_VERSION
     assert [s["path"] for s in doc["sources"]] == ["data/district.city.json", "data/points.laz"]
-    assert doc["scenarios"] == [{"name": "later issue", "changes": []}]  # a section this version does not know
+    assert doc["streaming"] == [{"name": "later issue", "tiles": []}]  # a section this version does not know
+    assert doc["scenarios"][0]["edits"][0] == {"edit": "delete", "ids": ["b1", "b2"]}
     assert '"position": [85000.0, 446000.123456789, 12.3456789]' in text  # a moved pin is a one-line diff
     assert text.endswith("}\n") and "\t" not in text
 

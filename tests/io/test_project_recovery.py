@@ -43,15 +43,15 @@ def test_the_real_state_folder_is_the_users(monkeypatch):
 def test_write_and_read_a_recovery_copy(state, tmp_path):
     data = tmp_path / "district.city.json"
     data.write_text("{}")
-    project = Project(extra={"scenarios": []})
+    project = Project(extra={"streaming": []})
     project.add_source(data)
     pin = project.add_pin((1.0, 2.0, 3.0), "here")
     path = write_recovery(project, recovery_path("w1"), tmp_path / "work.citytwin")
     assert path.is_file() and not path.with_name(path.name + ".bak").exists()
-    assert project.extra == {"scenarios": []}, "the project itself is not changed"
+    assert project.extra == {"streaming": []}, "the project itself is not changed"
     again, original = read_recovery(path)
     assert original == tmp_path / "work.citytwin"
-    assert RECOVERY_KEY not in again.extra and again.extra == {"scenarios": []}
+    assert RECOVERY_KEY not in again.extra and again.extra == {"streaming": []}
     assert again.pins == [pin]
     assert again.sources[0].path == str(data), "source paths survive the copy's other folder"
     _, none = read_recovery(write_recovery(Project(), recovery_path("w2"), None))

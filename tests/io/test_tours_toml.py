@@ -201,3 +201,70 @@ def test_tours_go_from_scene_to_project_and_back(tmp_path):
     other.add_item(orbit((0, 0, 0), 10, 5))
     apply_items(other, decode_project(data, tmp_path / "p.citytwin"))
     assert list(other.tours) == [tour]
+
+
+# ---------------------------------------------------------------- sun times (a sun study)
+
+
+def sun_tour() -> Tour:
+    """Three keyframes, the first and last with a sun time (one in a named zone, one a fixed offset)."""
+    from datetime import datetime, timedelta, timezone
+    from zoneinfo import ZoneInfo
+
+    return Tour(
+        name="Sun study",
+        keyframes=[
+            Keyframe(time=0, camera=A, sun=datetime(2026, 3, 21, 9, 0, tzinfo=ZoneInfo("Europe/Amsterdam"))),
+            Keyframe(time=4, camera=B),
+            Keyframe(time=10, camera=A, sun=datetime(2026, 3, 21, 17, 30, 15, tzinfo=timezone(timedelta(hours=1)))),
+        ],
+    )
+
+
+def test_sun_times_round_trip_through_toml(tmp_path):
+    tour = sun_tour()
+    text = dumps(tour)
+    assert 'sun = "2026-03-21T09:00:00+01:00"' in text and 'sun = "2026-03-21T17:30:15+01:00"' in text
+    assert "sun" not in text.split("[[keyframe]]")[2]  # the middle keyframe sets none
+    again = read_tour(write_tour(tour, tmp_path / "sun.tour.toml"))
+    assert again == tour
+    assert [k.sun for k in again.keyframes] == [k.sun for k in tour.keyframes]
+    assert again.keyframes[0].sun.utcoffset().total_seconds() == 3600
+    assert again.sample(5.0).sun == tour.sample(5.0).sun
+    # a TOML date-time (no quotes) with its offset reads too
+    native = text.replace('"2026-03-21T09:00:00+01:00"', "2026-03-21T08:00:00Z")
+    assert loads(native).keyframes[0].sun == tour.keyframes[0].sun
+
+
+@pytest.mark.parametrize(
+    "value",
+    ['"2026-03-21T09:00:00"', '"2026-02-30T09:00:00+01:00"', '"nine o\'clock"', "2026-03-21T09:00:00", "9", "true"],
+)
+def test_a_bad_sun_time_is_one_sentence(tmp_path, value):
+    text = 'name = "x"\n' + KF.format(t=0) + KF.format(t=1) + f"sun = {value}\n"
+    path = _written(tmp_path / "bad.tour.toml", text)
+    with pytest.raises(ReaderError, match=r"sun time .* of keyframe 2 is not a date and time with its UTC offset"):
+        read_tour(path)
+    message = str(pytest.raises(ReaderError, read_tour, path).value)
+    assert message.startswith("bad.tour.toml: ") and "\n" not in message and message.endswith(".")
+
+
+def test_project_round_trip_with_sun_times(tmp_path):
+    p = citytwin.Project()
+    tour = p.add_tour(sun_tour())
+    path = p.save(tmp_path / "sun.citytwin")
+    doc = json.loads(path.read_text("utf-8"))
+    assert doc["tours"][0]["keyframes"][0]["sun"] == "2026-03-21T09:00:00+01:00"
+    assert "sun" not in doc["tours"][0]["keyframes"][1]
+    again = read_project(path)
+    assert again.tours == [tour] and again == p
+    assert [k.sun for k in again.tours[0].keyframes] == [k.sun for k in tour.keyframes]
+    assert encode_project(again, path) == path.read_bytes()  # stable bytes
+    # through a scene too (the window's save and open)
+    scene = Scene()
+    apply_items(scene, again)
+    assert list(scene.tours) == [tour] and project_from_scene(scene).tours == [tour]
+    # a sun time without its offset is a damaged project, in one sentence
+    doc["tours"][0]["keyframes"][0]["sun"] = "2026-03-21T09:00:00"
+    with pytest.raises(ReaderError, match="damaged .*has no time zone"):
+        decode_project(json.dumps(doc).encode())

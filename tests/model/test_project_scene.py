@@ -99,7 +99,7 @@ def test_project_from_scene_keeps_sources_settings_items_and_camera(tmp_path):
     scene.bookmarks.append(b)
     scene.camera = CAMERA
 
-    project = project_from_scene(scene, extra={"scenarios": [{"name": "t"}]})
+    project = project_from_scene(scene, extra={"streaming": [{"name": "t"}]})
 
     assert [s.id for s in project.sources] == ["district.gml", "ahn.laz"]
     s_city, s_cloud = project.sources
@@ -123,7 +123,7 @@ def test_project_from_scene_keeps_sources_settings_items_and_camera(tmp_path):
     )
     assert project.pins == [pin] and project.measurements == [m] and project.bookmarks == [b]
     assert project.camera == CAMERA
-    assert project.extra == {"scenarios": [{"name": "t"}]}
+    assert project.extra == {"streaming": [{"name": "t"}]}
     assert city.source.layer is None, "the layer's own source is left as it was"
 
 

@@ -102,3 +102,33 @@ def test_camera_state_round_trips_and_interpolates():
     scene.camera = a
     scene.camera = a
     assert got == [a]
+
+
+def test_editing_makes_a_scenario_in_one_undo_step():
+    from citytwin.model.scenario import DeleteObjects, TransformObject, add_edit, deleted_ids
+
+    scene = Scene()
+    assert scene.scenario is None
+    seen: list[str] = []
+    scene.settings_changed.connect(seen.append)
+    first = scene.edit_scenario(lambda s: add_edit(s, DeleteObjects(ids=("b1",))), "Delete b1")
+    assert scene.scenario is first and first.name == "Scenario 1" and deleted_ids(first) == {"b1"}
+    assert "scenario" in seen
+    second = scene.edit_scenario(lambda s: add_edit(s, TransformObject(id="b2", translate=(1, 0, 0))), "Move b2")
+    assert scene.scenario is second and len(second.edits) == 2 and len(scene.scenarios) == 1
+    scene.undo_stack.undo()
+    assert scene.scenario is first
+    scene.undo_stack.undo()  # the scenario made by the first edit goes too: the existing city again
+    assert scene.scenario is None and len(scene.scenarios) == 0
+    scene.undo_stack.redo()
+    assert scene.scenario == first and len(scene.scenarios) == 1
+    # an invalid edit changes nothing
+    import pytest
+
+    with pytest.raises(ValueError):
+        scene.edit_scenario(lambda s: add_edit(s, TransformObject(id="b2", height_scale=0.0)), "Bad")
+    assert scene.scenario == first and len(scene.scenarios) == 1
+    # a new scenario while another is shown is named after the ones there
+    scene.scenario_id = None
+    third = scene.edit_scenario(lambda s: add_edit(s, DeleteObjects(ids=("b9",))), "Delete b9")
+    assert third.name == "Scenario 2"

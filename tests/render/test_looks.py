@@ -188,3 +188,46 @@ def test_white_model_is_white_whatever_the_layer_colour_mode(tmp_path):
     scene.look = LOOKS["Daylight"]
     again = render_scene(scene, (480, 270), view="top").astype(int)
     assert (again[..., 0] > again[..., 2] + 40).mean() > 0.5 * reddish  # back to its materials
+
+
+def test_sky_image_behind_the_scene_and_the_gradient_without_it(tmp_path):
+    from citytwin.model.looks import Sky
+
+    sky = tmp_path / "sky.png"
+    Image.fromarray(np.full((64, 128, 3), (200, 40, 200), np.uint8)).save(sky)
+    scene = scene_from_models([_with_crs(make_boxes())])
+    for image, magenta in ((str(sky), True), (str(tmp_path / "gone.png"), False)):
+        look = msgspec.structs.replace(LOOKS["Daylight"], sky=Sky(image=image))
+        with OffscreenScene((320, 180), scene=scene, look=look) as off:
+            off.set_view("north")  # level: the upper half is sky
+            img = off.render().astype(int)
+        corner = img[2, 2]  # sky, top left
+        assert (np.abs(corner - [200, 40, 200]).max() <= 12) == magenta, corner
+        if not magenta:  # a missing image keeps the look's gradient, no error
+            top = np.array(look.sky.top) * 255
+            assert np.abs(corner - top).max() <= 20, (corner, top)
+
+
+def test_textured_surfaces_drawn_physically_based_in_daylight(tmp_path):
+    from vtkmodules.vtkRenderingCore import VTK_FLAT, VTK_PBR
+
+    from tests.render.test_textures import textured_boxes
+
+    model = _with_crs(textured_boxes(tmp_path))
+    scene = scene_from_models([model])
+    scene.layers[0].colour_mode = "texture"
+    _, cx, cy, w, _, h, _ = make_boxes.__defaults__[0][0]
+    for name, interpolation in (("Daylight", VTK_PBR), ("White model", VTK_FLAT)):
+        with OffscreenScene((480, 270), scene=scene, look=LOOKS[name]) as off:
+            off.set_view("top")
+            vis = off.visuals[0]
+            west = off.to_pixels(np.array([[cx - 0.3 * w, cy, Z0 + h]]))[0]
+            img = off.render().astype(int)
+            actors = [a for a in vis.texture_actors if a.GetVisibility()]
+            if name == "Daylight":
+                assert actors and all(a.GetProperty().GetInterpolation() == interpolation for a in actors)
+                px = img[int(west[1]), int(west[0])]
+                assert px[0] > px[2] + 60, px  # the red half of the texture, lit
+            else:  # the white model hides the texture under its one colour
+                px = img[int(west[1]), int(west[0])]
+                assert abs(px[0] - px[2]) < 25, px

@@ -162,3 +162,33 @@ def test_still_with_the_colour_map_and_legend(block_result, open_result):
         else:
             target = np.array([252, 255, 164])  # inferno's pale yellow top
         assert (np.abs(legend - target).max(axis=1) <= 30).sum() > 20
+
+
+def test_row_houses_share_a_wall_without_samples():
+    """Two houses built against each other: their common wall has no facade samples (it would
+    count 0 h inside the neighbour); the taller house's wall above the lower one keeps its samples."""
+    boxes = [("low", X0 - 10.0, Y0, 20.0, 20.0, 10.0, {}), ("high", X0 + 10.0, Y0, 20.0, 20.0, 30.0, {})]
+    model = replace(make_boxes(boxes=boxes, ground_plane=True), crs=RD)
+    res = sun_hours(model, MARCH_21, grid=GRID, bounds=BOUNDS)
+    on_common_plane = np.abs(res.facade_points[:, 0] - X0) < 0.2
+    assert on_common_plane.any()
+    # what is left on the common plane is the taller house's wall above the lower roof, facing west
+    assert (res.facade_points[on_common_plane, 2] > 2.0 + 10.0).all()  # Z0 + the low roof
+    assert (res.normals[res.n_ground :][on_common_plane, 0] < -0.99).all()
+    # that wall faces west: it gets the afternoon sun
+    assert res.facade_hours[on_common_plane].min() > 2.0
+    # the same houses apart keep both walls: samples on both sides
+    apart = [("low", X0 - 12.0, Y0, 20.0, 20.0, 10.0, {}), ("high", X0 + 12.0, Y0, 20.0, 20.0, 30.0, {})]
+    apart_model = replace(make_boxes(boxes=apart, ground_plane=True), crs=RD)
+    res_apart = sun_hours(apart_model, MARCH_21, grid=GRID, bounds=BOUNDS)
+    assert len(res_apart.facade_points) > len(res.facade_points)
+
+
+def test_legend_ticks_fall_on_whole_hours():
+    from citytwin.render.sun_hours import hour_ticks
+
+    assert hour_ticks(0.0, 12.25).tolist() == [0, 2, 4, 6, 8, 10, 12]
+    assert hour_ticks(0.0, 16.5).tolist() == [0, 3, 6, 9, 12, 15]
+    assert hour_ticks(-3.5, 3.5).tolist() == [-3, -2, -1, 0, 1, 2, 3]
+    assert hour_ticks(-1.2, 1.2).tolist() == [-1, -0.5, 0, 0.5, 1]
+    assert hour_ticks(0.0, 24.0).tolist() == [0, 6, 12, 18, 24]
