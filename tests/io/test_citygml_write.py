@@ -32,6 +32,7 @@ from citytwin.model.scenario import (
     Scenario,
     SetAttributes,
     TransformObject,
+    object_frame,
     transform_points,
 )
 from citytwin.model.semantics import SurfaceClass
@@ -245,16 +246,15 @@ def _check_edits(model: CityModel, back: CityModel, scenario: Scenario, names: d
     before.update(storeysAboveGround=7, planningStatus="proposed")
     assert _objects(back)[names["edited"]][2] == before
     assert _geometry(back).get(names["edited"], {}).keys() == _geometry(model).get(names["edited"], {}).keys()
-    # the moved object: its vertices where the transform puts them (about its bounding box centre and base)
+    # the moved object: its vertices where the transform puts them (about its object_frame, as the view)
     o = model.objects
     rows = [o.index[i] for i in moved]
     mesh = model.mesh
     counts = np.diff(mesh.ring_offsets[mesh.polygon_rings])
     vmask = np.repeat(np.isin(mesh.poly_object, rows), counts)
     pts = mesh.vertices[vmask]
-    lo, hi = pts.min(axis=0), pts.max(axis=0)
     t = next(e for e in scenario.edits if isinstance(e, TransformObject))
-    expected = transform_points(t, pts, (lo[:2] + hi[:2]) / 2, float(lo[2]))
+    expected = transform_points(t, pts, *object_frame(pts))
     brows = [back.objects.index[i] for i in moved]
     bmesh = back.mesh
     bcounts = np.diff(bmesh.ring_offsets[bmesh.polygon_rings])
@@ -379,8 +379,7 @@ def test_a_move_turns_implicit_geometry_and_leaves_its_template_alone(tmp_path):
     assert write_scenario_citygml(model, Scenario(name="m", edits=(t,)), out, "1.0") == []
     back = read(out)
     pts = _points_of(model, tree)
-    lo, hi = pts.min(axis=0), pts.max(axis=0)
-    expected = transform_points(t, pts, (lo[:2] + hi[:2]) / 2, float(lo[2]))
+    expected = transform_points(t, pts, *object_frame(pts))
     expected = expected[np.lexsort(np.round(expected, 3).T[::-1])]
     assert np.abs(_points_of(back, tree) - expected).max() <= 1e-3
     assert np.abs(_points_of(back, other) - _points_of(model, other)).max() == 0
