@@ -586,7 +586,14 @@ for path, budget in json.loads(sys.argv[1]):
     except ReaderError as exc:
         result = str(exc)
     out[path] = [time.perf_counter() - t0, result]
-out["maxrss_kb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+# the peak of this process's own memory: VmHWM starts afresh at exec, while ru_maxrss keeps the
+# parent's size at fork (a large pytest process would count as this child's memory)
+try:
+    with open("/proc/self/status") as fh:
+        peak = next(int(line.split()[1]) for line in fh if line.startswith("VmHWM:"))
+except (OSError, StopIteration):
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+out["maxrss_kb"] = peak
 print(json.dumps(out))
 """
 
