@@ -81,8 +81,8 @@ _PARSE_TEXTS = 4096
 
 _LOD_PROP = re.compile(r"^lod([0-4])[A-Z]")
 
-# Properties whose element children are city objects of their own.
-_CHILD_PROPS = frozenset(
+#: Properties whose element children are city objects of their own (the writers split members by them too).
+CHILD_PROPS = frozenset(
     {
         "boundedBy", "boundary", "opening", "consistsOfBuildingPart", "buildingPart",
         "outerBuildingInstallation", "interiorBuildingInstallation", "buildingInstallation",
@@ -97,8 +97,8 @@ _CHILD_PROPS = frozenset(
         "reliefComponent", "groupMember", "waterBoundedBy",
     }
 )  # fmt: skip
-# CityGML data types that are not features (flattened as attributes instead).
-_NON_FEATURES = frozenset(
+#: CityGML data types that are not features (flattened as attributes instead).
+NON_FEATURES = frozenset(
     {
         "Address", "ImplicitGeometry", "Appearance", "Height", "Occupancy", "CityObjectRelation",
         "ExternalReference", "RoomHeight", "Elevation", "ConstructionEvent", "Dimensions",
@@ -587,7 +587,7 @@ class _Reader:
                 code = _K_TIN
             elif name == "groupMember":
                 code = _K_GROUP
-            elif name in _CHILD_PROPS:
+            elif name in CHILD_PROPS:
                 code = _K_CHILD
             elif name == "appearance":
                 code = _K_APPEARANCE
@@ -817,7 +817,7 @@ class _Reader:
             if not isinstance(child.tag, str):
                 continue
             _, local, cls = self._info(child.tag)
-            return cls == CITYGML and local[:1].isupper() and local not in _NON_FEATURES
+            return cls == CITYGML and local[:1].isupper() and local not in NON_FEATURES
         return False
 
     # --------------------------------------------------------------- geometry

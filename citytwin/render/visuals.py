@@ -866,6 +866,16 @@ class CityModelVisual(BaseVisual):
         self._tri_up = None
         self._drawn_version += 1  # the interaction proxy is stale
 
+    def moved_object_bounds(self, root: int) -> np.ndarray | None:
+        """World bounds of a top-level object as drawn, when :meth:`transform_objects` moved it; else ``None``."""
+        if self._original_points is None:
+            return None
+        idx = self._points_of_root.get(int(root))
+        if idx is None or len(idx) == 0 or np.array_equal(self.arrays.points[idx], self._original_points[idx]):
+            return None
+        pts = self.arrays.points[idx].astype(np.float64) + self.origin
+        return np.concatenate([pts.min(axis=0), pts.max(axis=0)])
+
     def original_object_points(self, root: int) -> np.ndarray:
         """``(n, 3)`` float64 world coordinates of a top-level object's points as read (before any move)."""
         idx = self._object_points(int(root))

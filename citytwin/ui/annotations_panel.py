@@ -73,9 +73,8 @@ from citytwin.model.scene import Scene
 from citytwin.ui.coordinates import to_source
 from citytwin.ui.item_list_model import Column, ItemListModel
 from citytwin.ui.item_panels import button_row, item_dock, item_dock_sibling, tool_button
+from citytwin.ui.view_clicks import CLICK_TOLERANCE_PX
 
-#: A click that moves less than this (pixels) between press and release places the pin.
-CLICK_TOLERANCE_PX = 4
 #: A click this near (pixels) a pin's marker selects the pin.
 PICK_TOLERANCE_PX = 3.0
 #: Distance range (metres) of the camera that flies to a pin.

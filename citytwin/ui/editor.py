@@ -48,13 +48,14 @@ from citytwin.model.scenario import (
     SetAttributes,
     TransformObject,
     add_edit,
+    added_ids,
     object_changes,
+    remove_edits_of,
 )
+from citytwin.ui.view_clicks import ViewClicks
 
 #: attribute value types offered in Edit Attributes
 VALUE_TYPES = ("Text", "Number", "Integer", "Date", "Yes/No")
-#: a click moving less than this (logical pixels) between press and release is a click, not a drag
-CLICK_TOLERANCE_PX = 4.0
 #: CityGML code-list values offered for some attributes (the editor accepts any text too)
 CODE_LISTS = {
     "roofType": ("1000 flat", "1010 monopitch", "1030 gabled", "1040 hipped"),
@@ -113,6 +114,22 @@ def value_kind(value: Any) -> str:
 
 
 # ------------------------------------------------------------------------------------------ dialogs
+def _error_label() -> QLabel:
+    """The red sentence a dialog shows under its fields when what was typed cannot be used."""
+    label = QLabel()
+    label.setStyleSheet("color: #b00020;")
+    label.setWordWrap(True)
+    return label
+
+
+def _ok_cancel(dialog: QDialog, on_ok: Any = None) -> QDialogButtonBox:
+    """OK and Cancel for ``dialog`` (OK calls ``on_ok``, else accepts)."""
+    buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+    buttons.accepted.connect(on_ok or dialog.accept)
+    buttons.rejected.connect(dialog.reject)
+    return buttons
+
+
 class TransformDialog(QDialog):
     """Move (metres east, north, up), turn (degrees, counter-clockwise from above) and stretch the height."""
 
@@ -132,10 +149,7 @@ class TransformDialog(QDialog):
         form.addRow("Turn", self.rotate)
         form.addRow("Height", self.scale)
         form.addRow("", self.snap)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
-        buttons.accepted.connect(self.accept)
-        buttons.rejected.connect(self.reject)
-        form.addRow(buttons)
+        form.addRow(_ok_cancel(self))
 
     @staticmethod
     def _spin(lo: float, hi: float, suffix: str) -> QDoubleSpinBox:
@@ -184,14 +198,9 @@ class AttributesDialog(QDialog):
         row.addWidget(remove)
         row.addStretch(1)
         layout.addLayout(row)
-        self.error = QLabel()
-        self.error.setStyleSheet("color: #b00020;")
-        self.error.setWordWrap(True)
+        self.error = _error_label()
         layout.addWidget(self.error)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
-        buttons.accepted.connect(self._accept)
-        buttons.rejected.connect(self.reject)
-        layout.addWidget(buttons)
+        layout.addWidget(_ok_cancel(self, self._accept))
         self.values: dict[str, Any] = {}
         self.removed: tuple[str, ...] = ()
 
@@ -306,14 +315,9 @@ class BuildingDialog(QDialog):
         form.addRow("Roof height", self.roof_height)
         form.addRow("Detail", self.lod)
         form.addRow("Function", self.function)
-        self.error = QLabel()
-        self.error.setStyleSheet("color: #b00020;")
-        self.error.setWordWrap(True)
+        self.error = _error_label()
         form.addRow(self.error)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
-        buttons.accepted.connect(self.accept)
-        buttons.rejected.connect(self.reject)
-        form.addRow(buttons)
+        form.addRow(_ok_cancel(self))
         self.by_storeys.toggled.connect(self._sync)
         self.roof.currentTextChanged.connect(self._sync)
         self._sync()
@@ -365,7 +369,7 @@ class Editor(QObject):
         self.moving = False
         self.last_proposal: Any = None
         self._drag: dict[str, Any] | None = None
-        self._press: tuple[float, float] | None = None
+        self._clicks = ViewClicks(self.viewport)
         self.viewport.plotter.installEventFilter(self)
         self.viewport.hovered.connect(self._on_hovered)
         self._hover: np.ndarray | None = None
@@ -373,8 +377,8 @@ class Editor(QObject):
     # ------------------------------------------------------------------ selection
     def selected(self) -> tuple[CityModelLayer | None, list[int]]:
         """The layer with a selection and its selected object indices."""
-        for layer in self.scene.layers:
-            if isinstance(layer, CityModelLayer) and layer.selection and layer.model is not None:
+        for layer in self.scene.selectable_layers():
+            if layer.selection and layer.model is not None:
                 return layer, [int(i) for i in layer.selection]
         return None, []
 
@@ -408,7 +412,17 @@ class Editor(QObject):
         from citytwin.ui.selection import select
 
         text = f"Delete {ids[0]}" if len(ids) == 1 else f"Delete {len(ids)} objects"
-        s = self.scene.edit_scenario(lambda sc: add_edit(sc, DeleteObjects(ids=tuple(ids))), text)
+        added = added_ids(self.scene.scenario) if self.scene.scenario is not None else frozenset()
+
+        def delete(sc: Any) -> Any:
+            # an object the scenario added leaves the scenario with its edits: nothing is left to delete
+            for oid in ids:
+                if oid in added:
+                    sc = remove_edits_of(sc, oid)
+            base = tuple(i for i in ids if i not in added)
+            return add_edit(sc, DeleteObjects(ids=base)) if base else sc
+
+        s = self.scene.edit_scenario(delete, text)
         select(self.scene, None, ())
         self._status(f"{text} in {s.name}.")
 
@@ -767,35 +781,19 @@ class Editor(QObject):
             return False
         t = event.type()
         if t == QEvent.Type.MouseButtonPress and event.button() == Qt.MouseButton.LeftButton:
-            p = event.position()
-            self._press = (p.x(), p.y())
+            self._clicks.press(event)
             return False
         if t == QEvent.Type.MouseButtonDblClick and event.button() == Qt.MouseButton.LeftButton:
-            self._press = None
+            self._clicks.forget()
             self.key(Qt.Key.Key_Return)
             return True
         if t == QEvent.Type.MouseButtonRelease and event.button() == Qt.MouseButton.LeftButton:
-            press, self._press = self._press, None
-            p = event.position()
-            if press is None or max(abs(p.x() - press[0]), abs(p.y() - press[1])) > CLICK_TOLERANCE_PX:
+            at = self._clicks.click(obj, event)
+            if at is None:
                 return False
-            blocked = self.viewport.blockSignals(True)
-            try:
-                obj.event(event)
-            finally:
-                self.viewport.blockSignals(blocked)
-            self.click(p.x(), p.y())
+            self.click(*at)
             return True
-        if t in (QEvent.Type.ShortcutOverride, QEvent.Type.KeyPress):
-            key = event.key()
-            keys = (Qt.Key.Key_Escape, Qt.Key.Key_Return, Qt.Key.Key_Enter, Qt.Key.Key_Backspace)
-            if key not in keys:
-                return False
-            event.accept()
-            if t == QEvent.Type.KeyPress:
-                self.key(key)
-            return True
-        return False
+        return self._clicks.take_key(event, self.key)
 
     def _move_event(self, event: QEvent) -> bool:
         t = event.type()

@@ -779,10 +779,15 @@ class MainWindow(QMainWindow):
         from citytwin.ui.object_stats import object_bounds
 
         boxes = []
-        for layer in self.scene.layers:
-            if isinstance(layer, CityModelLayer) and layer.selection and layer.model is not None:
+        for layer in self.scene.selectable_layers():
+            if layer.selection and layer.model is not None:
+                vis = self.viewport.visual(layer)
+                moved = getattr(vis, "moved_object_bounds", None)
+                roots = layer.model.objects.roots
                 for i in layer.selection[:5000]:
-                    b = object_bounds(layer.display_model, int(i), layer.lod)
+                    # a building the scenario moved is framed where it is drawn, not where the data has it
+                    b = moved(int(roots[int(i)])) if moved is not None else None
+                    b = b if b is not None else object_bounds(layer.display_model, int(i), layer.lod)
                     if b is not None:
                         boxes.append(b)
         if not boxes:

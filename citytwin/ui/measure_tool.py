@@ -41,14 +41,13 @@ from citytwin.model.scene import Scene
 from citytwin.render.measurements_visual import MIN_POINTS, MeasurementsVisual
 from citytwin.render.pointcloud_visual import PointPickResult
 from citytwin.ui.selection import selectable_object
+from citytwin.ui.view_clicks import ViewClicks
 
 if TYPE_CHECKING:
     from citytwin.ui.viewport import Viewport
 
 #: a click lands on a surface vertex this close to it (logical pixels)
 SNAP_PX = 10.0
-#: a press and release further apart than this is a drag, not a click
-CLICK_TOLERANCE_PX = 4
 #: polygons with more vertices than this snap to the picked triangle's corners only
 MAX_SNAP_CANDIDATES = 4096
 KINDS = ("distance", "height", "area", "object-height")
@@ -109,7 +108,7 @@ class MeasureTool(QObject):
         self.visual = visual
         self.points: list[np.ndarray] = []
         self._mode: str | None = None
-        self._press: tuple[float, float] | None = None
+        self._clicks = ViewClicks(viewport)
         self._hover: np.ndarray | None = None
         self.hint = ""
         viewport.plotter.installEventFilter(self)
@@ -131,7 +130,7 @@ class MeasureTool(QObject):
         if kind is not None and kind not in KINDS:
             raise ValueError(f"kind must be one of {', '.join(KINDS)}")
         self.points = []
-        self._press = None
+        self._clicks.forget()
         if kind == self._mode:
             self._show_draft()
             return
@@ -156,43 +155,26 @@ class MeasureTool(QObject):
             return False
         t = event.type()
         if t == QEvent.Type.MouseButtonPress and event.button() == Qt.MouseButton.LeftButton:
-            p = event.position()
-            self._press = (p.x(), p.y())
+            self._clicks.press(event)
             return False
         if t == QEvent.Type.MouseButtonDblClick and event.button() == Qt.MouseButton.LeftButton:
-            self._press = None  # its first click added the point: the second finishes
+            self._clicks.forget()  # its first click added the point: the second finishes
             if self._mode in ("distance", "area"):
                 self.finish()
             return True
         if t == QEvent.Type.MouseButtonRelease and event.button() == Qt.MouseButton.LeftButton:
-            press, self._press = self._press, None
-            p = event.position()
-            if press is None or max(abs(p.x() - press[0]), abs(p.y() - press[1])) > CLICK_TOLERANCE_PX:
+            at = self._clicks.click(obj, event)
+            if at is None:
                 return False  # the end of an orbit or pan
-            # let the view end its gesture, without selecting what is under the cursor
-            blocked = self.viewport.blockSignals(True)
-            try:
-                obj.event(event)
-            finally:
-                self.viewport.blockSignals(blocked)
             mods = event.modifiers()
             self.click(
-                p.x(),
-                p.y(),
+                *at,
                 shift=bool(mods & Qt.KeyboardModifier.ShiftModifier),
                 snap=not bool(mods & Qt.KeyboardModifier.AltModifier),
             )
             return True
-        if t in (QEvent.Type.ShortcutOverride, QEvent.Type.KeyPress):
-            key = event.key()
-            keys = (Qt.Key.Key_Escape, Qt.Key.Key_Return, Qt.Key.Key_Enter, Qt.Key.Key_Backspace)
-            if key not in keys or event.modifiers() & ~Qt.KeyboardModifier.KeypadModifier:
-                return False
-            event.accept()  # the view takes these keys from the window's shortcuts (Escape: clear selection)
-            if t == QEvent.Type.KeyPress:
-                self.key(key)
-            return True
-        return False
+        # the view takes these keys from the window's shortcuts (Escape: clear selection)
+        return self._clicks.take_key(event, self.key, plain_only=True)
 
     def key(self, key: int) -> None:
         """Enter finishes, Backspace drops the last point, Escape drops the draft (or leaves the tool)."""

@@ -40,8 +40,8 @@ def select(scene: Scene, layer: CityModelLayer | None, indices: tuple[int, ...] 
     Selection is view state, not an edit: like in other desktop editors it is
     not an undo step (Undo after a click undoes the last real change).
     """
-    for other in scene.layers:
-        if other is not layer and isinstance(other, CityModelLayer) and other.selection:
+    for other in scene.selectable_layers():
+        if other is not layer and other.selection:
             other.selection = ()
     if layer is not None:
         value = tuple(int(i) for i in indices)
@@ -60,16 +60,33 @@ class SelectionTracker(QObject):
         self.layer: CityModelLayer | None = None
         self.index: int = -1
         self._callbacks: dict[int, Any] = {}
+        #: the scene's layer of the objects a scenario adds, while watched
+        self._additions: CityModelLayer | None = None
         for layer in scene.layers:
             self._watch(layer)
         scene.layers.events.inserted.connect(self._on_inserted)
         scene.layers.events.removed.connect(self._on_removed)
+        scene.settings_changed.connect(self._on_settings)
+        self._on_settings("additions")
 
     def disconnect_scene(self) -> None:
         self.scene.layers.events.inserted.disconnect(self._on_inserted)
         self.scene.layers.events.removed.disconnect(self._on_removed)
-        for layer in list(self.scene.layers):
+        self.scene.settings_changed.disconnect(self._on_settings)
+        for layer in [*self.scene.layers, *([self._additions] if self._additions is not None else [])]:
             self._unwatch(layer)
+        self._additions = None
+
+    def _on_settings(self, name: str) -> None:
+        if name != "additions" or self.scene.additions is self._additions:
+            return
+        old, self._additions = self._additions, self.scene.additions
+        if old is not None:
+            self._unwatch(old)
+        if self._additions is not None:
+            self._watch(self._additions)
+        if old is not None and old is self.layer:
+            self._recompute()
 
     def _on_inserted(self, index: int, layer: Layer) -> None:
         self._watch(layer)
@@ -103,8 +120,8 @@ class SelectionTracker(QObject):
             self._recompute()
 
     def _recompute(self) -> None:
-        for layer in reversed(list(self.scene.layers)):
-            if isinstance(layer, CityModelLayer) and layer.selection:
+        for layer in reversed(self.scene.selectable_layers()):
+            if layer.selection:
                 self._set(layer, int(layer.selection[-1]))
                 return
         self._set(None, -1)

@@ -46,9 +46,9 @@ from citytwin.render.camera import FILL, CameraPose, box_corners, pose_for_point
 from citytwin.render.pointcloud_visual import PointPickResult
 from citytwin.render.scene_view import SceneView
 from citytwin.render.style import DEFAULT_STYLE, Style, apply_style
+from citytwin.ui.view_clicks import CLICK_TOLERANCE_PX
 
 ANIMATION_SECONDS = 0.4
-CLICK_TOLERANCE_PX = 4
 #: the camera counts as stopped this long after the last wheel step
 WHEEL_IDLE_MS = 150
 #: pause between two warm-up pieces (lets queued input and paints through)
@@ -662,7 +662,7 @@ class Viewport(QWidget):
         """The nearest layer hit at a display position (VTK: origin bottom-left) and its pick result."""
         cam = np.array(self.renderer.GetActiveCamera().GetPosition())
         best: tuple[float, CityModelLayer | None, Any] = (math.inf, None, None)
-        for layer in self.scene.layers:
+        for layer in [*self.scene.layers, *([self.scene.additions] if self.scene.additions is not None else [])]:
             vis = self.visual(layer)
             if vis is None or not layer.visible:
                 continue
@@ -729,7 +729,10 @@ class Viewport(QWidget):
         style = vtkInteractorStyleTrackballCamera()
         self._style = style
         self._interactor = iren.interactor
-        self._interactor.SetInteractorStyle(style)
+        # through pyvista, which keeps its own idea of the style and puts it back after a double click in the
+        # view (to toggle chart interaction): set directly, our style and its handlers were lost on a double click
+        iren.style = style
+        iren.untrack_click_position(side="left")  # no charts in the view: nothing to toggle on a double click
         self._mode: str | None = None
         self._press: tuple[int, int] = (0, 0)
         self._last: tuple[int, int] = (0, 0)

@@ -132,3 +132,19 @@ def test_editing_makes_a_scenario_in_one_undo_step():
     scene.scenario_id = None
     third = scene.edit_scenario(lambda s: add_edit(s, DeleteObjects(ids=("b9",))), "Delete b9")
     assert third.name == "Scenario 2"
+
+
+def test_an_item_list_forgets_an_id_before_it_says_the_item_is_gone():
+    from citytwin.model.annotations import ItemList, make_bookmark
+    from citytwin.model.camera import CameraState
+
+    cam = CameraState(position=(0.0, -10.0, 10.0), focal_point=(0.0, 0.0, 0.0))
+    items = ItemList([make_bookmark(n, cam, id=n) for n in "abcd"])
+    seen = []
+    items.events.removed.connect(lambda index, item: seen.append((item.id, items.by_id(item.id))))
+    del items[1]
+    del items[0:2]
+    assert sorted(seen) == [("a", None), ("b", None), ("c", None)]
+    assert [i.id for i in items] == ["d"] and items.by_id("d") is items[0] and items.by_id("a") is None
+    items.append(make_bookmark("a", cam, id="a"))  # an id that left can come back
+    assert items.by_id("a") is items[1]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 from PySide6.QtCore import QPoint, Qt
+from PySide6.QtWidgets import QApplication
 
 from citytwin.model.scenario import AddObject, added_ids, deleted_ids, object_changes, object_frame
 from citytwin.sample import sample_path
@@ -73,11 +74,10 @@ def test_delete_move_and_edit_attributes_in_a_scenario(make_window, qtbot):
     assert len(vis.drawn_triangles) == drawn_before and panel.list.count() == 1
 
 
-def test_draw_a_building_by_clicks_then_undo_and_redo(make_window, qtbot):
-    window = make_window(size=(1000, 700))
-    open_and_wait(qtbot, window, sample_path())
+def _draw_by_clicks(window, qtbot):
+    """Draw a 20 × 14 m gabled building by clicks in the top view; return the clicked points (world)."""
     scene, editor, vp = window.scene, window.editor, window.viewport
-    b = scene.bounds() + np.tile(scene.origin, 2)
+    b = scene.bounds()  # world coordinates (the display CRS), not relative to the origin
     vp.view_preset("top", animate=False)
     vp.finish_animation()
     # a 20 × 14 m footprint in the open band along the district's northern edge
@@ -90,10 +90,19 @@ def test_draw_a_building_by_clicks_then_undo_and_redo(make_window, qtbot):
         qtbot.mouseClick(vp.plotter, Qt.MouseButton.LeftButton, pos=QPoint(round(qx), round(qy)))
     assert len(editor.points) == 4
     clicked = np.array(editor.points)
+    assert np.abs(clicked[:, :2] - corners).max() < 1.5  # where they were aimed (a pixel is ~0.6 m here)
     qtbot.keyClick(vp.plotter, Qt.Key.Key_Enter)  # closes the outline
     assert len(editor.rings) == 1 and not editor.points
     editor.answers = {"building": {"height": 12.0, "roof": "gabled", "roof_height": 4.0}}
     qtbot.keyClick(vp.plotter, Qt.Key.Key_Enter)  # no outline open: height and roof, then the building
+    return clicked
+
+
+def test_draw_a_building_by_clicks_then_undo_and_redo(make_window, qtbot):
+    window = make_window(size=(1000, 700))
+    open_and_wait(qtbot, window, sample_path())
+    scene, editor, vp = window.scene, window.editor, window.viewport
+    clicked = _draw_by_clicks(window, qtbot)
     sc = scene.scenario
     assert sc is not None and len(added_ids(sc)) == 1
     edit = sc.edits[-1]
@@ -103,7 +112,7 @@ def test_draw_a_building_by_clicks_then_undo_and_redo(make_window, qtbot):
     assert np.isclose(v[:, 2].max() - v[:, 2].min(), 16.0)  # 12 m walls and a 4 m roof
     xy = clicked[:, :2]
     area = 0.5 * abs(np.dot(xy[:, 0], np.roll(xy[:, 1], 1)) - np.dot(xy[:, 1], np.roll(xy[:, 0], 1)))
-    assert area > 200  # the clicks landed where they were aimed (about 20 × 14 m)
+    assert abs(area - 280.0) < 40.0  # 20 × 14 m
     added = vp.view.scenario_drawing.added_visual
     assert added is not None and len(added.drawn_triangles) > 0
     scene.undo_stack.undo()
@@ -113,6 +122,52 @@ def test_draw_a_building_by_clicks_then_undo_and_redo(make_window, qtbot):
     assert vp.view.scenario_drawing.added_visual is not None
     qtbot.keyClick(vp.plotter, Qt.Key.Key_Escape)
     assert not editor.drawing and not window.edit_actions["draw"].isChecked()
+
+
+def test_a_drawn_building_is_picked_selected_moved_edited_and_deleted_like_any_other(make_window, qtbot):
+    window = make_window(size=(1000, 700))
+    open_and_wait(qtbot, window, sample_path())
+    scene, editor, vp = window.scene, window.editor, window.viewport
+    clicked = _draw_by_clicks(window, qtbot)
+    qtbot.keyClick(vp.plotter, Qt.Key.Key_Escape)
+    (oid,) = added_ids(scene.scenario)
+    layer = scene.additions
+    assert layer is not None and layer.model.objects.ids == [oid] and layer not in scene.layers
+    assert layer.name == f"New in {scene.scenario.name}"
+
+    # a click on its roof selects it: the inspector shows it, the view highlights it
+    centre = np.append(clicked[:, :2].mean(axis=0), clicked[:, 2].min() + 16.0)
+    qx, qy = vp.world_to_qt(centre)
+    qtbot.wait(QApplication.doubleClickInterval() + 100)  # not a double click with the last corner's
+    qtbot.mouseClick(vp.plotter, Qt.MouseButton.LeftButton, pos=QPoint(round(qx), round(qy)))
+    qtbot.waitUntil(lambda: layer.selection == (0,), timeout=3000)
+    assert window.inspector.layer is layer
+    assert window.selection.layer is layer and editor.selected_ids() == [oid]
+
+    # move it 8 m north: its own points move in the added objects' visual, and the edit is in the scenario
+    vis = vp.visual(layer)
+    assert vis is vp.view.scenario_drawing.added_visual
+    before = vis.original_object_points(0)
+    editor.answers = {"transform": {"translate": (0.0, 8.0, 0.0)}}
+    window.edit_actions["transform"].trigger()
+    assert object_changes(scene.scenario)[oid].transform.translate == (0.0, 8.0, 0.0)
+    after = vis.arrays.points[vis._object_points(0)].astype(float) + vp.origin
+    assert np.allclose(after.mean(axis=0) - before.mean(axis=0), [0.0, 8.0, 0.0], atol=0.01)
+
+    # attributes, as for the data as read
+    editor.answers = {"attributes": ({"function": "school"}, ())}
+    window.edit_actions["attributes"].trigger()
+    assert dict(window.inspector.rows)["function"] == "school"
+
+    # deleting it takes it out of the scenario with its edits (nothing left to write), in one undo step
+    select(scene, layer, (0,))
+    window.edit_actions["delete"].trigger()
+    assert added_ids(scene.scenario) == set() and len(scene.scenario.edits) == 0
+    assert scene.additions is None and vp.view.scenario_drawing.added_visual is None
+    scene.undo_stack.undo()
+    assert added_ids(scene.scenario) == {oid} and scene.additions is not None
+    moved = vp.visual(scene.additions).arrays.points.astype(float) + vp.origin
+    assert np.isclose(moved[:, 1].mean() - before[:, 1].mean(), 8.0, atol=0.01)  # drawn as the scenario has it
 
 
 def test_attribute_values_are_typed():

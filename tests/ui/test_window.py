@@ -122,6 +122,25 @@ def _roof_point(model, index):
     return pts[top].mean(axis=0)
 
 
+def test_a_double_click_in_the_view_keeps_its_handling(qtbot, make_window):
+    """pyvista put its own interactor style back after a double click: orbiting and selecting were gone."""
+    from citytwin.sample import sample_path
+
+    window = make_window()
+    layer = open_and_wait(qtbot, window, sample_path())
+    objects = layer.model.objects
+    target = next(i for i in range(len(objects)) if objects.types[i] == "Building")
+    vp = window.viewport
+    _top_view(window, _cluster_bounds(layer.model, [target]))
+    for _ in range(2):  # two quick clicks on the sky: a double click for VTK
+        qtbot.mouseClick(vp.plotter, Qt.MouseButton.LeftButton, pos=QPoint(3, 3))
+    assert vp.plotter.iren.interactor.GetInteractorStyle() is vp._style
+    qtbot.wait(500)  # not part of the double click
+    qx, qy = vp.world_to_qt(_roof_point(layer.model, target))
+    qtbot.mouseClick(vp.plotter, Qt.MouseButton.LeftButton, pos=QPoint(round(qx), round(qy)))
+    qtbot.waitUntil(lambda: layer.selection == (target,), timeout=3000)
+
+
 def test_click_on_building_shows_it_in_inspector(qtbot, make_window):
     window = make_window()
     layer = open_and_wait(qtbot, window, shared_file(ROTTERDAM))
