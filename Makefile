@@ -3,9 +3,11 @@ PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
+PKG_STAMP := $(VENV)/.package-installed
 SHARED ?= ../shared/data
+LINTED := citytwin tests bench packaging
 
-.PHONY: run test lint bench fuzz sample clean
+.PHONY: run test lint bench fuzz sample package package-test clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -19,13 +21,13 @@ run: $(STAMP)
 
 ## make test: lint, architecture contract and the whole test suite
 test: $(STAMP)
-	$(VENV)/bin/ruff check citytwin tests bench
+	$(VENV)/bin/ruff check $(LINTED)
 	$(VENV)/bin/lint-imports
 	$(PY) -m pytest -q
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check citytwin tests bench
-	$(VENV)/bin/ruff format --check citytwin tests bench
+	$(VENV)/bin/ruff check $(LINTED)
+	$(VENV)/bin/ruff format --check $(LINTED)
 	$(VENV)/bin/lint-imports
 
 ## make bench: run every benchmark and rewrite bench/RESULTS.md
@@ -41,5 +43,18 @@ fuzz: $(STAMP)
 sample: $(STAMP)
 	$(PY) -m citytwin.sample --out assets/sample_district.city.json
 
+$(PKG_STAMP): $(STAMP)
+	$(PY) -m pip install -q -e ".[package]"
+	touch $(PKG_STAMP)
+
+## make package: the installers for this OS into dist/ (Linux: .deb and .tar.xz; packaging/README.md)
+package: $(PKG_STAMP)
+	$(PY) packaging/build.py
+
+## make package-test: build the package (or reuse dist/ when up to date), unpack the .deb and try the frozen
+## app under Xvfb; writes bench/out/package.json and the Packaging section of bench/RESULTS.md. Not in make test.
+package-test: $(PKG_STAMP)
+	xvfb-run -a -s "-screen 0 1920x1080x24" $(PY) packaging/package_test.py --shared $(SHARED)
+
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache build *.egg-info
+	rm -rf $(VENV) .pytest_cache .ruff_cache build dist *.egg-info

@@ -38,6 +38,7 @@ BENCHMARKS: list[str] = [
     "bench.bench_sun_hours",
     "bench.bench_looks",
     "bench.bench_editor",
+    "bench.bench_package",  # reads what `make package-test` measured (bench/out/package.json); builds nothing
 ]
 
 #: options for ``--quick`` (a smoke run: small inputs, one run each)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-__version__ = "0.1.0"
-
 __all__ = ["Bookmark", "CameraState", "Keyframe", "Measurement", "Pin", "Project", "Tour", "__version__", "open"]
 
 #: Public names imported on first use, so ``import citytwin`` stays light.
@@ -19,6 +17,10 @@ _LAZY = {
 
 
 def __getattr__(name: str):
+    if name == "__version__":  # from the package metadata (pyproject's [project] version), read on first use
+        from citytwin._version import version
+
+        return version()
     if name in _LAZY:
         import importlib
 

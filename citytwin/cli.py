@@ -31,7 +31,6 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
-from citytwin import __version__
 from citytwin.errors import CityTwinError
 
 __all__ = ["main", "parse_size"]
@@ -186,7 +185,9 @@ def _build_parser() -> argparse.ArgumentParser:
         epilog="Without a command, 'citytwin [FILE ...]' opens the desktop window on data files or a "
         ".citytwin project (on the sample district when no file is given).",
     )
-    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    from citytwin._version import version
+
+    parser.add_argument("--version", action="version", version=f"%(prog)s {version()}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     info = sub.add_parser("info", help="say what a file holds", description="Say what a city-model file holds.")
