@@ -209,6 +209,8 @@ class Project(msgspec.Struct, kw_only=True, omit_defaults=False):
         the sources, in the order the scenarios panel lists them.
     scenario
         The id of the scenario shown when the project was saved (``None``: the existing city).
+    added_hidden_ids
+        Ids of objects the scenarios add that are hidden in the view (Edit → Hide).
     extra
         Top-level sections this version does not know (written by a later one),
         kept verbatim and written back.
@@ -230,6 +232,7 @@ class Project(msgspec.Struct, kw_only=True, omit_defaults=False):
     sun: str | None = None
     scenarios: list[Scenario] = msgspec.field(default_factory=list)
     scenario: str | None = None
+    added_hidden_ids: list[str] = msgspec.field(default_factory=list)
     extra: dict[str, Any] = msgspec.field(default_factory=dict)
 
     # ------------------------------------------------------------ building one

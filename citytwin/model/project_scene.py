@@ -308,6 +308,7 @@ def project_from_scene(
         sun=None if scene.sun is None else scene.sun.isoformat(),
         scenarios=list(scene.scenarios),
         scenario=scene.scenario_id if scene.scenario is not None else None,
+        added_hidden_ids=sorted(scene.additions_hidden_ids),
         extra=dict(extra or {}),
     )
 
@@ -333,6 +334,7 @@ def apply_items(scene: Scene, project: Project, camera: bool = True) -> None:
     ):
         items.clear()
         items.extend(new)
+    scene.additions_hidden_ids = frozenset(project.added_hidden_ids)  # before the scenario: its view reads them
     scene.scenario_id = project.scenario if scene.scenarios.by_id(project.scenario or "") is not None else None
     scene.annotation_settings.pins_visible = project.pin_layer.visible
     scene.annotation_settings.pins_opacity = project.pin_layer.opacity
@@ -376,6 +378,7 @@ def clear_scene(scene: Scene) -> None:
     """Empty a scene for a new project: no layers, items, camera, origin or CRS; the undo history cleared."""
     scene.layers.clear()
     scene.scenario_id = None
+    scene.additions_hidden_ids = frozenset()
     for items in (scene.pins, scene.measurements, scene.bookmarks, scene.tours, scene.scenarios):
         items.clear()
     scene.annotation_settings.pins_visible = True

@@ -90,6 +90,10 @@ class Scene:
         :class:`~citytwin.model.layers.CityModelLayer` of their own: not in ``layers`` and never
         saved (the scenario holds them), but selectable like any layer. Set by the view that
         draws them (``settings_changed("additions")``); ``None`` while the scenario adds nothing.
+    additions_hidden_ids
+        Ids of added objects hidden in the view (Edit → Hide): kept here, saved with the project,
+        because :attr:`additions` is made anew whenever the scenario's additions change. The view
+        that draws the additions keeps it in step with the additions layer's ``hidden_ids``.
     annotation_settings
         How the pins are drawn as a whole (shown, opacity): an evented
         :class:`~citytwin.model.annotations.AnnotationSettings`, changed through :meth:`set`.
@@ -116,6 +120,7 @@ class Scene:
         self.scenarios = ItemList()
         self._scenario_id: str | None = None
         self._additions: CityModelLayer | None = None
+        self.additions_hidden_ids: frozenset[str] = frozenset()
         self.annotation_settings = AnnotationSettings()
         self._overlays = OverlaySettings()
         self._presentation = Presentation()

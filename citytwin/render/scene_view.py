@@ -239,15 +239,21 @@ class SceneView:
         for sig, cb in self._callbacks.pop(-1, []):
             sig.disconnect(cb)
         if layer is not None and vis is not None:
+            # hidden added objects stay hidden when the additions change, in exports and in the project
+            layer.hidden_ids = frozenset(self.scene.additions_hidden_ids)
             conns = self._follow_city_model(layer, vis)
             if self._filter is not None:
                 self._apply_filter(vis)
             if self.follow:
+                conns.append((layer.events.hidden_ids, self._keep_additions_hidden))
                 for sig, cb in conns:
                     sig.connect(cb)
                 self._callbacks[-1] = conns
         if self.follow:
             self.scene.additions = layer
+
+    def _keep_additions_hidden(self, ids: Any, *_: Any) -> None:
+        self.scene.additions_hidden_ids = frozenset(ids)
 
     def drawn_visuals(self) -> list[Any]:
         """Every visual drawn: the layers' and the one of the objects a scenario adds."""
@@ -467,9 +473,7 @@ class SceneView:
     def bounds(self) -> np.ndarray | None:
         """Union of the visible layers' drawn bounds (relative to the origin), or ``None``."""
         boxes = [
-            vis.bounds()
-            for layer in self.scene.layers
-            if layer.visible and (vis := self.visual(layer)) is not None
+            vis.bounds() for layer in self.scene.layers if layer.visible and (vis := self.visual(layer)) is not None
         ]
         boxes = [b for b in boxes if np.isfinite(b).all()]
         if not boxes:

@@ -186,7 +186,6 @@ class SunHours:
             is_difference=True,
         )
 
-
     def summary(self) -> dict[str, float]:
         """Figures for a planner, over the open ground (not under a roof) and the facades.
 

@@ -36,6 +36,7 @@ from vtkmodules.vtkRenderingAnnotation import vtkLegendBoxActor, vtkScalarBarAct
 
 from citytwin.model.citymodel import CityModel
 from citytwin.model.semantics import SurfaceClass
+from citytwin.render import gpu_moves
 from citytwin.render.camera import box_corners
 from citytwin.render.colormap import (
     Thematic,
@@ -269,6 +270,17 @@ class CityModelVisual(BaseVisual):
         self._original_points: np.ndarray | None = None
         self._point_root: np.ndarray | None = None
         self._points_of_root: dict[int, np.ndarray] = {}
+        # drawing moves on the GPU (gpu_moves): the mapper draws ``_draw_polydata``, whose points are
+        # ``_base_points`` (as read, or as of the last time the moves outgrew the shader's slots);
+        # ``_runs_of_root``: each moved object's points as runs of consecutive indices
+        self._draw_polydata: pv.PolyData | None = None
+        self._base_points: np.ndarray | None = None
+        self._base_vtk_points: Any = None
+        self._runs_of_root: dict[int, list[tuple[int, int]]] = {}
+        self._base_box: tuple[np.ndarray, np.ndarray] = (np.zeros(3), np.zeros(3))
+        self._moved_local: dict[int, np.ndarray] = {}  # root → model-coordinate transform of its points as read
+        self._baked_local: dict[int, np.ndarray] = {}  # root → the transform already written into the base
+        self._shader_moves: dict[int, np.ndarray] = {}  # root → what the shader applies on top of the base
 
         self.polydata = pv.PolyData()
         self.mapper, self.actor = cell_colour_actor(self.polydata)
@@ -348,6 +360,8 @@ class CityModelVisual(BaseVisual):
         if self._point_colours_on():
             self._update_point_colours()
         self.polydata.Modified()
+        if self._draw_polydata is not None:
+            self._sync_draw_polydata()
         self._pick_pieces = None
         self._texture_locators = {}
         if self._texture_actors is not None:
@@ -832,39 +846,109 @@ class CityModelVisual(BaseVisual):
             applied to each object's *original* geometry; ``None`` puts the objects back.
 
         Only the objects' own points change (in the shared ``vtkPoints``): the cost grows with
-        the size of the objects moved, not of the layer, so moving one building of 100,000 is
-        one small in-place write and a re-upload of the point buffer. A point shared with
-        another object (rare: readers give every polygon its own vertices) is split off first.
+        the size of the objects moved, not of the layer. On screen, up to
+        :data:`~citytwin.render.gpu_moves.SLOTS` moved objects are drawn by the vertex shader,
+        so moving one building of 100,000 uploads no points at all; past that, the moves are
+        written into the drawn points (one upload) and the shader starts afresh. A point shared
+        with another object (rare: readers give every polygon its own vertices) is split off first.
         """
         roots = np.atleast_1d(np.asarray(roots, np.int64))
         if len(roots) == 0:
             return
-        if self._original_points is None:
-            self._original_points = self.arrays.points.copy()
-        pts_of = [self._object_points(int(r)) for r in roots]
-        orig = self._original_points
-        points = self.arrays.points
-        if matrices is None:
-            for idx in pts_of:
-                points[idx] = orig[idx]
-        else:
+        m = None
+        if matrices is not None:
             m = np.asarray(matrices, np.float64)
             if m.shape == (4, 4):
                 m = np.broadcast_to(m, (len(roots), 4, 4))
             if m.shape != (len(roots), 4, 4) or not np.isfinite(m).all():
                 raise ValueError("Each moved object needs one finite 4 × 4 transform.")
+        if self._original_points is None:
+            self._original_points = self.arrays.points.copy()
+        pts_of = [self._object_points(int(r)) for r in roots]
+        orig = self._original_points
+        points = self.arrays.points
+        if m is None:
+            for r, idx in zip(roots, pts_of, strict=True):
+                points[idx] = orig[idx]
+                self._moved_local.pop(int(r), None)
+        else:
             o = self.origin
-            for idx, mat in zip(pts_of, m, strict=True):
+            for r, idx, mat in zip(roots, pts_of, m, strict=True):
                 world = orig[idx].astype(np.float64) + o
                 moved = world @ mat[:3, :3].T + mat[:3, 3]
                 points[idx] = (moved - o).astype(points.dtype)
-        self._vtk_points.Modified()
+                self._moved_local[int(r)] = gpu_moves.local_matrix(mat, o)
+        self._vtk_points.Modified()  # the layer's points as drawn: picking, outlines, texture images follow
         self.polydata.Modified()
+        boxes = [(points[idx].min(axis=0), points[idx].max(axis=0)) for idx in pts_of if len(idx)]
+        self._draw_moves([int(r) for r in roots], boxes)
         self._bounds = None
         self._pick_pieces = None
         self._texture_locators = {}
         self._tri_up = None
         self._drawn_version += 1  # the interaction proxy is stale
+
+    def _draw_moves(self, roots: list[int], boxes: list[tuple[np.ndarray, np.ndarray]]) -> None:
+        """Have the main mesh draw the moves of ``roots`` (now within ``boxes``, ``(low, high)`` each):
+        by the shader, or written into its base points.
+
+        An object moved beyond the base points' bounds is written into them too: VTK fits the
+        camera's near and far planes to the bounds of the points it draws.
+        """
+        if self._draw_polydata is None:
+            if gpu_moves.SLOTS <= 0:  # no shader moves: the mapper draws the moved points themselves
+                return
+            self._start_gpu_moves()
+        eye = np.eye(4)
+        for r in roots:
+            now = self._moved_local.get(r, eye)
+            baked = self._baked_local.get(r)
+            delta = now if baked is None else now @ np.linalg.inv(baked)
+            if np.allclose(delta, eye, rtol=0.0, atol=1e-9):
+                self._shader_moves.pop(r, None)
+            else:
+                self._shader_moves[r] = delta
+        moves = []
+        for r, mat in sorted(self._shader_moves.items()):
+            if r not in self._runs_of_root:
+                self._runs_of_root[r] = gpu_moves.runs(self._points_of_root[r])
+            moves.extend((a, b, mat) for a, b in self._runs_of_root[r])
+        lo, hi = self._base_box
+        outside = any((b_lo < lo).any() or (b_hi > hi).any() for b_lo, b_hi in boxes)
+        if len(moves) > gpu_moves.SLOTS or outside:  # write every move into the base: one upload
+            self._set_base(self.arrays.points.copy())
+            self._baked_local = dict(self._moved_local)
+            self._shader_moves = {}
+            moves = []
+        gpu_moves.set_moves(self.actor, moves)
+
+    def _start_gpu_moves(self) -> None:
+        """Draw the main mesh from base points, moved by the shader (at the first move)."""
+        assert self._original_points is not None
+        self._base_vtk_points = vtkPoints()
+        self._set_base(self._original_points)
+        self._draw_polydata = pv.PolyData()
+        self._sync_draw_polydata()
+        self.mapper.SetInputData(self._draw_polydata)
+        gpu_moves.install(self.actor)
+
+    def _set_base(self, points: np.ndarray) -> None:
+        self._base_points = points
+        self._base_vtk_points.SetData(pv.convert_array(points))
+        if len(points) == 0:
+            self._base_box = (np.zeros(3), np.zeros(3))
+            return
+        cols = [np.ascontiguousarray(points[:, k]) for k in range(3)]  # per column: ~10x faster than axis=0
+        self._base_box = (np.array([c.min() for c in cols]), np.array([c.max() for c in cols]))
+
+    def _sync_draw_polydata(self) -> None:
+        """The drawn polydata: :attr:`polydata`'s cells, cell and point data, on the base points."""
+        pd = self._draw_polydata
+        assert pd is not None
+        pd.ShallowCopy(self.polydata)
+        pd.SetPoints(self._base_vtk_points)
+        pd.GetCellData().SetActiveScalars("colors")
+        pd.Modified()
 
     def moved_object_bounds(self, root: int) -> np.ndarray | None:
         """World bounds of a top-level object as drawn, when :meth:`transform_objects` moved it; else ``None``."""
@@ -941,22 +1025,31 @@ class CityModelVisual(BaseVisual):
         if self._point_root is None:
             self._point_root = _point_owner(self.arrays.triangles, tri_root, len(self.arrays.points))
         if (self._point_root[idx] == -2).any():  # shared with another object: give this one its own copies
-            idx = self._split_points(mine, idx)
+            idx = self._split_points(mine, idx, root)
         self._points_of_root[root] = idx
         return idx
 
-    def _split_points(self, tris: np.ndarray, idx: np.ndarray) -> np.ndarray:
+    def _split_points(self, tris: np.ndarray, idx: np.ndarray, root: int) -> np.ndarray:
         shared = idx[self._point_root[idx] == -2]
         n = len(self.arrays.points)
         new_index = np.full(n, -1, np.int64)
         new_index[shared] = n + np.arange(len(shared))
         self.arrays.points = np.concatenate([self.arrays.points, self.arrays.points[shared]])
+        base_is_original = self._base_points is self._original_points
         self._original_points = np.concatenate([self._original_points, self._original_points[shared]])
         t = self.arrays.triangles[tris]
         remap = new_index[t]
         self.arrays.triangles[tris] = np.where(remap >= 0, remap, t).astype(self.arrays.triangles.dtype)
-        self._point_root = np.concatenate([self._point_root, np.full(len(shared), -1, np.int64)])
+        self._point_root = np.concatenate([self._point_root, np.full(len(shared), root, np.int64)])
         self._vtk_points.SetData(pv.convert_array(self.arrays.points))
+        if self._draw_polydata is not None:  # the drawn points and their objects grow alike
+            assert self._base_points is not None
+            self._set_base(
+                self._original_points
+                if base_is_original
+                else np.concatenate([self._base_points, self._base_points[shared]])
+            )
+        self._runs_of_root.pop(root, None)
         self._rebuild_cells()
         return np.unique(self.arrays.triangles[tris])
 

@@ -548,8 +548,8 @@ class Editor(QObject):
 
     def show_hidden(self) -> None:
         """Edit → Show Hidden Objects: show every hidden object again (undoable)."""
-        for layer in self.scene.layers:
-            if isinstance(layer, CityModelLayer) and layer.hidden_ids:
+        for layer in self.scene.selectable_layers():
+            if layer.hidden_ids:
                 self.scene.set(layer, "hidden_ids", frozenset())
 
     def transform_selected(self, translate=(0.0, 0.0, 0.0), rotate_deg=0.0, height_scale=1.0, snap=False) -> None:

@@ -470,6 +470,15 @@ def test_edit_scenario_changes_exactly_what_it_says(rel, seq, tmp_path):
     expected = np.array([box_vertices[i] for face in shell for i in face[0]])
     _same(expected, tower["geometry"][0]["xyz"], "proposed-tower")
 
+    if not seq:  # cjio (the format's authors' tool) reads it: version, objects and vertices as written
+        from cjio import cityjson as cjio_cityjson
+
+        with out.open(encoding="utf-8") as f:
+            cm = cjio_cityjson.reader(f)
+        assert cm.get_version() == "2.0" and set(cm.j["CityObjects"]) == set(after.objects)
+        n_vertices = len(cm.j["vertices"])
+        cm.remove_orphan_vertices()
+        assert len(cm.j["vertices"]) == n_vertices
     again = (read_seq if seq else read)(out)  # the viewer reads it: the same objects, the tower included
     assert set(again.objects.ids) == set(after.objects)
     assert again.objects.attributes[again.objects.index[edited]][attribute] == "to be listed"

@@ -6,7 +6,10 @@ import numpy as np
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtWidgets import QApplication
 
+from citytwin.model.project_scene import apply_items, project_from_scene
 from citytwin.model.scenario import AddObject, added_ids, deleted_ids, object_changes, object_frame
+from citytwin.model.scene import Scene
+from citytwin.render.offscreen import OffscreenScene
 from citytwin.sample import sample_path
 from citytwin.ui.selection import select
 from tests.ui.conftest import open_and_wait
@@ -158,6 +161,20 @@ def test_a_drawn_building_is_picked_selected_moved_edited_and_deleted_like_any_o
     editor.answers = {"attributes": ({"function": "school"}, ())}
     window.edit_actions["attributes"].trigger()
     assert dict(window.inspector.rows)["function"] == "school"
+
+    # hidden (Edit → Hide), it stays hidden in a still made of the scene and in the project; Show Hidden shows it
+    window.edit_actions["hide"].trigger()
+    assert scene.additions_hidden_ids == {oid} and len(vis.drawn_triangles) == 0
+    with OffscreenScene((320, 240), scene=scene) as off:
+        still = off.view.scenario_drawing.added_visual
+        assert still is not None and still is not vis and len(still.drawn_triangles) == 0
+    project = project_from_scene(scene)
+    assert project.added_hidden_ids == [oid]
+    reopened = Scene()
+    apply_items(reopened, project, camera=False)
+    assert reopened.additions_hidden_ids == {oid}
+    window.edit_actions["show"].trigger()
+    assert scene.additions_hidden_ids == set() and len(vis.drawn_triangles) > 0
 
     # deleting it takes it out of the scenario with its edits (nothing left to write), in one undo step
     select(scene, layer, (0,))
