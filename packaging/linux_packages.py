@@ -24,7 +24,7 @@ MAINTAINER = "citytwin developers <citytwin@users.noreply.invalid>"
 ARCH = "amd64"
 
 #: What the bundle takes from the system: OpenGL/EGL (never bundled: it must match the machine's drivers),
-#: what Qt's xcb platform plugin needs (the list in .ci/run), fonts, D-Bus, and the C/C++ runtimes
+#: what Qt's xcb platform plugin needs (the list in .ci/run), fonts, D-Bus, the C/C++ runtimes and expat
 #: (trim.SYSTEM_ONLY).
 DEPENDS: tuple[str, ...] = (
     "libgl1", "libegl1", "libglx-mesa0 | libglx-vendor", "libgl1-mesa-dri", "libdrm2",
@@ -32,7 +32,7 @@ DEPENDS: tuple[str, ...] = (
     "libxcb-cursor0", "libxcb-icccm4", "libxcb-keysyms1", "libxcb-image0", "libxcb-render-util0",
     "libxcb-xinerama0", "libxcb-shape0", "libxcb-randr0", "libxcb-xkb1", "libxcb-xfixes0", "libxcb-render0",
     "libxcb-shm0", "libxcb-sync1", "libxcb-util1",
-    "libfontconfig1", "libfreetype6", "libdbus-1-3", "libstdc++6", "libgcc-s1",
+    "libfontconfig1", "libfreetype6", "libdbus-1-3", "libstdc++6", "libgcc-s1", "libexpat1",
 )  # fmt: skip
 #: Wayland sessions (Qt's wayland plugin) and the desktop-integration tools postinst calls.
 RECOMMENDS: tuple[str, ...] = (

@@ -38,8 +38,11 @@ QT_UNUSED: tuple[tuple[str, str], ...] = (
 #: another machine's libc fails to load. The C++ runtime is loaded into the process by the system's Mesa
 #: drivers too, which on a newer distribution need a newer one than the build machine's ("GLIBCXX_3.4.30 not
 #: found" and no OpenGL); the system's is never older than the build machine's, given the libc6 dependency.
+#: Python's XML module (pyexpat) links to the system's expat: Debian 12's asks for glibc 2.36, the only library
+#: that does, so that bundling it would shut out Ubuntu 22.04 (glibc 2.35) for no gain.
 SYSTEM_ONLY: tuple[tuple[str, str], ...] = (
     (r"^libmvec\.so", "glibc's vector maths: libc6"),
+    (r"^libexpat\.so", "XML parsing for Python's pyexpat: libexpat1"),
     (r"^libstdc\+\+\.so", "the C++ runtime: libstdc++6, which Mesa's drivers share"),
     (r"^libgcc_s\.so", "the GCC runtime: libgcc-s1"),
 )
