@@ -864,6 +864,8 @@ class CityModelVisual(BaseVisual):
                 raise ValueError("Each moved object needs one finite 4 × 4 transform.")
         if self._original_points is None:
             self._original_points = self.arrays.points.copy()
+        if self._draw_polydata is None and gpu_moves.SLOTS > 0:
+            self._start_gpu_moves()  # before any point moves: the layer's bounds are those as read
         pts_of = [self._object_points(int(r)) for r in roots]
         orig = self._original_points
         points = self.arrays.points
@@ -895,10 +897,8 @@ class CityModelVisual(BaseVisual):
         An object moved beyond the base points' bounds is written into them too: VTK fits the
         camera's near and far planes to the bounds of the points it draws.
         """
-        if self._draw_polydata is None:
-            if gpu_moves.SLOTS <= 0:  # no shader moves: the mapper draws the moved points themselves
-                return
-            self._start_gpu_moves()
+        if self._draw_polydata is None:  # no shader moves (SLOTS is 0): the mapper draws the moved points
+            return
         eye = np.eye(4)
         for r in roots:
             now = self._moved_local.get(r, eye)
@@ -926,15 +926,20 @@ class CityModelVisual(BaseVisual):
         """Draw the main mesh from base points, moved by the shader (at the first move)."""
         assert self._original_points is not None
         self._base_vtk_points = vtkPoints()
-        self._set_base(self._original_points)
+        b = self.bounds()
+        self._set_base(self._original_points, (b[:3], b[3:]))
         self._draw_polydata = pv.PolyData()
         self._sync_draw_polydata()
         self.mapper.SetInputData(self._draw_polydata)
         gpu_moves.install(self.actor)
 
-    def _set_base(self, points: np.ndarray) -> None:
+    def _set_base(self, points: np.ndarray, box: tuple[np.ndarray, np.ndarray] | None = None) -> None:
+        """Draw ``points`` (``box``: their bounds when known) as the base the shader moves objects from."""
         self._base_points = points
         self._base_vtk_points.SetData(pv.convert_array(points))
+        if box is not None:
+            self._base_box = box
+            return
         if len(points) == 0:
             self._base_box = (np.zeros(3), np.zeros(3))
             return
@@ -1134,14 +1139,14 @@ LEGEND_EDGE_PX = 10
 
 def _point_owner(triangles: np.ndarray, tri_root: np.ndarray, n_points: int) -> np.ndarray:
     """``(V,)`` the top-level object each point belongs to: -1 unused, -2 used by several objects."""
-    pts = np.asarray(triangles).ravel()
-    owner_of = np.repeat(np.asarray(tri_root, np.int64), 3)
-    lo = np.full(n_points, np.iinfo(np.int64).max, np.int64)
-    hi = np.full(n_points, -1, np.int64)
-    np.minimum.at(lo, pts, owner_of)
-    np.maximum.at(hi, pts, owner_of)
-    owner = np.where(hi < 0, -1, lo)
-    owner[(hi >= 0) & (lo != hi)] = -2
+    tris = np.asarray(triangles)
+    roots = np.asarray(tri_root, np.int32)  # half the memory of int64 (fresh pages are slow to touch)
+    owner = np.full(n_points, -1, np.int32)
+    for c in range(tris.shape[1]):  # one column at a time: no (3T,) copies of a 100,000-building layer
+        owner[tris[:, c]] = roots  # one of the objects using the point
+    for c in range(tris.shape[1]):
+        col = tris[:, c]
+        owner[col[owner[col] != roots]] = -2  # another object uses it too
     return owner
 
 
