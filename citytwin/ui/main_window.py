@@ -8,9 +8,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
-from PySide6.QtCore import QSettings, Qt, QThreadPool, QTimer, Signal
+from PySide6.QtCore import QEvent, QObject, QSettings, Qt, QThreadPool, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
 from PySide6.QtWidgets import (
+    QApplication,
     QDockWidget,
     QFileDialog,
     QHBoxLayout,
@@ -99,6 +100,22 @@ class LoadProgress(QWidget):
         layout.addWidget(self.cancel_button)
 
 
+class _FileOpenFilter(QObject):
+    """Hands the application's FileOpen events (macOS) to the window."""
+
+    def __init__(self, window: MainWindow) -> None:
+        super().__init__(window)
+        self.window = window
+
+    def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802
+        if event.type() == QEvent.Type.FileOpen:
+            path = event.file() or (event.url().toLocalFile() if event.url().isLocalFile() else "")
+            if path:
+                self.window.open_from_system(path)
+                return True
+        return False
+
+
 class MainWindow(QMainWindow):
     """The desktop viewer.
 
@@ -123,6 +140,11 @@ class MainWindow(QMainWindow):
         self.setWindowTitle("citytwin")
         self.setAcceptDrops(True)
         self.setDockNestingEnabled(True)
+        # macOS hands the running app the files a user opens from Finder as FileOpen events
+        self._file_opener = _FileOpenFilter(self)
+        app = QApplication.instance()
+        if app is not None:
+            app.installEventFilter(self._file_opener)
 
         # Start reading first: the reader runs while VTK and pyvista are imported below.
         self.pool = QThreadPool(self)
@@ -974,6 +996,17 @@ class MainWindow(QMainWindow):
             event.acceptProposedAction()
             self.open_files(paths)
 
+    def open_from_system(self, path: str) -> None:
+        """A file the desktop asks the running citytwin to open (macOS Finder, Dock): opened as a drop is,
+        except while presenting, where nothing may change the show (the status bar says it was left)."""
+        presenter = getattr(self, "presenter", None)
+        if presenter is not None and presenter.active:
+            self.statusBar().showMessage(f"Presenter mode is on: {Path(path).name} was not opened.", 8000)
+            return
+        self.raise_()
+        self.activateWindow()
+        self.open_files([path])
+
     def _restore_state(self) -> None:
         s = settings()
         geometry = s.value("window/geometry")
@@ -998,6 +1031,9 @@ class MainWindow(QMainWindow):
             event.ignore()
             return
         self._closed = True
+        app = QApplication.instance()
+        if app is not None:
+            app.removeEventFilter(self._file_opener)
         self.session.shutdown()  # a clean close: no recovery copy is left
         self.cancel_loading()
         self.cancel_tasks()

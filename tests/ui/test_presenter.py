@@ -125,3 +125,18 @@ def test_citytwin_present_starts_once_the_project_is_open(qtbot, make_window, tm
     assert [s.name for s in w.presenter.stops] == ["start"]
     qtbot.waitUntil(w.isFullScreen, timeout=5000)
     w.presenter.leave()
+
+
+def test_a_file_the_desktop_opens_while_presenting_is_left_alone(qtbot, window):
+    from PySide6.QtGui import QFileOpenEvent
+    from PySide6.QtWidgets import QApplication
+
+    from tests.conftest import shared_file
+
+    presenter = window.presenter
+    assert presenter.enter(Presentation(playlist=PLAYLIST, **FAST))
+    n = len(window.scene.layers)
+    QApplication.sendEvent(QApplication.instance(), QFileOpenEvent(str(shared_file("citygml/b1_lod2_cs_w_sem.gml"))))
+    qtbot.wait(300)
+    assert presenter.active and not window.is_loading and len(window.scene.layers) == n
+    _key(qtbot, window, Qt.Key.Key_Escape)

@@ -330,3 +330,17 @@ def test_status_bar_shows_source_coordinates_under_the_cursor(qtbot, make_window
     x, y, z = (float(v.replace(",", "")) for v in window.coords_label.text().split()[1:6:2])
     # metres in the source CRS (x ≈ 389 700, y ≈ 5 800 100), not scene-relative values
     assert abs(x - point[0]) < 1.0 and abs(y - point[1]) < 1.0 and abs(z - point[2]) < 1.5
+
+
+def test_a_file_the_desktop_opens_in_the_running_app_is_opened(qtbot, make_window):
+    """macOS hands a running app the files opened from Finder or the Dock as FileOpen events."""
+    from PySide6.QtGui import QFileOpenEvent
+    from PySide6.QtWidgets import QApplication
+
+    window = make_window()
+    path = shared_file(B1)
+    assert QApplication.sendEvent(QApplication.instance(), QFileOpenEvent(str(path)))  # taken by the window
+    wait_loaded(qtbot, window)
+    assert [layer.name for layer in window.scene.layers] == [path.name]
+    window.close()  # the filter goes with the window: another FileOpen is not taken
+    assert not QApplication.sendEvent(QApplication.instance(), QFileOpenEvent(str(path)))
