@@ -155,8 +155,10 @@ def model_document(model: Any, scenario: Any = None) -> tuple[dict[str, Any], li
         if c.transform is None or oid not in index:
             continue
         k = index[oid]
-        sel = np.flatnonzero(roots[np.asarray(mesh.poly_object)] == roots[k]) if roots[k] == k else np.flatnonzero(
-            poly_owner == k
+        sel = (
+            np.flatnonzero(roots[np.asarray(mesh.poly_object)] == roots[k])
+            if roots[k] == k
+            else np.flatnonzero(poly_owner == k)
         )
         if not len(sel):
             continue

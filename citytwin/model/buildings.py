@@ -8,10 +8,13 @@ closed, with outward normals, and the usual attributes filled in.
 What each roof can stand on (LoD2; LoD1 is always a flat block of the total height, on any footprint):
 
 * ``"flat"`` and ``"shed"`` (one sloped plane): any simple footprint, with holes (courtyards);
-* ``"gabled"`` (two planes meeting at a horizontal ridge, gable walls as pentagons) and ``"hipped"`` (one
-  plane per eave, all of the same pitch, as a straight skeleton: four faces on a rectangle, with the ridge
-  shortened by half the width at each end): any convex footprint without holes; other footprints raise a
-  one-sentence :class:`ValueError`.
+* ``"gabled"`` (two planes meeting at a horizontal ridge, gable walls as pentagons): any convex footprint
+  without holes;
+* ``"hipped"`` (one plane per eave, all of the same pitch, as a straight skeleton: four faces on a
+  rectangle, with the ridge shortened by half the width at each end): any footprint without holes, L, T
+  and U shapes included (:mod:`citytwin.model.roof_skeleton`);
+
+other footprints raise a one-sentence :class:`ValueError`.
 
 Heights: ``height`` (or ``storeys * storey_height``) is the height of the walls, up to the eaves; a pitched
 roof adds ``roof_height`` on top (eave to ridge). ``measuredHeight`` is the total height.
@@ -30,6 +33,7 @@ from typing import Any, Literal
 
 import numpy as np
 
+from citytwin.model.roof_skeleton import hipped_roof, roof_faces
 from citytwin.model.semantics import SURFACE_CLASS_BY_NAME
 from citytwin.model.triangulate import triangulate
 
@@ -171,9 +175,12 @@ class BuildingSpec:
             if holes:
                 raise ValueError(f"A {self.roof} roof cannot cover a courtyard; remove the holes or pick a flat "
                                  "or shed roof.")  # fmt: skip
-            if not _is_convex(_drop_collinear(outer)):
-                raise ValueError(f"A {self.roof} roof needs a convex footprint, such as a rectangle; draw one or "
-                                 "pick a flat or shed roof.")  # fmt: skip
+            convex = _is_convex(_drop_collinear(outer))
+            if self.roof == "gabled" and not convex:
+                raise ValueError("A gabled roof needs a convex footprint, such as a rectangle; draw one or pick "
+                                 "a flat, shed or hipped roof.")  # fmt: skip
+            if self.roof == "hipped" and not convex:  # the wavefront must resolve it (it says why not)
+                hipped_roof(_drop_collinear(outer) - outer.mean(axis=0))
 
     def _check_heights(self) -> None:
         set_ = object.__setattr__
@@ -292,7 +299,11 @@ class NewBuilding:
         polygon_rings = np.concatenate([[0], np.cumsum([len(s) for s in self.surfaces])]).astype(np.int64)
         local = self.vertices[flat] - self.vertices.mean(axis=0)
         tri, tri_polygon, _ = triangulate(local, ring_offsets, polygon_rings)
-        return flat[tri], tri_polygon.astype(np.int64)
+        # a corner where a surface goes straight on (where a neighbour has a corner) can give a triangle
+        # without area: it adds nothing to the surface, so leave it out
+        p = local[tri]
+        keep = np.linalg.norm(np.cross(p[:, 1] - p[:, 0], p[:, 2] - p[:, 0]), axis=1) > 1e-9
+        return flat[tri[keep]], tri_polygon[keep].astype(np.int64)
 
     def cityobject(self, object_id: str) -> tuple[dict[str, Any], np.ndarray]:
         """The building as a CityJSON 2.0 CityObject.
@@ -368,8 +379,10 @@ def make_building(spec: BuildingSpec) -> NewBuilding:
         _prism(pool, faces, outer, holes, z0, lambda xy: eave + slope * (xy @ n - vmin))
     elif roof == "gabled":
         _gabled(pool, faces, _drop_collinear(outer), z0, eave, rh, _ridge_vector(spec.ridge_direction, outer))
-    else:
+    elif _is_convex(_drop_collinear(outer)):
         _hipped(pool, faces, _drop_collinear(outer), z0, eave, rh)
+    else:
+        _hipped_skeleton(pool, faces, _drop_collinear(outer), z0, eave, rh)
     return _finish(pool, faces, origin, spec)
 
 
@@ -503,7 +516,8 @@ def _gabled(pool: _VertexPool, faces: list, outer: np.ndarray, z0: float, eave: 
             p = outer[k] + t * (outer[j] - outer[k])
             ring.append((p, 0.0, False))
     # corners first: where a crossing merges with a corner, the corner stays where it is
-    tops = {i: pool.add(p[0], p[1], z_of(p)) for i, (p, _, corner) in enumerate(ring) if corner}
+    tops = {i: pool.add(p[0], p[1], eave + rh if side == 0.0 else z_of(p))  # on the ridge line: at its height
+            for i, (p, side, corner) in enumerate(ring) if corner}  # fmt: skip
     tops |= {i: pool.add(p[0], p[1], eave + rh) for i, (p, _, corner) in enumerate(ring) if not corner}
     corners = [i for i, (_, _, corner) in enumerate(ring) if corner]
     base = {i: pool.add(ring[i][0][0], ring[i][0][1], z0) for i in corners}
@@ -547,6 +561,21 @@ def _hipped(pool: _VertexPool, faces: list, outer: np.ndarray, z0: float, eave: 
     for i, cell in enumerate(cells):
         ring = [pool.add(p[0], p[1], eave + slope * max(0.0, float(p @ inward[i] - c[i]))) for p in cell]
         faces.append((_ROOF, [ring]))
+    faces.append((_GROUND, [base[::-1]]))
+
+
+def _hipped_skeleton(pool: _VertexPool, faces: list, outer: np.ndarray, z0: float, eave: float, rh: float) -> None:
+    """One roof plane per eave over a footprint that is not convex (L, T, U …): its straight skeleton."""
+    roof = roof_faces(hipped_roof(outer))
+    slope = rh / max(float(ring[:, 2].max()) for _, ring in roof)
+    base = [pool.add(x, y, z0) for x, y in outer]
+    tops = [pool.add(x, y, eave) for x, y in outer]
+    n = len(outer)
+    for i in range(n):
+        j = (i + 1) % n
+        faces.append((_WALL, [[base[i], base[j], tops[j], tops[i]]]))
+    for _edge, ring in roof:
+        faces.append((_ROOF, [[pool.add(x, y, eave + slope * z) for x, y, z in ring]]))
     faces.append((_GROUND, [base[::-1]]))
 
 

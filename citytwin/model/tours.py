@@ -152,9 +152,7 @@ class Keyframe(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
         force_setattr(self, "time", _seconds(self.time, "a keyframe's time"))
         _check_sun(self.sun)
         if self.scenario is not None and (not isinstance(self.scenario, str) or not self.scenario.strip()):
-            raise ValueError(
-                f"a keyframe's scenario must be a scenario's id or {EXISTING!r}, not {self.scenario!r}"
-            )
+            raise ValueError(f"a keyframe's scenario must be a scenario's id or {EXISTING!r}, not {self.scenario!r}")
         force_setattr(self, "pause", _seconds(self.pause, "a keyframe's pause"))
         _check_camera(self.camera)
         if self.interpolation not in INTERPOLATIONS:

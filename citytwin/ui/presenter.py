@@ -353,8 +353,6 @@ class PresenterMode(QObject):
         return False  # digits and editing keys go to the line edit
 
 
-
-
 def install_presenter(window: Any) -> PresenterMode:
     """Add presenter mode to the main window: View → Presenter Mode (F5) and Presentation Settings…;
     sets ``window.presenter``."""

@@ -239,6 +239,65 @@ def test_hipped_nearly_square_and_with_a_corner_on_a_straight_side(stretch):
     assert b.classes.count("RoofSurface") == 4
 
 
+def _roof_pitches(b: NewBuilding) -> list[float]:
+    return [float(_surface_normal(b, s)[2]) for s, k in zip(b.surfaces, b.classes, strict=True) if k == "RoofSurface"]
+
+
+def test_hipped_l_shape_follows_its_straight_skeleton():
+    """Two wings 10 m wide: ridges 5 m in from every eave, a valley from the inner corner. Its roof volume by
+    hand, face by face (slope 1: a face holds its plan area times its centroid's distance from its eave):
+    291.667 + 41.667 + 250 + 187.5 + 41.667 + 229.167 = 1041.667 m³."""
+    fp = np.array([[0, 0], [30, 0], [30, 10], [10, 10], [10, 25], [0, 25]], float) + OFFSET
+    b = _build(BuildingSpec(fp, height=9.0, roof="hipped", roof_height=5.0))
+    assert b.volume() == pytest.approx(450 * 9.0 + 1041.667, rel=1e-5)
+    assert b.classes.count("RoofSurface") == 6 and b.classes.count("WallSurface") == 6
+    assert np.allclose(_roof_pitches(b), 1 / np.sqrt(2))  # every face at 45°
+    top = b.vertices[np.isclose(b.vertices[:, 2], 14.0)] - [*OFFSET, 0]
+    assert sorted(map(tuple, np.round(top[:, :2], 6))) == [(5.0, 5.0), (5.0, 20.0), (25.0, 5.0)]
+
+
+@pytest.mark.parametrize(
+    ("fp", "volume"),
+    [
+        # U: two 10 m legs on an 8 m base; T; a plus of 10 m arms; a Z; and an L with uneven wings
+        ([[0, 0], [30, 0], [30, 20], [20, 20], [20, 8], [10, 8], [10, 20], [0, 20]], None),
+        ([[0, 0], [10, 0], [10, 15], [20, 15], [20, 25], [-10, 25], [-10, 15], [0, 15]], None),
+        (
+            [
+                [10, 0],
+                [20, 0],
+                [20, 10],
+                [30, 10],
+                [30, 20],
+                [20, 20],
+                [20, 30],
+                [10, 30],
+                [10, 20],
+                [0, 20],
+                [0, 10],
+                [10, 10],
+            ],
+            500 * 6.0 + 4.0 / 5.0 * (4 * 10 * 5 * 5 / 2 + 4 * (10 * 5 * 5 / 2 + 2 * 5 * 5 * 5 / 3 / 2)),
+        ),
+        ([[0, 0], [20, 0], [20, 8], [12, 8], [12, 20], [-8, 20], [-8, 12], [0, 12]], None),
+        ([[0, 0], [14, 0], [14, 6], [9, 6], [9, 14], [0, 14]], None),
+    ],
+    ids=["U", "T", "plus", "Z", "L-uneven"],
+)
+def test_hipped_roof_on_footprints_that_are_not_convex(fp, volume):
+    fp = np.asarray(fp, float) + OFFSET
+    eave, rh = 6.0, 4.0
+    b = _build(BuildingSpec(fp, height=eave, roof="hipped", roof_height=rh))
+    assert b.classes.count("RoofSurface") == len(fp)  # one face per eave
+    pitches = _roof_pitches(b)
+    assert max(pitches) - min(pitches) < 1e-6  # all of one pitch
+    assert _z_range(b) == pytest.approx((0.0, eave + rh), abs=1e-9)
+    area = abs(_area(fp))
+    assert area * eave < b.volume() < area * (eave + rh)
+    if volume is not None:
+        assert b.volume() == pytest.approx(volume, rel=1e-6)
+
+
 @pytest.mark.parametrize("ridge", ["auto", 0.0, 90.0, 180.0, 33.0])
 def test_shed_rectangle(ridge):
     eave, rh = 5.0, 2.0
@@ -393,7 +452,6 @@ def test_footprint_and_holes_are_normalised():
         ({"roof": "shed", "roof_height": 1.0, "ridge_direction": "north"}, "ridge direction"),
         ({"lod": 3}, "level of detail"),
         ({"footprint": L_SHAPE, "roof": "gabled", "roof_height": 2.0}, "convex footprint"),
-        ({"footprint": L_SHAPE, "roof": "hipped", "roof_height": 2.0}, "convex footprint"),
         ({"footprint": COURTYARD, "holes": [HOLE], "roof": "hipped", "roof_height": 2.0}, "courtyard"),
         ({"footprint": COURTYARD, "holes": [HOLE + [10, 0]]}, "hole reaches outside"),
         ({"footprint": COURTYARD, "holes": [HOLE + [30, 0]]}, "hole reaches outside"),
@@ -496,6 +554,29 @@ def test_any_simple_footprint_flat_or_shed(shape, roof, ridge):
     assert b.volume() == pytest.approx(expected, rel=1e-3)
 
 
+@st.composite
+def _rectilinear(draw):
+    """A histogram of 2–7 columns: an orthogonal footprint with many reflex corners and equal-time events."""
+    heights = draw(st.lists(st.integers(1, 6), min_size=2, max_size=7))
+    width = draw(st.sampled_from([4.0, 6.0, 7.5]))
+    pts = [(0.0, 0.0), (width * len(heights), 0.0)]
+    for i in range(len(heights) - 1, -1, -1):
+        pts += [(width * (i + 1), 5.0 * heights[i]), (width * i, 5.0 * heights[i])]
+    return np.array(pts) + OFFSET
+
+
+@settings(max_examples=80, deadline=None)
+@given(fp=st.one_of(_rectilinear(), _star_with_hole().map(lambda shape: shape[0])), rh=st.floats(0.5, 10.0))
+def test_any_simple_footprint_hipped(fp, rh):
+    """Closed, outward, one pitch, the ridge at the roof height: whatever the wavefront meets on the way."""
+    b = _build(BuildingSpec(fp, height=5.0, roof="hipped", roof_height=rh))
+    pitches = _roof_pitches(b)
+    assert max(pitches) - min(pitches) < 1e-4  # corners within a millimetre of a skeleton node are on it
+    assert _z_range(b) == pytest.approx((0.0, 5.0 + rh), abs=1e-6)
+    area = abs(_area(fp))
+    assert area * 5.0 < b.volume() < area * (5.0 + rh)
+
+
 # ---------------------------------------------------------------------------- official schema
 def _schema_validator():
     import jsonschema  # a test dependency: the official schemas are checked offline
@@ -544,6 +625,7 @@ def test_cityjson_document_validates_against_the_official_schema():
         for lod in (1, 2)
     ]
     buildings.append(make_building(BuildingSpec(COURTYARD + 100, holes=[HOLE + 100], height=9.0, storeys=3)))
+    buildings.append(make_building(BuildingSpec(L_SHAPE + 200, height=6.0, roof="hipped", roof_height=2.0)))
     doc = _document(buildings)
     errors = [e.message for e in validator.iter_errors(doc)]
     assert errors == []

@@ -115,7 +115,7 @@ def test_captions_and_logo_appear_in_the_frames_where_they_should(district, tmp_
     out.parent.mkdir()
     export_tour(scene, tour, out, VideoSettings((W, H), fps=10))
     frames, _ = _read(out)
-    magenta = lambda img: ((img[..., 0] > 200) & (img[..., 1] < 80) & (img[..., 2] > 200))  # noqa: E731
+    magenta = lambda img: (img[..., 0] > 200) & (img[..., 1] < 80) & (img[..., 2] > 200)  # noqa: E731
     for k in (0, 15, 30):
         corner = magenta(frames[k][int(H * 0.7) :, int(W * 0.6) :])
         assert corner.sum() > 0.5 * 0.15 * H * 0.15 * H * 2, f"no logo in frame {k}"
