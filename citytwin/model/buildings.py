@@ -11,8 +11,8 @@ What each roof can stand on (LoD2; LoD1 is always a flat block of the total heig
 * ``"gabled"`` (two planes meeting at a horizontal ridge, gable walls as pentagons): any convex footprint
   without holes;
 * ``"hipped"`` (one plane per eave, all of the same pitch, as a straight skeleton: four faces on a
-  rectangle, with the ridge shortened by half the width at each end): any footprint without holes, L, T
-  and U shapes included (:mod:`citytwin.model.roof_skeleton`);
+  rectangle, with the ridge shortened by half the width at each end): any footprint, L, T and U shapes
+  and courtyards included (:mod:`citytwin.model.roof_skeleton`);
 
 other footprints raise a one-sentence :class:`ValueError`.
 
@@ -113,7 +113,8 @@ class BuildingSpec:
     ValueError
         With one sentence for the planner: too few corners, a crossing outline, no area, a number that is
         not finite, a height that is not above zero, a hole outside the footprint or holes that overlap,
-        a gabled or hipped LoD2 roof on a footprint that is not convex or has holes.
+        a gabled LoD2 roof on a footprint that is not convex or has holes, a hipped one on a footprint whose
+        straight skeleton cannot be followed.
     """
 
     footprint: np.ndarray
@@ -171,16 +172,16 @@ class BuildingSpec:
         if self.function is not None and not isinstance(self.function, str):
             raise ValueError("The function must be a code-list value given as text.")
         set_(self, "attributes", MappingProxyType(dict(self.attributes)))
-        if self.lod == 2 and self.roof in ("gabled", "hipped"):
+        if self.lod == 2 and self.roof == "gabled":
             if holes:
-                raise ValueError(f"A {self.roof} roof cannot cover a courtyard; remove the holes or pick a flat "
-                                 "or shed roof.")  # fmt: skip
-            convex = _is_convex(_drop_collinear(outer))
-            if self.roof == "gabled" and not convex:
+                raise ValueError("A gabled roof cannot cover a courtyard; remove the holes or pick a flat, shed "
+                                 "or hipped roof.")  # fmt: skip
+            if not _is_convex(_drop_collinear(outer)):
                 raise ValueError("A gabled roof needs a convex footprint, such as a rectangle; draw one or pick "
                                  "a flat, shed or hipped roof.")  # fmt: skip
-            if self.roof == "hipped" and not convex:  # the wavefront must resolve it (it says why not)
-                hipped_roof(_drop_collinear(outer) - outer.mean(axis=0))
+        if self.lod == 2 and self.roof == "hipped" and (holes or not _is_convex(_drop_collinear(outer))):
+            centre = outer.mean(axis=0)  # the wavefront must resolve it (it says why not)
+            hipped_roof(_drop_collinear(outer) - centre, [_drop_collinear(h) - centre for h in holes])
 
     def _check_heights(self) -> None:
         set_ = object.__setattr__
@@ -379,10 +380,10 @@ def make_building(spec: BuildingSpec) -> NewBuilding:
         _prism(pool, faces, outer, holes, z0, lambda xy: eave + slope * (xy @ n - vmin))
     elif roof == "gabled":
         _gabled(pool, faces, _drop_collinear(outer), z0, eave, rh, _ridge_vector(spec.ridge_direction, outer))
-    elif _is_convex(_drop_collinear(outer)):
+    elif not holes and _is_convex(_drop_collinear(outer)):
         _hipped(pool, faces, _drop_collinear(outer), z0, eave, rh)
     else:
-        _hipped_skeleton(pool, faces, _drop_collinear(outer), z0, eave, rh)
+        _hipped_skeleton(pool, faces, _drop_collinear(outer), [_drop_collinear(h) for h in holes], z0, eave, rh)
     return _finish(pool, faces, origin, spec)
 
 
@@ -564,19 +565,24 @@ def _hipped(pool: _VertexPool, faces: list, outer: np.ndarray, z0: float, eave: 
     faces.append((_GROUND, [base[::-1]]))
 
 
-def _hipped_skeleton(pool: _VertexPool, faces: list, outer: np.ndarray, z0: float, eave: float, rh: float) -> None:
-    """One roof plane per eave over a footprint that is not convex (L, T, U …): its straight skeleton."""
-    roof = roof_faces(hipped_roof(outer))
+def _hipped_skeleton(pool: _VertexPool, faces: list, outer: np.ndarray, holes: list[np.ndarray], z0: float,
+                     eave: float, rh: float) -> None:  # fmt: skip
+    """One roof plane per eave over a footprint that is not convex (L, T, U …) or has courtyards: its
+    straight skeleton."""
+    roof = roof_faces(hipped_roof(outer, holes))
     slope = rh / max(float(ring[:, 2].max()) for _, ring in roof)
-    base = [pool.add(x, y, z0) for x, y in outer]
-    tops = [pool.add(x, y, eave) for x, y in outer]
-    n = len(outer)
-    for i in range(n):
-        j = (i + 1) % n
-        faces.append((_WALL, [[base[i], base[j], tops[j], tops[i]]]))
+    ground: list[list[int]] = []
+    for ring in (outer, *holes):
+        base = [pool.add(x, y, z0) for x, y in ring]
+        tops = [pool.add(x, y, eave) for x, y in ring]
+        ground.append(base[::-1])
+        n = len(ring)
+        for i in range(n):
+            j = (i + 1) % n
+            faces.append((_WALL, [[base[i], base[j], tops[j], tops[i]]]))
     for _edge, ring in roof:
         faces.append((_ROOF, [[pool.add(x, y, eave + slope * z) for x, y, z in ring]]))
-    faces.append((_GROUND, [base[::-1]]))
+    faces.append((_GROUND, ground))
 
 
 def _clip(poly: list[np.ndarray], a: np.ndarray, b: float) -> list[np.ndarray]:

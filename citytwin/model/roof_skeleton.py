@@ -1,19 +1,19 @@
-"""Hipped roofs over footprints that are not convex: the straight skeleton, by moving the eaves inwards.
+"""Hipped roofs over footprints that are not convex or have courtyards: the straight skeleton.
 
 A hipped roof has one plane per eave, all of the same pitch. Seen from above, the plane of an eave covers
 the points that the eave reaches first when every eave moves inwards at the same speed (the footprint's
 *straight skeleton*); a point's height is the time it is reached times the pitch. :func:`hipped_roof`
 runs that wavefront: between two events every vertex moves in a straight line, so each wavefront edge
 sweeps a planar trapezoid of its eave's roof plane. Events are an edge shrinking to nothing (its two
-vertices merge) and a reflex corner running into another part of the wavefront (the wavefront splits in
-two). The trapezoids of each eave are then joined into its roof face.
+vertices merge), a reflex corner running into another part of the wavefront (the wavefront splits in
+two), a courtyard's wavefront meeting the outline's (the two join), and two opposite eaves meeting along
+a ridge (the spike is cut off). :func:`roof_faces` joins the trapezoids of each eave into its face.
 
 No library with a licence that an Apache-2.0 installer can carry computes straight skeletons
-(ladybug-geometry-polyskel and CGAL are AGPL and GPL), so this is written here, for the small footprints
-an editor draws (tens of corners): every event is found by testing all vertex-edge pairs. What it gives
-is checked where it is used (:func:`citytwin.model.buildings.make_building` closes the solid or says
-why not); a footprint the wavefront cannot resolve raises a one-sentence :class:`ValueError`.
-Footprints with holes are not handled (the wavefronts of a courtyard and of the outline would merge).
+(ladybug-geometry-polyskel is AGPL, CGAL's is GPL), so this is written here, for the small footprints an
+editor draws (tens of corners): every event is found by testing all vertex-edge pairs. What it gives is
+checked where it is used (:func:`citytwin.model.buildings.make_building` closes the solid or says why
+not); a footprint the wavefront cannot resolve raises a one-sentence :class:`ValueError`.
 """
 
 from __future__ import annotations
@@ -26,7 +26,9 @@ EPS = 1e-7
 FAIL = "A hipped roof cannot be built on this footprint; simplify it or pick a flat or shed roof."
 
 
-def hipped_roof(outer: np.ndarray) -> list[tuple[int, list[np.ndarray]]]:
+def hipped_roof(
+    outer: np.ndarray, holes: list[np.ndarray] | tuple[np.ndarray, ...] = ()
+) -> list[tuple[int, list[np.ndarray]]]:
     """The roof pieces of a hipped roof of pitch 1 (height = distance travelled) over a simple footprint.
 
     Parameters
@@ -34,12 +36,15 @@ def hipped_roof(outer: np.ndarray) -> list[tuple[int, list[np.ndarray]]]:
     outer
         ``(n, 2)`` counter-clockwise outline (not closed, no repeated or collinear corners), in metres,
         in a local frame.
+    holes
+        Clockwise inner rings (courtyards), alike.
 
     Returns
     -------
     list of (int, list of numpy.ndarray)
         ``(edge, piece)`` for each planar piece of roof: ``edge`` is the eave (edge ``i`` runs from
-        corner ``i`` to corner ``i + 1``) whose plane it lies in, ``piece`` its ``(x, y, z)`` corners
+        corner ``i`` to corner ``i + 1`` of the outline, then the holes' edges are numbered on) whose
+        plane it lies in, ``piece`` its ``(x, y, z)`` corners
         counter-clockwise seen from above. Pieces of one eave share their sides exactly.
 
     Raises
@@ -47,21 +52,26 @@ def hipped_roof(outer: np.ndarray) -> list[tuple[int, list[np.ndarray]]]:
     ValueError
         When the wavefront cannot be followed (a footprint too degenerate); one sentence.
     """
-    pts = np.asarray(outer, np.float64)
-    n = len(pts)
-    # a loop: list of [xy, edge id of the edge leaving this vertex]
-    loops = [[(pts[i].copy(), i) for i in range(n)]]
+    # a loop: list of (xy, id of the edge leaving this vertex); the building is left of every edge
+    loops = []
     normals = {}
-    for i in range(n):
-        d = pts[(i + 1) % n] - pts[i]
-        length = float(np.hypot(*d))
-        if length <= EPS:
-            raise ValueError(FAIL)
-        normals[i] = np.array([-d[1], d[0]]) / length  # inward (the outline is counter-clockwise)
+    n = 0
+    for ring in (outer, *holes):
+        pts = np.asarray(ring, np.float64)
+        m = len(pts)
+        loops.append([(pts[i].copy(), n + i) for i in range(m)])
+        for i in range(m):
+            d = pts[(i + 1) % m] - pts[i]
+            length = float(np.hypot(*d))
+            if length <= EPS:
+                raise ValueError(FAIL)
+            normals[n + i] = np.array([-d[1], d[0]]) / length  # to the left: into the building
+        n += m
     pieces: list[tuple[int, list[np.ndarray]]] = []
     t = 0.0
     for _step in range(20 * n * n + 20):
-        loops = [lp for lp in (_clean(lp, normals) for lp in loops) if len(lp) >= 3 and _area(lp) > EPS]
+        # a courtyard's loop runs clockwise (negative area) until it merges with the outline's
+        loops = [lp for lp in (_clean(lp, normals) for lp in loops) if len(lp) >= 3 and abs(_area(lp)) > EPS]
         if not loops:
             return pieces
         vel = [_velocities(lp, normals) for lp in loops]
@@ -78,7 +88,7 @@ def hipped_roof(outer: np.ndarray) -> list[tuple[int, list[np.ndarray]]]:
                 piece = [np.append(a0, t), np.append(b0, t), np.append(b1, t + dt), np.append(a1, t + dt)]
                 pieces.append((before[k][1], piece))
         t += dt
-        loops = [lp2 for lp in moved for lp2 in _split(_clean(lp, normals))]
+        loops = [lp2 for lp in _merge([_clean(lp, normals) for lp in moved]) for lp2 in _split(_clean(lp, normals))]
     raise ValueError(FAIL)
 
 
@@ -209,25 +219,27 @@ def _next_event(loops: list, vel: list, normals: dict) -> float | None:
             if not _reflex(lp, k):
                 continue
             p, v = lp[k][0], vv[k]
-            for e in range(m):
-                if e == k or (e + 1) % m == k:
-                    continue
-                f = (e + 1) % m
-                nrm = normals[lp[e][1]]
-                gap = float(nrm @ (p - lp[e][0]))
-                closing = 1.0 - float(nrm @ v)
-                if closing <= 1e-12 or gap < -EPS:
-                    continue
-                dt = max(gap, 0.0) / closing
-                a, b = lp[e][0] + vv[e] * dt, lp[f][0] + vv[f] * dt
-                q = p + v * dt
-                ab = b - a
-                ll = float(ab @ ab)
-                if ll <= EPS * EPS:
-                    continue
-                s = float((q - a) @ ab) / ll
-                if -1e-9 <= s <= 1 + 1e-9 and dt > EPS:
-                    best = dt if best is None else min(best, dt)
+            for other, ov in zip(loops, vel, strict=True):
+                mo = len(other)
+                for e in range(mo):
+                    if other is lp and (e == k or (e + 1) % m == k):
+                        continue
+                    f = (e + 1) % mo
+                    nrm = normals[other[e][1]]
+                    gap = float(nrm @ (p - other[e][0]))
+                    closing = 1.0 - float(nrm @ v)
+                    if closing <= 1e-12 or gap < -EPS:
+                        continue
+                    dt = max(gap, 0.0) / closing
+                    a, b = other[e][0] + ov[e] * dt, other[f][0] + ov[f] * dt
+                    q = p + v * dt
+                    ab = b - a
+                    ll = float(ab @ ab)
+                    if ll <= EPS * EPS:
+                        continue
+                    s = float((q - a) @ ab) / ll
+                    if -1e-9 <= s <= 1 + 1e-9 and dt > EPS:
+                        best = dt if best is None else min(best, dt)
     return best
 
 
@@ -290,8 +302,44 @@ def _split(loop: list) -> list[list]:
                 # two loops: k … e then the hit point, and the hit point (leaving along e's edge) … k
                 first = [loop[(k + i) % m] for i in range((e - k) % m + 1)]
                 second = [(p.copy(), loop[e][1]), *[loop[(f + i) % m] for i in range((k - f) % m)]]
+                if _area(first) < -EPS or _area(second) < -EPS:
+                    continue  # where a courtyard's loop just joined this one: not a split (it would undo that)
                 return [lp for part in (first, second) for lp in _split(part)]
     return [loop]
+
+
+def _merge(loops: list[list]) -> list[list]:
+    """Join two loops where a vertex of one lies on an edge of the other (a courtyard's wavefront meeting
+    the outline's, or another courtyard's)."""
+    for ia, a_loop in enumerate(loops):
+        ma = len(a_loop)
+        for ib, b_loop in enumerate(loops):
+            if ia == ib:
+                continue
+            mb = len(b_loop)
+            for k in range(ma):
+                p = a_loop[k][0]
+                for e in range(mb):
+                    f = (e + 1) % mb
+                    a, b = b_loop[e][0], b_loop[f][0]
+                    ab = b - a
+                    ll = float(ab @ ab)
+                    if ll <= EPS * EPS:
+                        continue
+                    s = float((p - a) @ ab) / ll
+                    dist = abs(float(ab[0] * (p[1] - a[1]) - ab[1] * (p[0] - a[0]))) / np.sqrt(ll)
+                    if dist <= 1e-6 and -1e-9 <= s <= 1 + 1e-9:
+                        # … k-1 → p, along B's edge e to B's f … round B to e → p again, along A's edge k …
+                        joined = [
+                            *a_loop[:k],
+                            (p.copy(), b_loop[e][1]),
+                            *[b_loop[(f + i) % mb] for i in range((e - f) % mb + 1)],
+                            (p.copy(), a_loop[k][1]),
+                            *a_loop[k + 1 :],
+                        ]
+                        rest = [lp for i, lp in enumerate(loops) if i not in (ia, ib)]
+                        return _merge([*rest, joined])
+    return loops
 
 
 def _area(loop: list) -> float:

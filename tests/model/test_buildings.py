@@ -298,6 +298,28 @@ def test_hipped_roof_on_footprints_that_are_not_convex(fp, volume):
         assert b.volume() == pytest.approx(volume, rel=1e-6)
 
 
+def test_hipped_courtyards():
+    """A 40 m square round a 10 m square courtyard: a ring 15 m wide under a ridge 7.5 m in. Its roof volume by
+    hand: each outer face 243.75 m² × 3.4615 m from its eave, each inner one 131.25 m² × 4.2857 m, times the
+    slope 4 / 7.5: 4 × 450 + 4 × 300 = 3000 m³. Then a ring of uneven sides, and two courtyards in an L."""
+    outer = np.array([[0, 0], [40, 0], [40, 40], [0, 40]], float) + OFFSET
+    hole = np.array([[15, 15], [15, 25], [25, 25], [25, 15]], float) + OFFSET
+    b = _build(BuildingSpec(outer, holes=[hole], height=9.0, roof="hipped", roof_height=4.0))
+    assert b.volume() == pytest.approx(1500 * 9.0 + 3000.0, rel=1e-6)
+    assert b.classes.count("RoofSurface") == 8 and b.classes.count("WallSurface") == 8
+    ell = np.array([[0, 0], [40, 0], [40, 15], [15, 15], [15, 40], [0, 40]], float) + OFFSET
+    holes = [np.array([[4, 4], [4, 10], [10, 10], [10, 4]], float) + OFFSET,
+             np.array([[25, 4], [25, 9], [33, 9], [33, 4]], float) + OFFSET]  # fmt: skip
+    for fp, hs in ((COURTYARD, [HOLE]), (ell, holes)):
+        b = _build(BuildingSpec(fp, holes=hs, height=9.0, roof="hipped", roof_height=4.0))
+        corners = len(fp) + sum(len(h) for h in hs)
+        assert b.classes.count("RoofSurface") == corners and b.classes.count("WallSurface") == corners
+        pitches = _roof_pitches(b)
+        assert max(pitches) - min(pitches) < 1e-6
+        assert _z_range(b) == pytest.approx((0.0, 13.0), abs=1e-9)
+        assert len(b.surfaces[b.classes.index("GroundSurface")]) == 1 + len(hs)
+
+
 @pytest.mark.parametrize("ridge", ["auto", 0.0, 90.0, 180.0, 33.0])
 def test_shed_rectangle(ridge):
     eave, rh = 5.0, 2.0
@@ -452,7 +474,7 @@ def test_footprint_and_holes_are_normalised():
         ({"roof": "shed", "roof_height": 1.0, "ridge_direction": "north"}, "ridge direction"),
         ({"lod": 3}, "level of detail"),
         ({"footprint": L_SHAPE, "roof": "gabled", "roof_height": 2.0}, "convex footprint"),
-        ({"footprint": COURTYARD, "holes": [HOLE], "roof": "hipped", "roof_height": 2.0}, "courtyard"),
+        ({"footprint": COURTYARD, "holes": [HOLE], "roof": "gabled", "roof_height": 2.0}, "courtyard"),
         ({"footprint": COURTYARD, "holes": [HOLE + [10, 0]]}, "hole reaches outside"),
         ({"footprint": COURTYARD, "holes": [HOLE + [30, 0]]}, "hole reaches outside"),
         ({"footprint": COURTYARD, "holes": [HOLE + [0, 4]]}, "hole reaches outside"),  # touches the outline
@@ -566,14 +588,15 @@ def _rectilinear(draw):
 
 
 @settings(max_examples=80, deadline=None)
-@given(fp=st.one_of(_rectilinear(), _star_with_hole().map(lambda shape: shape[0])), rh=st.floats(0.5, 10.0))
-def test_any_simple_footprint_hipped(fp, rh):
+@given(shape=st.one_of(_rectilinear().map(lambda fp: (fp, [])), _star_with_hole()), rh=st.floats(0.5, 10.0))
+def test_any_simple_footprint_hipped(shape, rh):
     """Closed, outward, one pitch, the ridge at the roof height: whatever the wavefront meets on the way."""
-    b = _build(BuildingSpec(fp, height=5.0, roof="hipped", roof_height=rh))
+    fp, holes = shape
+    b = _build(BuildingSpec(fp, holes=holes, height=5.0, roof="hipped", roof_height=rh))
     pitches = _roof_pitches(b)
     assert max(pitches) - min(pitches) < 1e-4  # corners within a millimetre of a skeleton node are on it
     assert _z_range(b) == pytest.approx((0.0, 5.0 + rh), abs=1e-6)
-    area = abs(_area(fp))
+    area = abs(_area(fp)) - sum(abs(_area(h)) for h in holes)
     assert area * 5.0 < b.volume() < area * (5.0 + rh)
 
 
@@ -626,6 +649,8 @@ def test_cityjson_document_validates_against_the_official_schema():
     ]
     buildings.append(make_building(BuildingSpec(COURTYARD + 100, holes=[HOLE + 100], height=9.0, storeys=3)))
     buildings.append(make_building(BuildingSpec(L_SHAPE + 200, height=6.0, roof="hipped", roof_height=2.0)))
+    buildings.append(make_building(BuildingSpec(COURTYARD + 300, holes=[HOLE + 300], height=6.0, roof="hipped",
+                                                roof_height=2.0)))  # fmt: skip
     doc = _document(buildings)
     errors = [e.message for e in validator.iter_errors(doc)]
     assert errors == []
