@@ -291,14 +291,7 @@ def _split(loop: list) -> list[list]:
             f = (e + 1) % m
             if e == k or f == k or (e - 1) % m == k:
                 continue
-            a, b = loop[e][0], loop[f][0]
-            ab = b - a
-            ll = float(ab @ ab)
-            if ll <= EPS * EPS:
-                continue
-            s = float((p - a) @ ab) / ll
-            dist = abs(float(ab[0] * (p[1] - a[1]) - ab[1] * (p[0] - a[0]))) / np.sqrt(ll)
-            if dist <= 1e-6 and -1e-9 <= s <= 1 + 1e-9:
+            if _on_segment(p, loop[e][0], loop[f][0]):
                 # two loops: k … e then the hit point, and the hit point (leaving along e's edge) … k
                 first = [loop[(k + i) % m] for i in range((e - k) % m + 1)]
                 second = [(p.copy(), loop[e][1]), *[loop[(f + i) % m] for i in range((k - f) % m)]]
@@ -321,14 +314,7 @@ def _merge(loops: list[list]) -> list[list]:
                 p = a_loop[k][0]
                 for e in range(mb):
                     f = (e + 1) % mb
-                    a, b = b_loop[e][0], b_loop[f][0]
-                    ab = b - a
-                    ll = float(ab @ ab)
-                    if ll <= EPS * EPS:
-                        continue
-                    s = float((p - a) @ ab) / ll
-                    dist = abs(float(ab[0] * (p[1] - a[1]) - ab[1] * (p[0] - a[0]))) / np.sqrt(ll)
-                    if dist <= 1e-6 and -1e-9 <= s <= 1 + 1e-9:
+                    if _on_segment(p, b_loop[e][0], b_loop[f][0]):
                         # … k-1 → p, along B's edge e to B's f … round B to e → p again, along A's edge k …
                         joined = [
                             *a_loop[:k],
@@ -340,6 +326,17 @@ def _merge(loops: list[list]) -> list[list]:
                         rest = [lp for i, lp in enumerate(loops) if i not in (ia, ib)]
                         return _merge([*rest, joined])
     return loops
+
+
+def _on_segment(p: np.ndarray, a: np.ndarray, b: np.ndarray) -> bool:
+    """Whether ``p`` lies on the segment ``a``–``b`` (its ends included), to a micrometre."""
+    ab = b - a
+    ll = float(ab @ ab)
+    if ll <= EPS * EPS:
+        return False
+    s = float((p - a) @ ab) / ll
+    dist = abs(float(ab[0] * (p[1] - a[1]) - ab[1] * (p[0] - a[0]))) / np.sqrt(ll)
+    return dist <= 1e-6 and -1e-9 <= s <= 1 + 1e-9
 
 
 def _area(loop: list) -> float:
