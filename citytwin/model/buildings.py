@@ -9,7 +9,8 @@ What each roof can stand on (LoD2; LoD1 is always a flat block of the total heig
 
 * ``"flat"`` and ``"shed"`` (one sloped plane): any simple footprint, with holes (courtyards);
 * ``"gabled"`` (two planes meeting at a horizontal ridge, gable walls as pentagons): any convex footprint
-  without holes;
+  without holes, along ``ridge_direction``; on an L, T, U or plus, a cross-gabled roof: the straight
+  skeleton with the wings' ends standing still (:func:`_gable_ends`), so that they become gable walls;
 * ``"hipped"`` (one plane per eave, all of the same pitch, as a straight skeleton: four faces on a
   rectangle, with the ridge shortened by half the width at each end): any footprint, L, T and U shapes
   and courtyards included (:mod:`citytwin.model.roof_skeleton`);
@@ -113,8 +114,8 @@ class BuildingSpec:
     ValueError
         With one sentence for the planner: too few corners, a crossing outline, no area, a number that is
         not finite, a height that is not above zero, a hole outside the footprint or holes that overlap,
-        a gabled LoD2 roof on a footprint that is not convex or has holes, a hipped one on a footprint whose
-        straight skeleton cannot be followed.
+        a gabled LoD2 roof over a courtyard or on a footprint without wing ends, a pitched one on a footprint
+        whose straight skeleton cannot be followed.
     """
 
     footprint: np.ndarray
@@ -176,9 +177,9 @@ class BuildingSpec:
             if holes:
                 raise ValueError("A gabled roof cannot cover a courtyard; remove the holes or pick a flat, shed "
                                  "or hipped roof.")  # fmt: skip
-            if not _is_convex(_drop_collinear(outer)):
-                raise ValueError("A gabled roof needs a convex footprint, such as a rectangle; draw one or pick "
-                                 "a flat, shed or hipped roof.")  # fmt: skip
+            ring = _drop_collinear(outer)
+            if not _is_convex(ring):  # gable ends at the ends of its wings (the wavefront says if it cannot)
+                hipped_roof(ring - outer.mean(axis=0), gables=_gable_ends(ring))
         if self.lod == 2 and self.roof == "hipped" and (holes or not _is_convex(_drop_collinear(outer))):
             centre = outer.mean(axis=0)  # the wavefront must resolve it (it says why not)
             hipped_roof(_drop_collinear(outer) - centre, [_drop_collinear(h) - centre for h in holes])
@@ -378,8 +379,11 @@ def make_building(spec: BuildingSpec) -> NewBuilding:
         vmin, vmax = float(v.min()), float(v.max())
         slope = rh / (vmax - vmin)
         _prism(pool, faces, outer, holes, z0, lambda xy: eave + slope * (xy @ n - vmin))
-    elif roof == "gabled":
+    elif roof == "gabled" and _is_convex(_drop_collinear(outer)):
         _gabled(pool, faces, _drop_collinear(outer), z0, eave, rh, _ridge_vector(spec.ridge_direction, outer))
+    elif roof == "gabled":
+        ring = _drop_collinear(outer)
+        _hipped_skeleton(pool, faces, ring, [], z0, eave, rh, gables=_gable_ends(ring))
     elif not holes and _is_convex(_drop_collinear(outer)):
         _hipped(pool, faces, _drop_collinear(outer), z0, eave, rh)
     else:
@@ -566,10 +570,11 @@ def _hipped(pool: _VertexPool, faces: list, outer: np.ndarray, z0: float, eave: 
 
 
 def _hipped_skeleton(pool: _VertexPool, faces: list, outer: np.ndarray, holes: list[np.ndarray], z0: float,
-                     eave: float, rh: float) -> None:  # fmt: skip
+                     eave: float, rh: float, gables: frozenset[int] = frozenset()) -> None:  # fmt: skip
     """One roof plane per eave over a footprint that is not convex (L, T, U …) or has courtyards: its
-    straight skeleton."""
-    roof = roof_faces(hipped_roof(outer, holes))
+    straight skeleton; the ``gables`` edges stand still and give vertical gable walls instead (a cross-gabled
+    roof over an L, T or U)."""
+    roof = roof_faces(hipped_roof(outer, holes, gables))
     slope = rh / max(float(ring[:, 2].max()) for _, ring in roof)
     ground: list[list[int]] = []
     for ring in (outer, *holes):
@@ -580,9 +585,37 @@ def _hipped_skeleton(pool: _VertexPool, faces: list, outer: np.ndarray, holes: l
         for i in range(n):
             j = (i + 1) % n
             faces.append((_WALL, [[base[i], base[j], tops[j], tops[i]]]))
-    for _edge, ring in roof:
-        faces.append((_ROOF, [[pool.add(x, y, eave + slope * z) for x, y, z in ring]]))
+    for edge, ring in roof:
+        faces.append((_WALL if edge in gables else _ROOF, [[pool.add(x, y, eave + slope * z) for x, y, z in ring]]))
     faces.append((_GROUND, ground))
+
+
+def _gable_ends(ring: np.ndarray) -> frozenset[int]:
+    """The edges of a footprint that is not convex that get gables: the ends of its wings.
+
+    A wing end runs between two convex corners, next to an edge that leads to a reflex corner (where the
+    wing meets the rest), and is no longer than a neighbouring edge that does not (the wing's side): the
+    two ends of an L, the legs' ends of a U, the arms' ends of a plus.
+    """
+    n = len(ring)
+    d = np.roll(ring, -1, axis=0) - ring
+    length = np.hypot(d[:, 0], d[:, 1])
+    before = np.roll(d, 1, axis=0)  # the edge arriving at each corner
+    convex = before[:, 0] * d[:, 1] - before[:, 1] * d[:, 0] > 0  # a left turn on a counter-clockwise outline
+    ends = []
+    for i in range(n):
+        if not (convex[i] and convex[(i + 1) % n]):
+            continue
+        sides = [(i - 1) % n, (i + 1) % n]
+        far = [i - 1, (i + 2) % n]  # each neighbouring edge's other corner
+        to_reflex = [not convex[c] for c in far]
+        wing_sides = [e for e, r in zip(sides, to_reflex, strict=True) if not r]
+        if any(to_reflex) and all(length[i] <= length[e] + SNAP for e in wing_sides):
+            ends.append(i)
+    if not ends:
+        raise ValueError("A gabled roof over this footprint has no wing ends to put its gables on; pick a hipped, "
+                         "flat or shed roof.")  # fmt: skip
+    return frozenset(ends)
 
 
 def _clip(poly: list[np.ndarray], a: np.ndarray, b: float) -> list[np.ndarray]:

@@ -27,7 +27,7 @@ FAIL = "A hipped roof cannot be built on this footprint; simplify it or pick a f
 
 
 def hipped_roof(
-    outer: np.ndarray, holes: list[np.ndarray] | tuple[np.ndarray, ...] = ()
+    outer: np.ndarray, holes: list[np.ndarray] | tuple[np.ndarray, ...] = (), gables: frozenset[int] = frozenset()
 ) -> list[tuple[int, list[np.ndarray]]]:
     """The roof pieces of a hipped roof of pitch 1 (height = distance travelled) over a simple footprint.
 
@@ -38,6 +38,9 @@ def hipped_roof(
         in a local frame.
     holes
         Clockwise inner rings (courtyards), alike.
+    gables
+        Edges that stay where they are (a weighted skeleton with weight 0): their "roof" is a vertical
+        gable wall up to the ridge, as on a gabled roof.
 
     Returns
     -------
@@ -69,13 +72,14 @@ def hipped_roof(
         n += m
     pieces: list[tuple[int, list[np.ndarray]]] = []
     t = 0.0
+    speeds = {i: 0.0 if i in gables else 1.0 for i in normals}
     for _step in range(20 * n * n + 20):
         # a courtyard's loop runs clockwise (negative area) until it merges with the outline's
         loops = [lp for lp in (_clean(lp, normals) for lp in loops) if len(lp) >= 3 and abs(_area(lp)) > EPS]
         if not loops:
             return pieces
-        vel = [_velocities(lp, normals) for lp in loops]
-        dt = _next_event(loops, vel, normals)
+        vel = [_velocities(lp, normals, speeds) for lp in loops]
+        dt = _next_event(loops, vel, normals, speeds)
         if dt is None or not np.isfinite(dt):
             raise ValueError(FAIL)
         moved = [[(p + v * dt, e) for (p, e), v in zip(lp, vv, strict=True)] for lp, vv in zip(loops, vel, strict=True)]
@@ -182,24 +186,24 @@ def _drop_through_points(faces: list[tuple[int, list[int]]], points: list[np.nda
     return [(edge, [v for v in ids if not through[v]]) for edge, ids in faces]
 
 
-def _velocities(loop: list, normals: dict) -> list[np.ndarray]:
-    """How fast each vertex moves so that both its edges move inwards at speed 1."""
+def _velocities(loop: list, normals: dict, speeds: dict) -> list[np.ndarray]:
+    """How fast each vertex moves so that both its edges move inwards at their speeds (1, or 0 for a gable)."""
     out = []
     m = len(loop)
     for k in range(m):
-        n1 = normals[loop[k - 1][1]]
-        n2 = normals[loop[k][1]]
+        n1, w1 = normals[loop[k - 1][1]], speeds[loop[k - 1][1]]
+        n2, w2 = normals[loop[k][1]], speeds[loop[k][1]]
         det = n1[0] * n2[1] - n1[1] * n2[0]
         if abs(det) < 1e-9:
-            if float(n1 @ n2) < 0:  # a spike: the wavefront folds back on itself
+            if float(n1 @ n2) < 0 or w1 != w2:  # a spike (the wavefront folds back on itself), or a step
                 raise ValueError(FAIL)
-            out.append(n1.copy())
-        else:
-            out.append(np.array([n2[1] - n1[1], n1[0] - n2[0]]) / det)  # solves n1·v = 1, n2·v = 1
+            out.append(w1 * n1)
+        else:  # solves n1·v = w1, n2·v = w2
+            out.append(np.array([w1 * n2[1] - w2 * n1[1], w2 * n1[0] - w1 * n2[0]]) / det)
     return out
 
 
-def _next_event(loops: list, vel: list, normals: dict) -> float | None:
+def _next_event(loops: list, vel: list, normals: dict, speeds: dict) -> float | None:
     """The time until the next edge vanishes or a reflex vertex reaches an edge of its loop."""
     best = None
     for lp, vv in zip(loops, vel, strict=True):
@@ -227,7 +231,7 @@ def _next_event(loops: list, vel: list, normals: dict) -> float | None:
                     f = (e + 1) % mo
                     nrm = normals[other[e][1]]
                     gap = float(nrm @ (p - other[e][0]))
-                    closing = 1.0 - float(nrm @ v)
+                    closing = speeds[other[e][1]] - float(nrm @ v)
                     if closing <= 1e-12 or gap < -EPS:
                         continue
                     dt = max(gap, 0.0) / closing

@@ -298,6 +298,59 @@ def test_hipped_roof_on_footprints_that_are_not_convex(fp, volume):
         assert b.volume() == pytest.approx(volume, rel=1e-6)
 
 
+def test_gabled_l_shape_has_gables_at_its_wing_ends():
+    """A cross-gabled L: ridges along both wings, gable walls at their ends. By hand: each wing is a prism of
+    cross-section 10 × 4 / 2 = 20 m² (45 m of ridge run: 900 m³) less the corner square's hip and valley (a
+    pyramid of 133.3 m³ where a prism would hold 200): 833.3 m³, plus what the two gables add over hipped
+    ends (half a pyramid each, 66.7 m³, where the prism holds 100): 900 m³ of roof."""
+    fp = np.array([[0, 0], [30, 0], [30, 10], [10, 10], [10, 25], [0, 25]], float) + OFFSET
+    b = _build(BuildingSpec(fp, height=7.0, roof="gabled", roof_height=4.0))
+    assert b.volume() == pytest.approx(450 * 7.0 + 900.0, rel=1e-6)
+    assert b.classes.count("RoofSurface") == 4 and b.classes.count("WallSurface") == 8  # six walls, two gables
+    gables = [s for s, k in zip(b.surfaces, b.classes, strict=True)
+              if k == "WallSurface" and b.vertices[s[0]][:, 2].min() > 7.0 - 1e-9]  # fmt: skip
+    assert len(gables) == 2
+    for g in gables:
+        assert abs(_surface_normal(b, g)[2]) < 1e-9  # upright
+        assert b.vertices[g[0]][:, 2].max() == pytest.approx(11.0)  # up to the ridge
+    pitches = _roof_pitches(b)
+    assert max(pitches) - min(pitches) < 1e-6
+
+
+@pytest.mark.parametrize(
+    "fp",
+    [
+        [[0, 0], [30, 0], [30, 20], [20, 20], [20, 8], [10, 8], [10, 20], [0, 20]],  # U
+        [[0, 0], [10, 0], [10, 15], [20, 15], [20, 25], [-10, 25], [-10, 15], [0, 15]],  # T
+        [
+            [10, 0],
+            [20, 0],
+            [20, 10],
+            [30, 10],
+            [30, 20],
+            [20, 20],
+            [20, 30],
+            [10, 30],
+            [10, 20],
+            [0, 20],
+            [0, 10],
+            [10, 10],
+        ],  # plus
+        [[0, 0], [14, 0], [14, 6], [9, 6], [9, 14], [0, 14]],  # L with uneven wings
+    ],
+    ids=["U", "T", "plus", "L-uneven"],
+)
+def test_gabled_roof_on_footprints_that_are_not_convex(fp):
+    fp = np.asarray(fp, float) + OFFSET
+    b = _build(BuildingSpec(fp, height=6.0, roof="gabled", roof_height=4.0))
+    assert _z_range(b) == pytest.approx((0.0, 10.0), abs=1e-9)
+    pitches = _roof_pitches(b)
+    assert max(pitches) - min(pitches) < 1e-6
+    assert b.classes.count("WallSurface") > len(fp)  # the gables
+    area = abs(_area(fp))
+    assert area * 6.0 < b.volume() < area * 10.0
+
+
 def test_hipped_courtyards():
     """A 40 m square round a 10 m square courtyard: a ring 15 m wide under a ridge 7.5 m in. Its roof volume by
     hand: each outer face 243.75 m² × 3.4615 m from its eave, each inner one 131.25 m² × 4.2857 m, times the
@@ -473,7 +526,14 @@ def test_footprint_and_holes_are_normalised():
         ({"roof": "gabled", "roof_height": 0.0}, "roof height above zero"),
         ({"roof": "shed", "roof_height": 1.0, "ridge_direction": "north"}, "ridge direction"),
         ({"lod": 3}, "level of detail"),
-        ({"footprint": L_SHAPE, "roof": "gabled", "roof_height": 2.0}, "convex footprint"),
+        (
+            {
+                "footprint": [[10, 0], [4, 4], [0, 10], [-4, 4], [-10, 0], [-4, -4], [0, -10], [4, -4]],
+                "roof": "gabled",
+                "roof_height": 2.0,
+            },
+            "no wing ends",
+        ),  # a star: no wing to end in a gable
         ({"footprint": COURTYARD, "holes": [HOLE], "roof": "gabled", "roof_height": 2.0}, "courtyard"),
         ({"footprint": COURTYARD, "holes": [HOLE + [10, 0]]}, "hole reaches outside"),
         ({"footprint": COURTYARD, "holes": [HOLE + [30, 0]]}, "hole reaches outside"),
@@ -598,6 +658,21 @@ def test_any_simple_footprint_hipped(shape, rh):
     assert _z_range(b) == pytest.approx((0.0, 5.0 + rh), abs=1e-6)
     area = abs(_area(fp)) - sum(abs(_area(h)) for h in holes)
     assert area * 5.0 < b.volume() < area * (5.0 + rh)
+
+
+@settings(max_examples=60, deadline=None)
+@given(fp=_rectilinear(), rh=st.floats(0.5, 10.0))
+def test_any_orthogonal_footprint_gabled_or_one_sentence(fp, rh):
+    """A gabled roof over a stepped footprint: a closed solid of one pitch, or (no wing ends) one sentence."""
+    try:
+        spec = BuildingSpec(fp, height=5.0, roof="gabled", roof_height=rh)
+    except ValueError as exc:
+        assert "no wing ends" in str(exc)
+        return
+    b = _build(spec)
+    pitches = _roof_pitches(b)
+    assert max(pitches) - min(pitches) < 1e-4
+    assert _z_range(b) == pytest.approx((0.0, 5.0 + rh), abs=1e-6)
 
 
 # ---------------------------------------------------------------------------- official schema
