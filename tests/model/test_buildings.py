@@ -20,6 +20,12 @@ RECT = np.array([[0, 0], [12, 0], [12, 8], [0, 8]], float) + OFFSET
 L_SHAPE = np.array([[0, 0], [10, 0], [10, 4], [4, 4], [4, 10], [0, 10]], float) + OFFSET
 COURTYARD = np.array([[0, 0], [20, 0], [20, 16], [0, 16]], float) + OFFSET
 HOLE = np.array([[5, 4], [15, 4], [15, 12], [5, 12]], float) + OFFSET
+# footprints that are not convex, for pitched roofs (local coordinates: add OFFSET)
+U_SHAPE = [[0, 0], [30, 0], [30, 20], [20, 20], [20, 8], [10, 8], [10, 20], [0, 20]]  # two 10 m legs, 8 m base
+T_SHAPE = [[0, 0], [10, 0], [10, 15], [20, 15], [20, 25], [-10, 25], [-10, 15], [0, 15]]
+PLUS = [[10, 0], [20, 0], [20, 10], [30, 10], [30, 20], [20, 20], [20, 30], [10, 30], [10, 20], [0, 20], [0, 10],
+        [10, 10]]  # fmt: skip
+L_UNEVEN = [[0, 0], [14, 0], [14, 6], [9, 6], [9, 14], [0, 14]]
 RAY = np.array([0.5773, 0.3119, 0.7547])  # a ray direction no face of these solids lies along
 
 
@@ -260,27 +266,14 @@ def test_hipped_l_shape_follows_its_straight_skeleton():
     ("fp", "volume"),
     [
         # U: two 10 m legs on an 8 m base; T; a plus of 10 m arms; a Z; and an L with uneven wings
-        ([[0, 0], [30, 0], [30, 20], [20, 20], [20, 8], [10, 8], [10, 20], [0, 20]], None),
-        ([[0, 0], [10, 0], [10, 15], [20, 15], [20, 25], [-10, 25], [-10, 15], [0, 15]], None),
+        (U_SHAPE, None),
+        (T_SHAPE, None),
         (
-            [
-                [10, 0],
-                [20, 0],
-                [20, 10],
-                [30, 10],
-                [30, 20],
-                [20, 20],
-                [20, 30],
-                [10, 30],
-                [10, 20],
-                [0, 20],
-                [0, 10],
-                [10, 10],
-            ],
+            PLUS,
             500 * 6.0 + 4.0 / 5.0 * (4 * 10 * 5 * 5 / 2 + 4 * (10 * 5 * 5 / 2 + 2 * 5 * 5 * 5 / 3 / 2)),
         ),
         ([[0, 0], [20, 0], [20, 8], [12, 8], [12, 20], [-8, 20], [-8, 12], [0, 12]], None),
-        ([[0, 0], [14, 0], [14, 6], [9, 6], [9, 14], [0, 14]], None),
+        (L_UNEVEN, None),
     ],
     ids=["U", "T", "plus", "Z", "L-uneven"],
 )
@@ -320,23 +313,10 @@ def test_gabled_l_shape_has_gables_at_its_wing_ends():
 @pytest.mark.parametrize(
     "fp",
     [
-        [[0, 0], [30, 0], [30, 20], [20, 20], [20, 8], [10, 8], [10, 20], [0, 20]],  # U
-        [[0, 0], [10, 0], [10, 15], [20, 15], [20, 25], [-10, 25], [-10, 15], [0, 15]],  # T
-        [
-            [10, 0],
-            [20, 0],
-            [20, 10],
-            [30, 10],
-            [30, 20],
-            [20, 20],
-            [20, 30],
-            [10, 30],
-            [10, 20],
-            [0, 20],
-            [0, 10],
-            [10, 10],
-        ],  # plus
-        [[0, 0], [14, 0], [14, 6], [9, 6], [9, 14], [0, 14]],  # L with uneven wings
+        U_SHAPE,  # U
+        T_SHAPE,  # T
+        PLUS,  # plus
+        L_UNEVEN,  # L with uneven wings
     ],
     ids=["U", "T", "plus", "L-uneven"],
 )
