@@ -204,7 +204,7 @@ def _velocities(loop: list, normals: dict, speeds: dict) -> list[np.ndarray]:
 
 
 def _next_event(loops: list, vel: list, normals: dict, speeds: dict) -> float | None:
-    """The time until the next edge vanishes or a reflex vertex reaches an edge of its loop."""
+    """The time until the next edge vanishes or a reflex vertex reaches an edge (of its loop or another)."""
     best = None
     for lp, vv in zip(loops, vel, strict=True):
         m = len(lp)
