@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtWidgets import QApplication
 
@@ -77,26 +78,27 @@ def test_delete_move_and_edit_attributes_in_a_scenario(make_window, qtbot):
     assert len(vis.drawn_triangles) == drawn_before and panel.list.count() == 1
 
 
-def _draw_by_clicks(window, qtbot):
-    """Draw a 20 × 14 m gabled building by clicks in the top view; return the clicked points (world)."""
+def _draw_by_clicks(window, qtbot, outline=((0, 0), (20, 0), (20, 14), (0, 14)), roof="gabled"):
+    """Draw a building on a footprint (default: 20 × 14 m, gabled) by clicks in the top view; return the
+    clicked points (world)."""
     scene, editor, vp = window.scene, window.editor, window.viewport
     b = scene.bounds()  # world coordinates (the display CRS), not relative to the origin
     vp.view_preset("top", animate=False)
     vp.finish_animation()
     # a 20 × 14 m footprint in the open band along the district's northern edge
     x0, y0 = b[0] + 0.3 * (b[3] - b[0]), b[4] - 16.0
-    corners = np.array([[x0, y0], [x0 + 20, y0], [x0 + 20, y0 + 14], [x0, y0 + 14]])
+    corners = np.asarray(outline, float) + [x0, y0]
     window.edit_actions["draw"].trigger()
     assert editor.drawing
     for x, y in corners:
         qx, qy = vp.world_to_qt(np.array([x, y, b[2]]))
         qtbot.mouseClick(vp.plotter, Qt.MouseButton.LeftButton, pos=QPoint(round(qx), round(qy)))
-    assert len(editor.points) == 4
+    assert len(editor.points) == len(corners)
     clicked = np.array(editor.points)
     assert np.abs(clicked[:, :2] - corners).max() < 1.5  # where they were aimed (a pixel is ~0.6 m here)
     qtbot.keyClick(vp.plotter, Qt.Key.Key_Enter)  # closes the outline
     assert len(editor.rings) == 1 and not editor.points
-    editor.answers = {"building": {"height": 12.0, "roof": "gabled", "roof_height": 4.0}}
+    editor.answers = {"building": {"height": 12.0, "roof": roof, "roof_height": 4.0}}
     qtbot.keyClick(vp.plotter, Qt.Key.Key_Enter)  # no outline open: height and roof, then the building
     return clicked
 
@@ -125,6 +127,22 @@ def test_draw_a_building_by_clicks_then_undo_and_redo(make_window, qtbot):
     assert vp.view.scenario_drawing.added_visual is not None
     qtbot.keyClick(vp.plotter, Qt.Key.Key_Escape)
     assert not editor.drawing and not window.edit_actions["draw"].isChecked()
+
+
+@pytest.mark.parametrize("roof", ["hipped", "gabled"])
+def test_draw_an_l_shaped_building_with_a_pitched_roof(make_window, qtbot, roof):
+    window = make_window(size=(1000, 700))
+    open_and_wait(qtbot, window, sample_path())
+    outline = ((0, 0), (20, 0), (20, 6), (8, 6), (8, 14), (0, 14))
+    _draw_by_clicks(window, qtbot, outline, roof)
+    (edit,) = window.scene.scenario.edits
+    geometry = edit.cityobject["geometry"][0]
+    assert isinstance(edit, AddObject) and geometry["type"] == "Solid" and geometry["lod"] == "2"
+    kinds = [geometry["semantics"]["surfaces"][v]["type"] for v in geometry["semantics"]["values"][0]]
+    assert kinds.count("RoofSurface") == (6 if roof == "hipped" else 4)  # one per eave; gabled: two gables
+    assert kinds.count("WallSurface") == (6 if roof == "hipped" else 8)
+    v = edit.vertex_array()
+    assert np.isclose(v[:, 2].max() - v[:, 2].min(), 16.0)  # 12 m walls and a 4 m roof
 
 
 def test_a_drawn_building_is_picked_selected_moved_edited_and_deleted_like_any_other(make_window, qtbot):
