@@ -926,25 +926,18 @@ class CityModelVisual(BaseVisual):
         """Draw the main mesh from base points, moved by the shader (at the first move)."""
         assert self._original_points is not None
         self._base_vtk_points = vtkPoints()
-        b = self.bounds()
-        self._set_base(self._original_points, (b[:3], b[3:]))
+        self._set_base(self._original_points, self.bounds())  # nothing has moved yet: the layer's own
         self._draw_polydata = pv.PolyData()
         self._sync_draw_polydata()
         self.mapper.SetInputData(self._draw_polydata)
         gpu_moves.install(self.actor)
 
-    def _set_base(self, points: np.ndarray, box: tuple[np.ndarray, np.ndarray] | None = None) -> None:
-        """Draw ``points`` (``box``: their bounds when known) as the base the shader moves objects from."""
+    def _set_base(self, points: np.ndarray, bounds: np.ndarray | None = None) -> None:
+        """Draw ``points`` (``bounds``: theirs, when known) as the base the shader moves objects from."""
         self._base_points = points
         self._base_vtk_points.SetData(pv.convert_array(points))
-        if box is not None:
-            self._base_box = box
-            return
-        if len(points) == 0:
-            self._base_box = (np.zeros(3), np.zeros(3))
-            return
-        cols = [np.ascontiguousarray(points[:, k]) for k in range(3)]  # per column: ~10x faster than axis=0
-        self._base_box = (np.array([c.min() for c in cols]), np.array([c.max() for c in cols]))
+        b = _point_bounds(points) if bounds is None else bounds
+        self._base_box = (b[:3], b[3:])
 
     def _sync_draw_polydata(self) -> None:
         """The drawn polydata: :attr:`polydata`'s cells, cell and point data, on the base points."""
@@ -1062,12 +1055,7 @@ class CityModelVisual(BaseVisual):
     def bounds(self) -> np.ndarray:
         """Bounds of every point of the layer (all LoDs), computed once until objects move."""
         if self._bounds is None:
-            pts = self.arrays.points
-            if len(pts) == 0:
-                self._bounds = np.full(6, np.nan)
-            else:  # per column: a reduction along a strided axis of a (V, 3) array is ~10x slower
-                cols = [np.ascontiguousarray(pts[:, k]) for k in range(3)]
-                self._bounds = np.array([c.min() for c in cols] + [c.max() for c in cols], np.float64)
+            self._bounds = _point_bounds(self.arrays.points)
         return self._bounds.copy()
 
     def fit_points(self, max_points: int = 100_000) -> np.ndarray:
@@ -1135,6 +1123,14 @@ class CityModelVisual(BaseVisual):
 # ------------------------------------------------------------------ legends
 #: pixels kept free between a legend and the right edge of the view
 LEGEND_EDGE_PX = 10
+
+
+def _point_bounds(points: np.ndarray) -> np.ndarray:
+    """``[xmin, ymin, zmin, xmax, ymax, zmax]`` of ``(V, 3)`` points (NaN when there are none)."""
+    if len(points) == 0:
+        return np.full(6, np.nan)
+    cols = [np.ascontiguousarray(points[:, k]) for k in range(3)]  # a strided reduction is ~10x slower
+    return np.array([c.min() for c in cols] + [c.max() for c in cols], np.float64)
 
 
 def _point_owner(triangles: np.ndarray, tri_root: np.ndarray, n_points: int) -> np.ndarray:
