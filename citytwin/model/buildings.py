@@ -131,6 +131,8 @@ class BuildingSpec:
     function: str | None = DEFAULT_FUNCTION
     year_of_construction: int | None = None
     attributes: Mapping[str, Any] = field(default_factory=dict)
+    #: the straight-skeleton roof the checks built (:func:`_skeleton_roof`), for make_building to reuse
+    _skeleton: Any = field(default=None, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         outer = _clean_ring(self.footprint, "footprint")
@@ -173,16 +175,12 @@ class BuildingSpec:
         if self.function is not None and not isinstance(self.function, str):
             raise ValueError("The function must be a code-list value given as text.")
         set_(self, "attributes", MappingProxyType(dict(self.attributes)))
-        if self.lod == 2 and self.roof == "gabled":
-            if holes:
-                raise ValueError("A gabled roof cannot cover a courtyard; remove the holes or pick a flat, shed "
-                                 "or hipped roof.")  # fmt: skip
-            ring = _drop_collinear(outer)
-            if not _is_convex(ring):  # gable ends at the ends of its wings (the wavefront says if it cannot)
-                hipped_roof(ring - outer.mean(axis=0), gables=_gable_ends(ring))
-        if self.lod == 2 and self.roof == "hipped" and (holes or not _is_convex(_drop_collinear(outer))):
-            centre = outer.mean(axis=0)  # the wavefront must resolve it (it says why not)
-            hipped_roof(_drop_collinear(outer) - centre, [_drop_collinear(h) - centre for h in holes])
+        if self.lod == 2 and self.roof == "gabled" and holes:
+            raise ValueError("A gabled roof cannot cover a courtyard; remove the holes or pick a flat, shed "
+                             "or hipped roof.")  # fmt: skip
+        if self.lod == 2 and _needs_skeleton(self.roof, outer, holes):  # it says why a footprint cannot have it
+            centre = outer.mean(axis=0)  # make_building's frame
+            set_(self, "_skeleton", _skeleton_roof(outer - centre, [h - centre for h in holes], self.roof == "gabled"))
 
     def _check_heights(self) -> None:
         set_ = object.__setattr__
@@ -379,15 +377,13 @@ def make_building(spec: BuildingSpec) -> NewBuilding:
         vmin, vmax = float(v.min()), float(v.max())
         slope = rh / (vmax - vmin)
         _prism(pool, faces, outer, holes, z0, lambda xy: eave + slope * (xy @ n - vmin))
-    elif roof == "gabled" and _is_convex(_drop_collinear(outer)):
-        _gabled(pool, faces, _drop_collinear(outer), z0, eave, rh, _ridge_vector(spec.ridge_direction, outer))
+    elif _needs_skeleton(roof, outer, holes):
+        skeleton = spec._skeleton or _skeleton_roof(outer, holes, roof == "gabled")  # noqa: SLF001 (the spec's own)
+        _skeleton_building(pool, faces, skeleton, z0, eave, rh)
     elif roof == "gabled":
-        ring = _drop_collinear(outer)
-        _hipped_skeleton(pool, faces, ring, [], z0, eave, rh, gables=_gable_ends(ring))
-    elif not holes and _is_convex(_drop_collinear(outer)):
-        _hipped(pool, faces, _drop_collinear(outer), z0, eave, rh)
+        _gabled(pool, faces, _drop_collinear(outer), z0, eave, rh, _ridge_vector(spec.ridge_direction, outer))
     else:
-        _hipped_skeleton(pool, faces, _drop_collinear(outer), [_drop_collinear(h) for h in holes], z0, eave, rh)
+        _hipped(pool, faces, _drop_collinear(outer), z0, eave, rh)
     return _finish(pool, faces, origin, spec)
 
 
@@ -569,12 +565,25 @@ def _hipped(pool: _VertexPool, faces: list, outer: np.ndarray, z0: float, eave: 
     faces.append((_GROUND, [base[::-1]]))
 
 
-def _hipped_skeleton(pool: _VertexPool, faces: list, outer: np.ndarray, holes: list[np.ndarray], z0: float,
-                     eave: float, rh: float, gables: frozenset[int] = frozenset()) -> None:  # fmt: skip
+def _needs_skeleton(roof: str, outer: np.ndarray, holes: Sequence[np.ndarray]) -> bool:
+    """Whether a pitched roof is built on the footprint's straight skeleton (not convex, or courtyards)."""
+    return roof in ("gabled", "hipped") and (bool(holes) or not _is_convex(_drop_collinear(outer)))
+
+
+def _skeleton_roof(outer: np.ndarray, holes: Sequence[np.ndarray], gabled: bool) -> tuple:
+    """``(outer, holes, gables, roof faces)`` of a footprint's straight-skeleton roof (a local frame):
+    hipped, or gabled with gable walls at the wings' ends. Raises ValueError with one sentence."""
+    outer = _drop_collinear(outer)
+    holes = [_drop_collinear(h) for h in holes]
+    gables = _gable_ends(outer) if gabled else frozenset()
+    return outer, holes, gables, roof_faces(hipped_roof(outer, holes, gables))
+
+
+def _skeleton_building(pool: _VertexPool, faces: list, skeleton: tuple, z0: float, eave: float, rh: float) -> None:
     """One roof plane per eave over a footprint that is not convex (L, T, U …) or has courtyards: its
-    straight skeleton; the ``gables`` edges stand still and give vertical gable walls instead (a cross-gabled
+    straight skeleton; the gable edges stand still and give vertical gable walls instead (a cross-gabled
     roof over an L, T or U)."""
-    roof = roof_faces(hipped_roof(outer, holes, gables))
+    outer, holes, gables, roof = skeleton
     slope = rh / max(float(ring[:, 2].max()) for _, ring in roof)
     ground: list[list[int]] = []
     for ring in (outer, *holes):

@@ -874,24 +874,26 @@ class Editor(QObject):
         rings = self.rings
         if not rings:
             return None
+
+        def spec_of(options: dict[str, Any]) -> BuildingSpec:
+            return BuildingSpec(footprint=rings[0][:, :2], holes=[r[:, :2] for r in rings[1:]],
+                                base_z=float(rings[0][:, 2].min()), **options)  # fmt: skip
+
+        spec = None
         if not options:
             if self.answers is not None:
                 options = dict(self.answers.get("building", {}))
             else:
                 d = BuildingDialog(self.window)
-                while True:
+                while spec is None:  # the checked spec is the one built (its roof is worked out once)
                     if d.exec() != QDialog.DialogCode.Accepted:
                         return None
-                    options = d.options()
                     try:
-                        BuildingSpec(footprint=rings[0][:, :2], holes=[r[:, :2] for r in rings[1:]],
-                                     base_z=float(rings[0][:, 2].min()), **options)  # fmt: skip
-                        break
+                        spec = spec_of(d.options())
                     except ValueError as exc:
                         d.error.setText(str(exc))
         try:
-            spec = BuildingSpec(footprint=rings[0][:, :2], holes=[r[:, :2] for r in rings[1:]],
-                                base_z=float(rings[0][:, 2].min()), **options)  # fmt: skip
+            spec = spec if spec is not None else spec_of(options)
             building = make_building(spec)
             oid = new_id("building")
             co, vertices = building.cityobject(oid)
